@@ -1,0 +1,182 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+)
+
+// Identity is who an access token says the caller is.
+type Identity struct {
+	UserID uuid.UUID
+	Role   models.Role
+}
+
+type claims struct {
+	Role models.Role `json:"role"`
+	jwt.RegisteredClaims
+}
+
+// Authenticate verifies an access token: HS256 only (alg=none and every other
+// algorithm are refused), signed with our secret, issued by us, not expired.
+// Errors: unauthorized.
+func (s *Service) Authenticate(token string) (Identity, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.opt.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(s.opt.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.opt.Now),
+	)
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return Identity{}, services.Unauthorized("access token expired")
+		}
+		return Identity{}, services.Unauthorized("invalid access token")
+	}
+	id, err := uuid.Parse(c.Subject)
+	if err != nil || !c.Role.Valid() {
+		return Identity{}, services.Unauthorized("invalid access token")
+	}
+	return Identity{UserID: id, Role: c.Role}, nil
+}
+
+func (s *Service) accessToken(u models.User, now time.Time) (string, error) {
+	c := claims{
+		Role: u.Role,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   u.ID.String(),
+			Issuer:    s.opt.Issuer,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.opt.AccessTTL)),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.opt.Secret)
+}
+
+// startSession issues an access token and a refresh token in family (a new
+// family when family is Nil).
+func (s *Service) startSession(ctx context.Context, u models.User, family uuid.UUID) (Session, error) {
+	return s.issue(s.db.WithContext(ctx), u, family)
+}
+
+func (s *Service) issue(tx *gorm.DB, u models.User, family uuid.UUID) (Session, error) {
+	now := s.now()
+	if family == uuid.Nil {
+		family = models.NewID()
+	}
+	raw, hash := newRefreshToken()
+	rt := models.RefreshToken{ID: models.NewID(), UserID: u.ID, FamilyID: family, TokenHash: hash,
+		ExpiresAt: now.Add(s.opt.RefreshTTL), CreatedAt: now}
+	if err := tx.Create(&rt).Error; err != nil {
+		return Session{}, err
+	}
+	access, err := s.accessToken(u, now)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{User: userFrom(u), AccessToken: access, RefreshToken: raw, ExpiresIn: s.opt.AccessTTL}, nil
+}
+
+func newRefreshToken() (raw, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	raw = base64.RawURLEncoding.EncodeToString(b)
+	return raw, hashToken(raw)
+}
+
+func hashToken(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+var errBadRefresh = services.Unauthorized("invalid refresh token")
+
+// Refresh rotates a refresh token: the presented one is revoked and a new
+// pair issued in the same family. Presenting a token that was already
+// rotated or revoked is taken as theft: the whole family is revoked.
+// Errors: unauthorized.
+func (s *Service) Refresh(ctx context.Context, raw string) (Session, error) {
+	if raw == "" {
+		return Session{}, services.Invalid(map[string]string{"refresh_token": "is required"})
+	}
+	now := s.now()
+	var (
+		sess   Session
+		reused *models.RefreshToken
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rt models.RefreshToken
+		if err := tx.Where("token_hash = ?", hashToken(raw)).Take(&rt).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return errBadRefresh
+			}
+			return err
+		}
+		// The conditional update is what makes one of two racing refreshes lose.
+		res := tx.Model(&models.RefreshToken{}).Where("id = ? AND revoked_at IS NULL", rt.ID).Update("revoked_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			reused = &rt
+			return nil
+		}
+		if !rt.ExpiresAt.After(now) {
+			return services.Unauthorized("refresh token expired")
+		}
+		var u models.User
+		if err := tx.Where("id = ?", rt.UserID).Take(&u).Error; err != nil {
+			return err
+		}
+		var err error
+		sess, err = s.issue(tx, u, rt.FamilyID)
+		return err
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	if reused != nil {
+		if err := s.revokeFamily(ctx, reused.FamilyID); err != nil {
+			return Session{}, err
+		}
+		return Session{}, services.Unauthorized("refresh token was already used; sign in again")
+	}
+	return sess, nil
+}
+
+// Logout revokes the family of the given refresh token when it belongs to
+// the caller, or every refresh token of the caller when raw is empty.
+// Access tokens already issued stay valid until they expire.
+func (s *Service) Logout(ctx context.Context, who Identity, raw string) error {
+	q := s.db.WithContext(ctx).Model(&models.RefreshToken{}).Where("revoked_at IS NULL AND user_id = ?", who.UserID)
+	if raw != "" {
+		var rt models.RefreshToken
+		err := s.db.WithContext(ctx).Where("token_hash = ? AND user_id = ?", hashToken(raw), who.UserID).Take(&rt).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		q = q.Where("family_id = ?", rt.FamilyID)
+	}
+	return q.Update("revoked_at", s.now()).Error
+}
+
+func (s *Service) revokeFamily(ctx context.Context, family uuid.UUID) error {
+	return s.db.WithContext(ctx).Model(&models.RefreshToken{}).
+		Where("family_id = ? AND revoked_at IS NULL", family).Update("revoked_at", s.now()).Error
+}
