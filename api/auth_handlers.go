@@ -1,0 +1,138 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/auth"
+)
+
+type userResponse struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toUser(u auth.User) userResponse {
+	return userResponse{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC()}
+}
+
+type sessionResponse struct {
+	User         userResponse `json:"user"`
+	AccessToken  string       `json:"access_token"`
+	RefreshToken string       `json:"refresh_token"`
+	TokenType    string       `json:"token_type"`
+	ExpiresIn    int          `json:"expires_in"`
+}
+
+func toSession(s auth.Session) sessionResponse {
+	return sessionResponse{User: toUser(s.User), AccessToken: s.AccessToken, RefreshToken: s.RefreshToken,
+		TokenType: "Bearer", ExpiresIn: int(s.ExpiresIn.Seconds())}
+}
+
+type newUserRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+}
+
+func (r newUserRequest) toService() auth.NewUser {
+	return auth.NewUser{Email: r.Email, Password: r.Password, Name: r.Name, Role: models.Role(r.Role)}
+}
+
+func (s *Server) register(c *gin.Context) {
+	var req newUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	sess, err := s.auth.Register(c, req.toService())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toSession(sess))
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(c *gin.Context) {
+	var req loginRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	sess, err := s.auth.Login(c, auth.Credentials{Email: req.Email, Password: req.Password, ClientIP: c.ClientIP()})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toSession(sess))
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (s *Server) refresh(c *gin.Context) {
+	var req refreshRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	sess, err := s.auth.Refresh(c, req.RefreshToken)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toSession(sess))
+}
+
+// logout takes an optional body naming the refresh token whose family to
+// revoke; without one every refresh token of the caller is revoked.
+func (s *Server) logout(c *gin.Context) {
+	var req refreshRequest
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	if err := s.auth.Logout(c, mustIdentity(c), req.RefreshToken); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) me(c *gin.Context) {
+	u, err := s.auth.User(c, mustIdentity(c).UserID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toUser(u))
+}
+
+func (s *Server) createUser(c *gin.Context) {
+	var req newUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	u, err := s.auth.CreateUser(c, req.toService())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toUser(u))
+}

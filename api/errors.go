@@ -1,0 +1,60 @@
+package api
+
+import (
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/karigar/karigar/services"
+)
+
+// statusOf is the one mapping from service error codes to HTTP statuses.
+var statusOf = map[services.Code]int{
+	services.CodeBadRequest:           http.StatusBadRequest,
+	services.CodeUnauthorized:         http.StatusUnauthorized,
+	services.CodeForbidden:            http.StatusForbidden,
+	services.CodeNotFound:             http.StatusNotFound,
+	services.CodeConflict:             http.StatusConflict,
+	services.CodeInsufficientStock:    http.StatusConflict,
+	services.CodeInsufficientFunds:    http.StatusConflict,
+	services.CodeIdempotencyKeyReused: http.StatusConflict,
+	services.CodeInvalidState:         http.StatusConflict,
+	services.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	services.CodeValidation:           http.StatusUnprocessableEntity,
+	services.CodeRateLimited:          http.StatusTooManyRequests,
+	services.CodeUnavailable:          http.StatusServiceUnavailable,
+	services.CodeInternal:             http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Code    services.Code     `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+type errorEnvelope struct {
+	Error errorBody `json:"error"`
+}
+
+// writeError renders err as the contract's error envelope. Errors that are
+// not a *services.Error are bugs: they are logged with the request id and
+// answered with a 500 that names only that id.
+func writeError(c *gin.Context, err error) {
+	e, ok := services.AsError(err)
+	if !ok {
+		slog.ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "error", err.Error())
+		e = &services.Error{Code: services.CodeInternal,
+			Message: "something went wrong on our side; quote request id " + requestID(c) + " if you report it"}
+	}
+	status, known := statusOf[e.Code]
+	if !known {
+		status = http.StatusInternalServerError
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
+	c.AbortWithStatusJSON(status, errorEnvelope{Error: errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+}

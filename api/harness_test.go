@@ -1,0 +1,190 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/api"
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/idempotency"
+)
+
+var testSecret = []byte("test-secret-test-secret-test-secret!")
+
+// env is one API server on one fresh database, driven through its real
+// router; every response is checked against docs/openapi.yaml.
+type env struct {
+	t    *testing.T
+	db   *gorm.DB
+	auth *auth.Service
+	srv  *api.Server
+	spec *specChecker
+	now  time.Time
+}
+
+type envOption func(*auth.Options, *api.Config)
+
+func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
+	t.Helper()
+	aopt := auth.Options{Secret: testSecret, BcryptCost: 10}
+	cfg := api.Config{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&aopt, &cfg)
+	}
+	a, err := auth.New(db, aopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Auth = a
+	cfg.Idempotency = idempotency.New(db, nil)
+	srv, err := api.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, db: db, auth: a, srv: srv, spec: newSpecChecker(t)}
+}
+
+// eachDB runs fn on a fresh env for every engine under test.
+func eachDB(t *testing.T, fn func(t *testing.T, e *env), opts ...envOption) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		fn(t, newEnv(t, db, opts...))
+	})
+}
+
+type response struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+}
+
+// decode unmarshals the body into v and fails the test if it cannot.
+func (r *response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+}
+
+type apiError struct {
+	Error struct {
+		Code    string            `json:"code"`
+		Message string            `json:"message"`
+		Fields  map[string]string `json:"fields"`
+	} `json:"error"`
+}
+
+// wantError asserts the status and the envelope's code and returns the error.
+func (r *response) wantError(t *testing.T, status int, code string) apiError {
+	t.Helper()
+	if r.Code != status {
+		t.Fatalf("status %d, want %d; body %s", r.Code, status, r.Body)
+	}
+	var e apiError
+	r.decode(t, &e)
+	if e.Error.Code != code || e.Error.Message == "" {
+		t.Fatalf("error %+v, want code %q with a message", e.Error, code)
+	}
+	return e
+}
+
+func (r *response) wantStatus(t *testing.T, status int) {
+	t.Helper()
+	if r.Code != status {
+		t.Fatalf("status %d, want %d; body %s", r.Code, status, r.Body)
+	}
+}
+
+type reqOption func(*http.Request)
+
+func bearer(token string) reqOption {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+}
+
+func header(k, v string) reqOption {
+	return func(r *http.Request) { r.Header.Set(k, v) }
+}
+
+// rawBody marks a body to be sent as is rather than JSON-encoded.
+type rawBody string
+
+// do sends a request through the router. body is JSON-encoded unless it is a
+// rawBody or nil.
+func (e *env) do(method, path string, body any, opts ...reqOption) *response {
+	e.t.Helper()
+	var buf []byte
+	switch b := body.(type) {
+	case nil:
+	case rawBody:
+		buf = []byte(b)
+	default:
+		var err error
+		if buf, err = json.Marshal(b); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(buf))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	rec := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(rec, req)
+	res := &response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	e.spec.check(e.t, method, path, req.Header, res)
+	if ct := res.Header.Get("Content-Type"); res.Code >= 400 && !strings.HasPrefix(ct, "application/json") {
+		e.t.Errorf("%s %s: error status %d with Content-Type %q, want the JSON envelope", method, path, res.Code, ct)
+	}
+	return res
+}
+
+type session struct {
+	User struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+		Name  string `json:"name"`
+		Role  string `json:"role"`
+	} `json:"user"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// register signs up a user of role (buyer or producer) and returns the session.
+func (e *env) register(email, role string) session {
+	e.t.Helper()
+	res := e.do("POST", "/api/v1/auth/register", map[string]string{
+		"email": email, "password": "correct horse battery", "name": "Test " + role, "role": role})
+	if res.Code != http.StatusCreated {
+		e.t.Fatalf("register %s: %d %s", email, res.Code, res.Body)
+	}
+	var s session
+	res.decode(e.t, &s)
+	return s
+}
+
+// staff creates an auditor or admin directly through the service, as the CLI does.
+func (e *env) staff(email, role string) session {
+	e.t.Helper()
+	ctx := e.t.Context()
+	if _, err := e.auth.CreateUser(ctx, auth.NewUser{Email: email, Password: "correct horse battery", Name: "Staff", Role: models.Role(role)}); err != nil {
+		e.t.Fatal(err)
+	}
+	res := e.do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": "correct horse battery"})
+	res.wantStatus(e.t, http.StatusOK)
+	var s session
+	res.decode(e.t, &s)
+	return s
+}

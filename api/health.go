@@ -1,0 +1,31 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/karigar/karigar/services"
+)
+
+type statusResponse struct {
+	Status string `json:"status"`
+}
+
+// healthz answers while the process can serve at all.
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, statusResponse{Status: "ok"})
+}
+
+// readyz answers 200 only while the database answers.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	defer cancel()
+	if err := s.ping(ctx); err != nil {
+		writeError(c, services.Unavailable("the database is not reachable"))
+		return
+	}
+	c.JSON(http.StatusOK, statusResponse{Status: "ok"})
+}

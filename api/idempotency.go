@@ -1,0 +1,105 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/idempotency"
+)
+
+const headerIdempotencyKey = "Idempotency-Key"
+
+// idempotent switches Idempotency-Key handling on for a route. With required
+// the header must be present. Keys are scoped to the signed-in user and
+// bound to a hash of the method, path and body: a retry replays the first
+// response, a different request under the same key is a 409. Anonymous
+// requests may send the header; it is accepted and not stored, since no
+// user owns it.
+func (s *Server) idempotent(required bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := c.GetHeader(headerIdempotencyKey)
+		if key == "" {
+			if required {
+				writeError(c, services.BadRequest("the Idempotency-Key header is required on this request"))
+				return
+			}
+			c.Next()
+			return
+		}
+		if !idempotency.ValidKey(key) {
+			writeError(c, services.BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters"))
+			return
+		}
+		who, ok := identityOf(c)
+		if !ok {
+			c.Next()
+			return
+		}
+		body, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeError(c, errTooLarge)
+				return
+			}
+			writeError(c, services.BadRequest("could not read the request body"))
+			return
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.New()
+		io.WriteString(sum, c.Request.Method+" "+c.Request.URL.Path+"\n")
+		sum.Write(body)
+		hash := hex.EncodeToString(sum.Sum(nil))
+
+		replay, err := s.idem.Begin(c.Request.Context(), who.UserID, key, hash)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		if replay != nil {
+			c.Header("Idempotent-Replayed", "true")
+			c.Data(replay.Status, replay.ContentType, replay.Body)
+			c.Abort()
+			return
+		}
+		rec := &recordingWriter{ResponseWriter: c.Writer}
+		c.Writer = rec
+		c.Next()
+
+		// The response must be recorded even if the client has gone away.
+		ctx := context.WithoutCancel(c.Request.Context())
+		if status := rec.Status(); status >= 500 {
+			err = s.idem.Abandon(ctx, who.UserID, key)
+		} else {
+			err = s.idem.Complete(ctx, who.UserID, key, idempotency.Response{
+				Status: status, ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()})
+		}
+		if err != nil {
+			slog.ErrorContext(ctx, "record idempotent response", "request_id", requestID(c), "error", err.Error())
+		}
+	}
+}
+
+type recordingWriter struct {
+	gin.ResponseWriter
+	body bytes.Buffer
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *recordingWriter) WriteString(s string) (int, error) {
+	w.body.WriteString(s)
+	return w.ResponseWriter.WriteString(s)
+}

@@ -1,0 +1,135 @@
+// Package api is Karigar's HTTP layer: the router, middleware, handlers and
+// the request and response types. Handlers bind a request, call a service
+// and render its result; they hold no business rules and never touch the
+// database.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-contrib/cors"
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/idempotency"
+)
+
+// Config is what the server needs. DB is used only for readiness and pool
+// metrics; everything else goes through the services.
+type Config struct {
+	DB             *gorm.DB
+	Auth           *auth.Service
+	Idempotency    *idempotency.Store
+	Logger         *slog.Logger
+	Production     bool
+	CORSOrigins    []string // allowed origins; empty: no cross-origin access
+	TrustedProxies []string // addresses whose X-Forwarded-For is believed
+}
+
+// Server is the HTTP API.
+type Server struct {
+	engine  *gin.Engine
+	ping    func(context.Context) error
+	auth    *auth.Service
+	idem    *idempotency.Store
+	log     *slog.Logger
+	metrics *metrics
+	spec    *apiSpec
+}
+
+// Base is the prefix of every versioned route.
+const Base = "/api/v1"
+
+// New builds the server and its routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil {
+		return nil, errors.New("api: DB, Auth and Idempotency are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	sqlDB, err := cfg.DB.DB()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, log: cfg.Logger,
+		metrics: newMetrics(sqlDB), spec: spec}
+
+	e.Use(withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(), securityHeaders(cfg.Production))
+	if len(cfg.CORSOrigins) > 0 {
+		e.Use(cors.New(cors.Config{
+			AllowOrigins:     cfg.CORSOrigins,
+			AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
+			AllowHeaders:     []string{"Authorization", "Content-Type", headerIdempotencyKey, headerRequestID},
+			ExposeHeaders:    []string{headerRequestID, "Retry-After", "Idempotent-Replayed"},
+			AllowCredentials: false,
+			MaxAge:           600,
+		}))
+	}
+	e.Use(limitBody())
+	e.NoRoute(notFound)
+	e.NoMethod(methodNotAllowed)
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Routes lists "METHOD /path/{param}" for every route, in OpenAPI's path
+// syntax, for the test that keeps the spec and the router in step.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+openAPIPath(r.Path))
+	}
+	return out
+}
+
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(s.metrics.handler()))
+	e.GET("/openapi.yaml", s.openAPI)
+	e.GET("/docs", s.docsPage)
+
+	v1 := e.Group(Base, s.authenticate(), s.idempotentPOST())
+	v1.POST("/auth/register", s.register)
+	v1.POST("/auth/login", s.login)
+	v1.POST("/auth/refresh", s.refresh)
+	v1.POST("/auth/logout", requireRole(), s.logout)
+	v1.GET("/me", requireRole(), s.me)
+
+	admin := v1.Group("/admin", requireRole(models.RoleAdmin))
+	admin.POST("/users", s.createUser)
+}
+
+// idempotentPOST accepts an Idempotency-Key on every POST; routes that
+// require one add s.idempotent(true) themselves.
+func (s *Server) idempotentPOST() gin.HandlerFunc {
+	optional := s.idempotent(false)
+	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodPost {
+			optional(c)
+			return
+		}
+		c.Next()
+	}
+}

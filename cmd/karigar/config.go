@@ -1,0 +1,137 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/auth"
+)
+
+// config is everything the environment can set. loadConfig validates it all
+// at start and reports every problem at once.
+type config struct {
+	Env                 string // development or production
+	Addr                string
+	DatabaseURL         string
+	JWTSecret           []byte
+	JWTSecretGenerated  bool
+	PlatformFeeBPS      int
+	ProcessingFeeBPS    int
+	PublicURL           string
+	Currency            string
+	OrderTTL            time.Duration
+	CORSOrigins         []string
+	TrustedProxies      []string
+	LogLevel            slog.Level
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIBase       string
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	bad := func(k, format string, args ...any) { errs = append(errs, fmt.Errorf(k+": "+format, args...)) }
+
+	c := config{
+		Env:                 get("KARIGAR_ENV", "development"),
+		Addr:                get("KARIGAR_ADDR", ":8080"),
+		DatabaseURL:         get("KARIGAR_DATABASE_URL", models.DefaultDatabaseURL),
+		PublicURL:           get("KARIGAR_PUBLIC_URL", "http://localhost:8080"),
+		Currency:            get("KARIGAR_CURRENCY", "PKR"),
+		StripeSecretKey:     get("STRIPE_SECRET_KEY", ""),
+		StripeWebhookSecret: get("STRIPE_WEBHOOK_SECRET", ""),
+		StripeAPIBase:       get("STRIPE_API_BASE", ""),
+		CORSOrigins:         list(get("KARIGAR_CORS_ORIGINS", "")),
+		TrustedProxies:      list(get("KARIGAR_TRUSTED_PROXIES", "")),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		bad("KARIGAR_ENV", "must be development or production, not %q", c.Env)
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
+		!strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+		bad("KARIGAR_DATABASE_URL", "must start with postgres://, postgresql:// or sqlite://")
+	}
+	switch secret := getenv("KARIGAR_JWT_SECRET"); {
+	case secret == "" && c.production():
+		bad("KARIGAR_JWT_SECRET", "is required in production (at least %d bytes)", auth.MinSecretBytes)
+	case secret == "":
+		c.JWTSecret = make([]byte, 32)
+		_, _ = rand.Read(c.JWTSecret)
+		c.JWTSecretGenerated = true
+	case len(secret) < auth.MinSecretBytes:
+		bad("KARIGAR_JWT_SECRET", "must be at least %d bytes, got %d", auth.MinSecretBytes, len(secret))
+	default:
+		c.JWTSecret = []byte(secret)
+	}
+	c.PlatformFeeBPS = bps(get("KARIGAR_PLATFORM_FEE_BPS", "1000"), "KARIGAR_PLATFORM_FEE_BPS", bad)
+	c.ProcessingFeeBPS = bps(get("KARIGAR_PROCESSING_FEE_BPS", "300"), "KARIGAR_PROCESSING_FEE_BPS", bad)
+	if c.PlatformFeeBPS+c.ProcessingFeeBPS > 10000 {
+		bad("KARIGAR_PLATFORM_FEE_BPS", "platform and processing fees together exceed 100%%")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("KARIGAR_PUBLIC_URL", "must be an absolute http(s) URL, not %q", c.PublicURL)
+	} else {
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if !models.ValidCurrency(c.Currency) {
+		bad("KARIGAR_CURRENCY", "must be an ISO 4217 code such as PKR, not %q", c.Currency)
+	}
+	ttl, err := time.ParseDuration(get("KARIGAR_ORDER_TTL", "30m"))
+	if err != nil || ttl < time.Minute || ttl > 7*24*time.Hour {
+		bad("KARIGAR_ORDER_TTL", "must be a duration from 1m to 168h, such as 30m")
+	}
+	c.OrderTTL = ttl
+	if err := c.LogLevel.UnmarshalText([]byte(get("KARIGAR_LOG_LEVEL", "info"))); err != nil {
+		bad("KARIGAR_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if c.StripeAPIBase != "" {
+		if u, err := url.Parse(c.StripeAPIBase); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("STRIPE_API_BASE", "must be an absolute URL")
+		}
+	}
+	if c.StripeWebhookSecret != "" && c.StripeSecretKey == "" {
+		bad("STRIPE_WEBHOOK_SECRET", "is set but STRIPE_SECRET_KEY is not")
+	}
+	if c.production() && strings.HasPrefix(c.StripeSecretKey, "sk_test_") && c.StripeAPIBase == "" {
+		slog.Warn("a Stripe test key is configured in production")
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
+			bad("KARIGAR_CORS_ORIGINS", "%q is not an origin such as https://shop.example.pk", o)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func bps(v, key string, bad func(string, string, ...any)) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 10000 {
+		bad(key, "must be basis points from 0 to 10000, not %q", v)
+	}
+	return n
+}
+
+func list(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

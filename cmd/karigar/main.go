@@ -1,0 +1,221 @@
+// Command karigar is the Karigar API server and its operator commands.
+//
+//	karigar [serve]       run the HTTP API (the default)
+//	karigar migrate       apply database migrations and exit
+//	karigar admin create  create an admin or auditor account
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/api"
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/idempotency"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: karigar [command]
+
+commands:
+  serve                      run the HTTP API (default)
+  migrate                    apply database migrations and exit
+  admin create --email E --password P --name N [--role admin|auditor]
+                             create a staff account
+
+configuration comes from the environment; see README.md.
+`
+
+// run is main without the process: tests call it with their own arguments,
+// environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "karigar: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "migrate":
+		err = migrate(ctx, cfg, log)
+	case "admin":
+		err = admin(ctx, cfg, args, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "karigar: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		var usageErr usageError
+		if errors.As(err, &usageErr) {
+			fmt.Fprintf(stderr, "karigar: %v\n", err)
+			return 2
+		}
+		log.Error("karigar stopped", "command", cmd, "error", err.Error())
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+func openDB(ctx context.Context, cfg config, log *slog.Logger) (*gorm.DB, error) {
+	db, err := models.Open(ctx, cfg.DatabaseURL, models.OpenOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := models.Migrate(ctx, db)
+	if err != nil {
+		_ = models.Close(db)
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("migrations applied", "versions", applied, "engine", string(models.DialectOf(db)))
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	log.Info("database is up to date", "engine", string(models.DialectOf(db)))
+	return nil
+}
+
+func newAuth(db *gorm.DB, cfg config) (*auth.Service, error) {
+	return auth.New(db, auth.Options{Secret: cfg.JWTSecret})
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	if cfg.JWTSecretGenerated {
+		log.Warn("KARIGAR_JWT_SECRET is not set: using a random secret, so tokens will not survive a restart (development only)")
+	}
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	authSvc, err := newAuth(db, cfg)
+	if err != nil {
+		return err
+	}
+	idem := idempotency.New(db, nil)
+	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Logger: log,
+		Production: cfg.production(), CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go purgeIdempotencyKeys(ctx, idem, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.Env, "engine", string(models.DialectOf(db)))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// purgeIdempotencyKeys deletes expired keys hourly. Any replica may do it:
+// deleting what has expired is the same whoever does it.
+func purgeIdempotencyKeys(ctx context.Context, idem *idempotency.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := idem.Purge(ctx); err != nil {
+				log.Warn("purge idempotency keys", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged idempotency keys", "count", n)
+			}
+		}
+	}
+}
+
+func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{errors.New("usage: karigar admin create --email E --password P --name N [--role admin|auditor]")}
+	}
+	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "email address (required)")
+	password := fs.String("password", "", "password, at least 10 characters (required)")
+	name := fs.String("name", "", "display name (required)")
+	role := fs.String("role", "admin", "admin or auditor")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	db, err := openDB(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	a, err := newAuth(db, cfg)
+	if err != nil {
+		return err
+	}
+	u, err := a.CreateUser(ctx, auth.NewUser{Email: *email, Password: *password, Name: *name, Role: models.Role(*role)})
+	if err != nil {
+		return usageError{err}
+	}
+	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+	return nil
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/karigar/karigar/models/modelstest"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestConfigRefusesProductionWithoutSecret(t *testing.T) {
+	_, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production"}))
+	if err == nil || !strings.Contains(err.Error(), "KARIGAR_JWT_SECRET") {
+		t.Fatalf("err = %v, want one naming KARIGAR_JWT_SECRET", err)
+	}
+	_, err = loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": "too-short"}))
+	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
+		t.Fatalf("short secret: err = %v", err)
+	}
+	c, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": strings.Repeat("s", 32)}))
+	if err != nil || c.JWTSecretGenerated {
+		t.Fatalf("good production config: %v, generated=%v", err, c.JWTSecretGenerated)
+	}
+}
+
+func TestConfigDevelopmentGeneratesSecret(t *testing.T) {
+	c, err := loadConfig(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.JWTSecretGenerated || len(c.JWTSecret) < 32 {
+		t.Fatalf("secret generated=%v len=%d", c.JWTSecretGenerated, len(c.JWTSecret))
+	}
+	if c.Addr != ":8080" || c.Currency != "PKR" || c.PlatformFeeBPS != 1000 || c.OrderTTL != 30*time.Minute ||
+		!strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestConfigReportsEveryProblem(t *testing.T) {
+	_, err := loadConfig(envOf(map[string]string{
+		"KARIGAR_ENV":              "staging",
+		"KARIGAR_DATABASE_URL":     "mysql://x",
+		"KARIGAR_PLATFORM_FEE_BPS": "12000",
+		"KARIGAR_PUBLIC_URL":       "karigar.pk",
+		"KARIGAR_CURRENCY":         "rupees",
+		"KARIGAR_ORDER_TTL":        "forever",
+		"KARIGAR_LOG_LEVEL":        "loud",
+		"KARIGAR_CORS_ORIGINS":     "https://ok.example, not an origin",
+		"STRIPE_WEBHOOK_SECRET":    "whsec_x",
+	}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, k := range []string{"KARIGAR_ENV", "KARIGAR_DATABASE_URL", "KARIGAR_PLATFORM_FEE_BPS", "KARIGAR_PUBLIC_URL",
+		"KARIGAR_CURRENCY", "KARIGAR_ORDER_TTL", "KARIGAR_LOG_LEVEL", "KARIGAR_CORS_ORIGINS", "STRIPE_WEBHOOK_SECRET"} {
+		if !strings.Contains(err.Error(), k) {
+			t.Errorf("error does not name %s:\n%v", k, err)
+		}
+	}
+}
+
+func TestRunRefusesBadConfigWithExitCode2(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"serve"}, envOf(map[string]string{"KARIGAR_ENV": "production"}), &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "KARIGAR_JWT_SECRET") {
+		t.Fatalf("code %d, stderr %q", code, errOut.String())
+	}
+}
+
+// lockedBuffer collects the server's log while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var listening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+
+// TestServeEndToEnd runs the real binary's entry point on port 0 against a
+// fresh database: migrate, create an admin with the CLI, serve, sign in over
+// real HTTP, and shut down gracefully.
+func TestServeEndToEnd(t *testing.T) {
+	for _, engine := range modelstest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			env := envOf(map[string]string{
+				"KARIGAR_ADDR":         "127.0.0.1:0",
+				"KARIGAR_DATABASE_URL": modelstest.URL(t, engine),
+				"KARIGAR_JWT_SECRET":   strings.Repeat("k", 40),
+			})
+			var out, errOut bytes.Buffer
+			if code := run(t.Context(), []string{"migrate"}, env, &out, &errOut); code != 0 {
+				t.Fatalf("migrate: %d %s %s", code, out.String(), errOut.String())
+			}
+			if code := run(t.Context(), []string{"migrate"}, env, &out, &errOut); code != 0 {
+				t.Fatalf("second migrate: %d %s", code, errOut.String())
+			}
+			out.Reset()
+			code := run(t.Context(), []string{"admin", "create", "--email", "root@karigar.pk", "--password", "a long admin password",
+				"--name", "Root"}, env, &out, &errOut)
+			if code != 0 || !strings.Contains(out.String(), "created admin root@karigar.pk") {
+				t.Fatalf("admin create: %d %q %q", code, out.String(), errOut.String())
+			}
+			if code := run(t.Context(), []string{"admin", "create", "--email", "root@karigar.pk", "--password", "short", "--name", "R"},
+				env, io.Discard, io.Discard); code != 2 {
+				t.Fatalf("invalid admin create exited %d, want 2", code)
+			}
+
+			ctx, cancel := context.WithCancel(t.Context())
+			logs := &lockedBuffer{}
+			done := make(chan int, 1)
+			go func() { done <- run(ctx, nil, env, logs, logs) }()
+			var addr string
+			for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if m := listening.FindStringSubmatch(logs.String()); m != nil {
+					addr = m[1]
+				}
+			}
+			if addr == "" {
+				cancel()
+				t.Fatalf("server did not start:\n%s", logs.String())
+			}
+			base := "http://" + addr
+			for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.yaml", "/docs"} {
+				res, err := http.Get(base + p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("GET %s: %d", p, res.StatusCode)
+				}
+			}
+			res, err := http.Post(base+"/api/v1/auth/login", "application/json",
+				strings.NewReader(`{"email":"root@karigar.pk","password":"a long admin password"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sess struct {
+				User struct{ Role string } `json:"user"`
+			}
+			_ = json.NewDecoder(res.Body).Decode(&sess)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || sess.User.Role != "admin" {
+				t.Fatalf("login: %d %+v", res.StatusCode, sess)
+			}
+
+			cancel() // what SIGTERM does through signal.NotifyContext
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("serve exited %d:\n%s", code, logs.String())
+				}
+			case <-time.After(25 * time.Second):
+				t.Fatal("serve did not shut down")
+			}
+			if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+				t.Fatalf("no clean stop in the log:\n%s", logs.String())
+			}
+			if strings.Contains(logs.String(), "a long admin password") || strings.Contains(logs.String(), "root@karigar.pk") {
+				t.Fatal("the log holds a password or an email address")
+			}
+		})
+	}
+}
