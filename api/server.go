@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
@@ -73,14 +72,7 @@ func New(cfg Config) (*Server, error) {
 
 	e.Use(withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(), securityHeaders(cfg.Production))
 	if len(cfg.CORSOrigins) > 0 {
-		e.Use(cors.New(cors.Config{
-			AllowOrigins:     cfg.CORSOrigins,
-			AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
-			AllowHeaders:     []string{"Authorization", "Content-Type", headerIdempotencyKey, headerRequestID},
-			ExposeHeaders:    []string{headerRequestID, "Retry-After", "Idempotent-Replayed"},
-			AllowCredentials: false,
-			MaxAge:           600,
-		}))
+		e.Use(allowCORS(cfg.CORSOrigins))
 	}
 	e.Use(limitBody())
 	e.NoRoute(notFound)

@@ -40,6 +40,9 @@ func newSpecChecker(t *testing.T) *specChecker {
 
 func (s *specChecker) check(t *testing.T, method, path string, h http.Header, res *response) {
 	t.Helper()
+	if method == http.MethodOptions {
+		return // CORS preflight is answered before routing and is not part of the API
+	}
 	req := httptest.NewRequest(method, path, nil)
 	req.Header = h.Clone()
 	route, params, err := s.router.FindRoute(req)

@@ -145,8 +145,8 @@ func newGormLogger(l *slog.Logger) logger.Interface {
 }
 
 func (g gormLogger) LogMode(logger.LogLevel) logger.Interface { return g }
-func (g gormLogger) Info(context.Context, string, ...any)      {}
-func (g gormLogger) Warn(context.Context, string, ...any)      {}
+func (g gormLogger) Info(context.Context, string, ...any)     {}
+func (g gormLogger) Warn(context.Context, string, ...any)     {}
 func (g gormLogger) Error(ctx context.Context, msg string, args ...any) {
 	g.log.ErrorContext(ctx, "database", "message", fmt.Sprintf(msg, args...))
 }
