@@ -1,0 +1,185 @@
+package api_test
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/karigar/karigar/docs"
+	"github.com/karigar/karigar/models/modelstest"
+)
+
+// loadDoc parses and validates docs/openapi.yaml.
+func loadDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not valid: %v", err)
+	}
+	return doc
+}
+
+type specOp struct {
+	method, path string
+	op           *openapi3.Operation
+}
+
+// specOps lists the spec's operations in a stable order.
+func specOps(doc *openapi3.T) []specOp {
+	var out []specOp
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			out = append(out, specOp{method, path, op})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].path+" "+out[i].method < out[j].path+" "+out[j].method
+	})
+	return out
+}
+
+func TestSpecAndRouterAgree(t *testing.T) {
+	e := newEnv(t, modelstest.Open(t, "sqlite"))
+	router := map[string]bool{}
+	for _, r := range e.srv.Routes() {
+		method, _, _ := strings.Cut(r, " ")
+		if method == http.MethodHead || method == http.MethodOptions {
+			continue
+		}
+		router[r] = true
+	}
+	spec := map[string]bool{}
+	for _, o := range specOps(loadDoc(t)) {
+		if o.method == http.MethodHead || o.method == http.MethodOptions {
+			continue
+		}
+		spec[o.method+" "+o.path] = true
+	}
+	for r := range router {
+		if !spec[r] {
+			t.Errorf("the router serves %s but openapi.yaml does not describe it", r)
+		}
+	}
+	for r := range spec {
+		if !router[r] {
+			t.Errorf("openapi.yaml describes %s but the router does not serve it", r)
+		}
+	}
+	if len(router) == 0 {
+		t.Fatal("the router lists no routes")
+	}
+}
+
+func TestSpecOperationsAreDocumented(t *testing.T) {
+	doc := loadDoc(t)
+	for _, o := range specOps(doc) {
+		name := o.method + " " + o.path
+		if strings.TrimSpace(o.op.Summary) == "" {
+			t.Errorf("%s has no summary", name)
+		}
+		if strings.TrimSpace(o.op.OperationID) == "" {
+			t.Errorf("%s has no operationId", name)
+		}
+		if strings.TrimSpace(o.op.Description) == "" {
+			t.Errorf("%s has no description", name)
+		}
+		if o.op.Responses.Status(http.StatusInternalServerError) == nil {
+			t.Errorf("%s does not document its 500 response", name)
+		}
+		for code, ref := range o.op.Responses.Map() {
+			r := ref.Value
+			if r.Description == nil || strings.TrimSpace(*r.Description) == "" {
+				t.Errorf("%s → %s has no description", name, code)
+			}
+			if r.Headers["X-Request-ID"] == nil {
+				t.Errorf("%s → %s does not declare the X-Request-ID header", name, code)
+			}
+			for ct, mt := range r.Content {
+				if !strings.HasPrefix(ct, "application/json") {
+					continue
+				}
+				if mt.Schema == nil || mt.Schema.Value == nil {
+					t.Errorf("%s → %s %s has no schema", name, code, ct)
+					continue
+				}
+				if status, _ := strconv.Atoi(code); status >= 400 && mt.Schema.Ref != "#/components/schemas/ErrorEnvelope" {
+					t.Errorf("%s → %s is an error but its schema is not the ErrorEnvelope", name, code)
+				}
+			}
+		}
+	}
+}
+
+// Every POST accepts an Idempotency-Key and can fail the ways every POST can.
+func TestSpecPOSTsShareTheirConventions(t *testing.T) {
+	doc := loadDoc(t)
+	for _, o := range specOps(doc) {
+		if o.method != http.MethodPost {
+			continue
+		}
+		name := o.method + " " + o.path
+		if p := o.op.Parameters.GetByInAndName("header", "Idempotency-Key"); p == nil || p.Required {
+			t.Errorf("%s does not accept an optional Idempotency-Key header", name)
+		}
+		for _, status := range []int{400, 409, 413, 500} {
+			if o.op.Responses.Status(status) == nil {
+				t.Errorf("%s does not document %d", name, status)
+			}
+		}
+		if o.op.Security != nil && len(*o.op.Security) > 0 && o.op.Responses.Status(401) == nil {
+			t.Errorf("%s takes a token but does not document 401", name)
+		}
+	}
+}
+
+// The ErrorCode enum is exactly the codes services can return plus the
+// router's method_not_allowed.
+func TestSpecErrorCodesMatchServices(t *testing.T) {
+	want := []string{"method_not_allowed"}
+	f, err := parser.ParseFile(token.NewFileSet(), "../services/errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || vs.Type == nil || len(vs.Values) != 1 {
+			return true
+		}
+		if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Code" {
+			return true
+		}
+		if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			s, _ := strconv.Unquote(lit.Value)
+			want = append(want, s)
+		}
+		return true
+	})
+	if len(want) < 10 {
+		t.Fatalf("found only %v in services/errors.go", want)
+	}
+	ref := loadDoc(t).Components.Schemas["ErrorCode"]
+	if ref == nil {
+		t.Fatal("openapi.yaml has no ErrorCode schema")
+	}
+	var got []string
+	for _, v := range ref.Value.Enum {
+		got = append(got, v.(string))
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("ErrorCode enum %v, want %v", got, want)
+	}
+}
