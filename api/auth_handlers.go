@@ -101,11 +101,9 @@ func (s *Server) refresh(c *gin.Context) {
 // revoke; without one every refresh token of the caller is revoked.
 func (s *Server) logout(c *gin.Context) {
 	var req refreshRequest
-	if c.Request.ContentLength != 0 {
-		if err := bindJSON(c, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	if err := bindOptionalJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
 	}
 	if err := s.auth.Logout(c, mustIdentity(c), req.RefreshToken); err != nil {
 		writeError(c, err)
@@ -115,7 +113,7 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) me(c *gin.Context) {
-	u, err := s.auth.User(c, mustIdentity(c).UserID)
+	u, err := s.auth.Me(c, mustIdentity(c))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,20 @@ func bindJSON(c *gin.Context, dst any) error {
 		return services.BadRequest("request body must hold a single JSON object")
 	}
 	return nil
+}
+
+// bindOptionalJSON is bindJSON for routes whose body may be absent: an empty
+// body, however it is framed, leaves dst as it is.
+func bindOptionalJSON(c *gin.Context, dst any) error {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	return bindJSON(c, dst)
 }
 
 func decodeError(err error) error {

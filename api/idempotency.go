@@ -77,7 +77,9 @@ func (s *Server) idempotent(required bool) gin.HandlerFunc {
 
 		// The response must be recorded even if the client has gone away.
 		ctx := context.WithoutCancel(c.Request.Context())
-		if status := rec.Status(); status >= 500 {
+		// A server error or a rate limit did not run the request: forget the
+		// key so that the retry runs it, rather than replaying a refusal.
+		if status := rec.Status(); status >= 500 || status == http.StatusTooManyRequests {
 			err = s.idem.Abandon(ctx, who.UserID, key)
 		} else {
 			err = s.idem.Complete(ctx, who.UserID, key, idempotency.Response{

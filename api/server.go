@@ -63,6 +63,9 @@ func New(cfg Config) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
+	// gin's redirects answer with HTML bodies; a wrong path is a JSON 404 instead.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -97,7 +100,9 @@ func (s *Server) Routes() []string {
 func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz) // load balancers often probe with HEAD
 	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(s.metrics.handler()))
 	e.GET("/openapi.yaml", s.openAPI)
 	e.GET("/docs", s.docsPage)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
@@ -32,12 +33,27 @@ func Each(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	}
 }
 
+// EnvEngines, when set (e.g. "postgres"), limits the engines tests run on:
+// CI runs the race detector on PostgreSQL only, after a full SQLite run.
+const EnvEngines = "KARIGAR_TEST_ENGINES"
+
 // Engines lists the engines tests run on here.
 func Engines() []string {
+	all := []string{"sqlite"}
 	if os.Getenv(EnvPostgres) != "" {
-		return []string{"sqlite", "postgres"}
+		all = append(all, "postgres")
 	}
-	return []string{"sqlite"}
+	only := os.Getenv(EnvEngines)
+	if only == "" {
+		return all
+	}
+	var out []string
+	for _, e := range all {
+		if strings.Contains(","+only+",", ","+e+",") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Open returns a new migrated database on engine ("sqlite" or "postgres").

@@ -230,6 +230,16 @@ func (s *Service) Login(ctx context.Context, in Credentials) (Session, error) {
 	return s.startSession(ctx, u, uuid.Nil)
 }
 
+// Me returns the caller's own account. A valid token whose account is gone
+// is no identity at all. Errors: unauthorized.
+func (s *Service) Me(ctx context.Context, who Identity) (User, error) {
+	u, err := s.User(ctx, who.UserID)
+	if services.IsCode(err, services.CodeNotFound) {
+		return User{}, services.Unauthorized("this account no longer exists")
+	}
+	return u, err
+}
+
 // User returns the account with id. Errors: not_found.
 func (s *Service) User(ctx context.Context, id uuid.UUID) (User, error) {
 	var u models.User

@@ -1,0 +1,103 @@
+package api_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/karigar/karigar/api"
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/idempotency"
+)
+
+// benchServer is the production wiring (default bcrypt cost, JSON access
+// log) on a fresh database; the log goes to io.Discard so the terminal is
+// not what is measured.
+func benchServer(b *testing.B, engine string) (http.Handler, *auth.Service) {
+	b.Helper()
+	db := modelstest.Open(b, engine)
+	a, err := auth.New(db, auth.Options{Secret: testSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: idempotency.New(db, nil),
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv.Handler(), a
+}
+
+func eachEngine(b *testing.B, fn func(b *testing.B, engine string)) {
+	for _, engine := range modelstest.Engines() {
+		b.Run(engine, func(b *testing.B) { fn(b, engine) })
+	}
+}
+
+// BenchmarkEmptyRoute is the cost of the middleware stack itself: request
+// id, access log, metrics, recovery, security headers, body limit, routing.
+func BenchmarkEmptyRoute(b *testing.B) {
+	eachEngine(b, func(b *testing.B, engine string) {
+		h, _ := benchServer(b, engine)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkAuthenticatedRoute adds JWT verification and one primary-key read.
+func BenchmarkAuthenticatedRoute(b *testing.B) {
+	eachEngine(b, func(b *testing.B, engine string) {
+		h, a := benchServer(b, engine)
+		sess, err := a.Register(b.Context(), auth.NewUser{Email: "bench@example.pk", Password: goodPassword, Name: "B", Role: models.RoleBuyer})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/api/v1/me", nil)
+				req.Header.Set("Authorization", "Bearer "+sess.AccessToken)
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkLogin is dominated, by design, by bcrypt at the production cost.
+func BenchmarkLogin(b *testing.B) {
+	eachEngine(b, func(b *testing.B, engine string) {
+		h, a := benchServer(b, engine)
+		if _, err := a.Register(b.Context(), auth.NewUser{Email: "bench@example.pk", Password: goodPassword, Name: "B", Role: models.RoleBuyer}); err != nil {
+			b.Fatal(err)
+		}
+		body := []byte(`{"email":"bench@example.pk","password":"` + goodPassword + `"}`)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("POST", "/api/v1/auth/login", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
