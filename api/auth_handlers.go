@@ -52,7 +52,7 @@ func (s *Server) register(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	sess, err := s.auth.Register(c, req.toService())
+	sess, err := s.auth.Register(c.Request.Context(), req.toService())
 	if err != nil {
 		writeError(c, err)
 		return
@@ -71,7 +71,7 @@ func (s *Server) login(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	sess, err := s.auth.Login(c, auth.Credentials{Email: req.Email, Password: req.Password, ClientIP: c.ClientIP()})
+	sess, err := s.auth.Login(c.Request.Context(), auth.Credentials{Email: req.Email, Password: req.Password, ClientIP: c.ClientIP()})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -89,7 +89,7 @@ func (s *Server) refresh(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	sess, err := s.auth.Refresh(c, req.RefreshToken)
+	sess, err := s.auth.Refresh(c.Request.Context(), req.RefreshToken)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) logout(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if err := s.auth.Logout(c, mustIdentity(c), req.RefreshToken); err != nil {
+	if err := s.auth.Logout(c.Request.Context(), mustIdentity(c), req.RefreshToken); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -113,7 +113,7 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) me(c *gin.Context) {
-	u, err := s.auth.Me(c, mustIdentity(c))
+	u, err := s.auth.Me(c.Request.Context(), mustIdentity(c))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -127,7 +127,7 @@ func (s *Server) createUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	u, err := s.auth.CreateUser(c, req.toService())
+	u, err := s.auth.CreateUser(c.Request.Context(), req.toService())
 	if err != nil {
 		writeError(c, err)
 		return

@@ -21,7 +21,7 @@ func (s *Server) healthz(c *gin.Context) {
 
 // readyz answers 200 only while the database answers.
 func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.ping(ctx); err != nil {
 		writeError(c, services.Unavailable("the database is not reachable"))

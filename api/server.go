@@ -66,7 +66,9 @@ func New(cfg Config) (*Server, error) {
 	// gin's redirects answer with HTML bodies; a wrong path is a JSON 404 instead.
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
-	e.ContextWithFallback = true
+	// Handlers pass c.Request.Context() on, never the *gin.Context itself:
+	// gin recycles the Context after the handler returns, while database/sql
+	// may still be watching the context it was given.
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
