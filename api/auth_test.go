@@ -90,9 +90,7 @@ func TestRegister422(t *testing.T) {
 				}
 			})
 		}
-		var n int64
-		e.db.Table("users").Count(&n)
-		if n != 0 {
+		if n := e.count("users", ""); n != 0 {
 			t.Fatalf("%d users written by invalid requests", n)
 		}
 	})
@@ -237,15 +235,9 @@ func TestRefreshRaceHasOneWinner(t *testing.T) {
 		s := e.register("race@example.pk", "buyer")
 		const n = 8
 		codes := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				codes[i] = e.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": s.RefreshToken}).Code
-			}()
-		}
-		wg.Wait()
+		inParallel(n, func(i int) {
+			codes[i] = e.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": s.RefreshToken}).Code
+		})
 		ok := 0
 		for _, c := range codes {
 			if c == http.StatusOK {
@@ -418,9 +410,7 @@ func TestAdminUsersRoles(t *testing.T) {
 		}
 		auditor := e.staff("aud@ngo.pk", "auditor")
 		e.do("POST", "/api/v1/admin/users", body, bearer(auditor.AccessToken)).wantError(t, http.StatusForbidden, "forbidden")
-		var n int64
-		e.db.Table("users").Where("email = ?", "x@ngo.pk").Count(&n)
-		if n != 0 {
+		if e.count("users", "email = ?", "x@ngo.pk") != 0 {
 			t.Fatal("a refused request created the user")
 		}
 	})

@@ -12,7 +12,6 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
-	"github.com/karigar/karigar/services/idempotency"
 )
 
 // benchServer is the production wiring (default bcrypt cost, JSON access
@@ -25,7 +24,7 @@ func benchServer(b *testing.B, engine string) (http.Handler, *auth.Service) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: idempotency.New(db, nil),
+	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db),
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	cfg.Auth = a
-	cfg.Idempotency = idempotency.New(db, nil)
+	cfg.Idempotency = mustIdem(db)
 	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -55,11 +56,47 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	return &env{t: t, db: db, auth: a, srv: srv, spec: newSpecChecker(t)}
 }
 
+func mustIdem(db *gorm.DB) *idempotency.Store {
+	s, err := idempotency.New(db, idempotency.Options{Secret: testSecret})
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // eachDB runs fn on a fresh env for every engine under test.
 func eachDB(t *testing.T, fn func(t *testing.T, e *env), opts ...envOption) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		fn(t, newEnv(t, db, opts...))
 	})
+}
+
+// count returns the number of rows in table matching where, failing the
+// test if the query fails (so an assertion on zero cannot pass by accident).
+func (e *env) count(table, where string, args ...any) int64 {
+	e.t.Helper()
+	var n int64
+	q := e.db.Table(table)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		e.t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// inParallel runs fn(0..n-1) at once and waits for all of them.
+func inParallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
 
 type response struct {

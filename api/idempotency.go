@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -23,7 +21,8 @@ const headerIdempotencyKey = "Idempotency-Key"
 // bound to a hash of the method, path and body: a retry replays the first
 // response, a different request under the same key is a 409. Anonymous
 // requests may send the header; it is accepted and not stored, since no
-// user owns it.
+// user owns it. The /auth routes do not use it at all: their responses hold
+// fresh tokens, which must not be kept anywhere in a usable form.
 func (s *Server) idempotent(required bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := c.GetHeader(headerIdempotencyKey)
@@ -55,12 +54,9 @@ func (s *Server) idempotent(required bool) gin.HandlerFunc {
 			return
 		}
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
-		sum := sha256.New()
-		io.WriteString(sum, c.Request.Method+" "+c.Request.URL.Path+"\n")
-		sum.Write(body)
-		hash := hex.EncodeToString(sum.Sum(nil))
 
-		replay, err := s.idem.Begin(c.Request.Context(), who.UserID, key, hash)
+		replay, err := s.idem.Begin(c.Request.Context(), who.UserID, key,
+			idempotency.Request{Method: c.Request.Method, Path: c.Request.URL.Path, Body: body})
 		if err != nil {
 			writeError(c, err)
 			return
@@ -71,12 +67,24 @@ func (s *Server) idempotent(required bool) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		rec := &recordingWriter{ResponseWriter: c.Writer}
-		c.Writer = rec
-		c.Next()
-
 		// The response must be recorded even if the client has gone away.
 		ctx := context.WithoutCancel(c.Request.Context())
+		rec := &recordingWriter{ResponseWriter: c.Writer}
+		c.Writer = rec
+		handled := false
+		defer func() {
+			if handled {
+				return
+			}
+			// The handler panicked (recoverPanics answers 500 further out):
+			// release the key so that a retry runs the request again.
+			if err := s.idem.Abandon(ctx, who.UserID, key); err != nil {
+				slog.ErrorContext(ctx, "release idempotency key", "request_id", requestID(c), "error", err.Error())
+			}
+		}()
+		c.Next()
+		handled = true
+
 		// A server error or a rate limit did not run the request: forget the
 		// key so that the retry runs it, rather than replaying a refusal.
 		if status := rec.Status(); status >= 500 || status == http.StatusTooManyRequests {

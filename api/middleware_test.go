@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/karigar/karigar/api"
@@ -148,17 +147,14 @@ func TestIdempotencyKey(t *testing.T) {
 		if string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("replay differs:\n%s\n%s", first.Body, again.Body)
 		}
-		var n int64
-		e.db.Table("users").Where("email = ?", "idem@ngo.pk").Count(&n)
-		if n != 1 {
+		if n := e.count("users", "email = ?", "idem@ngo.pk"); n != 1 {
 			t.Fatalf("%d users created, want 1", n)
 		}
 
 		other := map[string]string{"email": "other@ngo.pk", "password": goodPassword, "name": "O", "role": "auditor"}
 		e.do("POST", "/api/v1/admin/users", other, bearer(admin.AccessToken), key).
 			wantError(t, http.StatusConflict, "idempotency_key_reused")
-		e.db.Table("users").Where("email = ?", "other@ngo.pk").Count(&n)
-		if n != 0 {
+		if e.count("users", "email = ?", "other@ngo.pk") != 0 {
 			t.Fatal("a reused key still created the user")
 		}
 
@@ -183,30 +179,64 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 }
 
+// Concurrent retries with one key: the request runs once; the others are
+// told it is in progress (409 conflict) or get the first answer replayed; a
+// retry after it finished gets the replay.
 func TestIdempotencyKeyConcurrentRetries(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		admin := e.staff("admin@example.pk", "admin")
 		body := map[string]string{"email": "race@ngo.pk", "password": goodPassword, "name": "Race", "role": "auditor"}
 		const n = 6
-		codes := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				codes[i] = e.do("POST", "/api/v1/admin/users", body, bearer(admin.AccessToken), header("Idempotency-Key", "same")).Code
-			}()
-		}
-		wg.Wait()
-		var users int64
-		e.db.Table("users").Where("email = ?", "race@ngo.pk").Count(&users)
-		if users != 1 {
-			t.Fatalf("%d users created by %d concurrent retries: %v", users, n, codes)
-		}
-		for _, c := range codes {
-			if c != http.StatusCreated && c != http.StatusConflict {
-				t.Fatalf("unexpected status in %v", codes)
+		res := make([]*response, n)
+		inParallel(n, func(i int) {
+			res[i] = e.do("POST", "/api/v1/admin/users", body, bearer(admin.AccessToken), header("Idempotency-Key", "same"))
+		})
+		var first *response
+		for _, r := range res {
+			switch {
+			case r.Code == http.StatusCreated && r.Header.Get("Idempotent-Replayed") == "":
+				if first != nil {
+					t.Fatalf("the request ran twice: %s and %s", first.Body, r.Body)
+				}
+				first = r
+			case r.Code == http.StatusCreated: // a replay
+			case r.Code == http.StatusConflict:
+				// Only "in progress" is acceptable; "email taken" would mean the request ran again.
+				if msg := r.wantError(t, http.StatusConflict, "conflict").Error.Message; !strings.Contains(msg, "still being processed") {
+					t.Fatalf("409 %q: the request ran more than once", msg)
+				}
+			default:
+				t.Fatalf("unexpected %d %s", r.Code, r.Body)
 			}
+		}
+		if first == nil {
+			t.Fatal("no request ran")
+		}
+		again := e.do("POST", "/api/v1/admin/users", body, bearer(admin.AccessToken), header("Idempotency-Key", "same"))
+		again.wantStatus(t, http.StatusCreated)
+		if string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry after the race was not the replay of the first answer: %s", again.Body)
+		}
+		if c := e.count("users", "email = ?", "race@ngo.pk"); c != 1 {
+			t.Fatalf("%d users", c)
+		}
+	})
+}
+
+// Sign-in responses hold fresh tokens: they are never stored for replay.
+func TestIdempotencyKeyIsNotStoredForAuthRoutes(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		s := e.register("tokens@example.pk", "buyer")
+		key := header("Idempotency-Key", "login-1")
+		creds := map[string]string{"email": "tokens@example.pk", "password": goodPassword}
+		var a, b session
+		e.do("POST", "/api/v1/auth/login", creds, bearer(s.AccessToken), key).decode(t, &a)
+		e.do("POST", "/api/v1/auth/login", creds, bearer(s.AccessToken), key).decode(t, &b)
+		if a.RefreshToken == "" || a.RefreshToken == b.RefreshToken {
+			t.Fatal("a login response was replayed")
+		}
+		if n := e.count("idempotency_keys", ""); n != 0 {
+			t.Fatalf("%d idempotency rows stored for sign-in routes", n)
 		}
 	})
 }

@@ -109,14 +109,18 @@ func (s *Server) routes() {
 	e.GET("/openapi.yaml", s.openAPI)
 	e.GET("/docs", s.docsPage)
 
-	v1 := e.Group(Base, s.authenticate(), s.idempotentPOST())
+	v1 := e.Group(Base, s.authenticate())
+	// The sign-in routes answer with fresh tokens, so their responses are
+	// never stored for Idempotency-Key replay; retrying them is harmless.
 	v1.POST("/auth/register", s.register)
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", requireRole(), s.logout)
-	v1.GET("/me", requireRole(), s.me)
 
-	admin := v1.Group("/admin", requireRole(models.RoleAdmin))
+	app := v1.Group("", s.idempotentPOST())
+	app.GET("/me", requireRole(), s.me)
+
+	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)
 }
 

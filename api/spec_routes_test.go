@@ -122,7 +122,9 @@ func TestSpecOperationsAreDocumented(t *testing.T) {
 	}
 }
 
-// Every POST accepts an Idempotency-Key and can fail the ways every POST can.
+// Every POST accepts an Idempotency-Key and can fail the ways every POST
+// can. The sign-in routes never store their answers, so they have no
+// idempotency 409 of their own.
 func TestSpecPOSTsShareTheirConventions(t *testing.T) {
 	doc := loadDoc(t)
 	for _, o := range specOps(doc) {
@@ -134,6 +136,9 @@ func TestSpecPOSTsShareTheirConventions(t *testing.T) {
 			t.Errorf("%s does not accept an optional Idempotency-Key header", name)
 		}
 		for _, status := range []int{400, 409, 413, 500} {
+			if status == http.StatusConflict && strings.HasPrefix(o.path, "/api/v1/auth/") {
+				continue
+			}
 			if o.op.Responses.Status(status) == nil {
 				t.Errorf("%s does not document %d", name, status)
 			}

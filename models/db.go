@@ -67,7 +67,10 @@ func Open(ctx context.Context, rawURL string, opt OpenOptions) (*gorm.DB, error)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		sqlDB, _ := db.DB()
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
 		n := opt.MaxOpenConns
 		if n <= 0 {
 			n = 20
@@ -156,7 +159,9 @@ func (g gormLogger) Error(ctx context.Context, msg string, args ...any) {
 func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
 	switch {
-	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled):
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, gorm.ErrDuplicatedKey) &&
+		!errors.Is(err, context.Canceled):
+		// Not-found and duplicate keys are answers the services turn into 404 and 409.
 		g.log.ErrorContext(ctx, "query failed", "error", err.Error(), "elapsed_ms", elapsed.Milliseconds())
 	case elapsed > 500*time.Millisecond:
 		g.log.WarnContext(ctx, "slow query", "elapsed_ms", elapsed.Milliseconds())

@@ -50,8 +50,18 @@ type RefreshToken struct {
 	CreatedAt time.Time
 }
 
-// LoginFailure counts failed sign-ins for one key (a hashed email or a
-// client address) in a fixed window. It lives in the database so that the
+// RefreshFamily is the chain of refresh tokens issued from one sign-in.
+// Revoking it revokes every token in it, including ones not yet issued.
+type RefreshFamily struct {
+	ID         uuid.UUID `gorm:"primaryKey"`
+	UserID     uuid.UUID
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  *time.Time
+}
+
+// LoginFailure counts sign-in attempts for one key (a hashed email or a
+// client address) in a fixed window; successful ones are taken back. It lives in the database so that the
 // limit holds across replicas.
 type LoginFailure struct {
 	Key         string `gorm:"primaryKey"`

@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/idempotency"
 )
@@ -132,7 +135,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	idem := idempotency.New(db, nil)
+	idem, err := idempotency.New(db, idempotency.Options{Secret: derivedKey(cfg.JWTSecret, "idempotency")})
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Logger: log,
 		Production: cfg.production(), CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
@@ -150,7 +156,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go purgeIdempotencyKeys(ctx, idem, log)
+	go janitor(ctx, log, idem.Purge, authSvc.Purge)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -171,9 +177,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
-// purgeIdempotencyKeys deletes expired keys hourly. Any replica may do it:
-// deleting what has expired is the same whoever does it.
-func purgeIdempotencyKeys(ctx context.Context, idem *idempotency.Store, log *slog.Logger) {
+// janitor deletes expired idempotency keys, refresh tokens and login
+// counters hourly. Any replica may run it: deleting what has expired is the
+// same whoever does it.
+func janitor(ctx context.Context, log *slog.Logger, purges ...func(context.Context) error) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -181,13 +188,20 @@ func purgeIdempotencyKeys(ctx context.Context, idem *idempotency.Store, log *slo
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := idem.Purge(ctx); err != nil {
-				log.Warn("purge idempotency keys", "error", err.Error())
-			} else if n > 0 {
-				log.Info("purged idempotency keys", "count", n)
+			for _, purge := range purges {
+				if err := purge(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("purge expired rows", "error", err.Error())
+				}
 			}
 		}
 	}
+}
+
+// derivedKey gives each use of the configured secret a key of its own.
+func derivedKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("karigar/" + purpose))
+	return m.Sum(nil)
 }
 
 func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
@@ -213,8 +227,11 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	u, err := a.CreateUser(ctx, auth.NewUser{Email: *email, Password: *password, Name: *name, Role: models.Role(*role)})
+	if _, refused := services.AsError(err); refused {
+		return usageError{err} // invalid input or a taken email: the operator's to fix
+	}
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -114,6 +115,8 @@ func (in *NewUser) validate(allowed ...models.Role) error {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Email == "" {
 		f.Add("email", "is required")
+	} else if !printable(in.Email) {
+		f.Add("email", "must not contain control characters")
 	} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
 		f.Add("email", "must be a valid email address")
 	}
@@ -124,6 +127,8 @@ func (in *NewUser) validate(allowed ...models.Role) error {
 		f.Add("password", "must be at most 72 bytes")
 	}
 	switch n := utf8.RuneCountInString(in.Name); {
+	case !printable(in.Name) || !utf8.ValidString(in.Name):
+		f.Add("name", "must be text without control characters")
 	case n == 0:
 		f.Add("name", "is required")
 	case n > 100:
@@ -143,6 +148,12 @@ func (in *NewUser) validate(allowed ...models.Role) error {
 	return f.Err()
 }
 
+// printable reports whether s has no control characters (NUL among them,
+// which PostgreSQL's text type cannot hold).
+func printable(s string) bool {
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
 // Register creates a buyer or producer account and signs it in. Errors:
 // validation_failed, conflict (email taken).
 func (s *Service) Register(ctx context.Context, in NewUser) (Session, error) {
@@ -153,7 +164,7 @@ func (s *Service) Register(ctx context.Context, in NewUser) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	return s.startSession(ctx, u, uuid.Nil)
+	return s.startSession(ctx, u)
 }
 
 // CreateUser creates an auditor or admin account; only admins (through the
@@ -206,8 +217,11 @@ func (s *Service) Login(ctx context.Context, in Credentials) (Session, error) {
 	if err := f.Err(); err != nil {
 		return Session{}, err
 	}
+	if !printable(email) {
+		return Session{}, errBadCredentials // no account can have such an email
+	}
 	keys := s.limitKeys(email, in.ClientIP)
-	if err := s.checkLimits(ctx, keys); err != nil {
+	if err := s.countAttempt(ctx, keys); err != nil {
 		return Session{}, err
 	}
 	var u models.User
@@ -215,19 +229,17 @@ func (s *Service) Login(ctx context.Context, in Credentials) (Session, error) {
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		_ = bcrypt.CompareHashAndPassword(s.dummy, []byte(in.Password))
+		return Session{}, errBadCredentials
 	case err != nil:
 		return Session{}, err
 	}
-	if u.ID == uuid.Nil || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
-		if err := s.recordFailure(ctx, keys); err != nil {
-			return Session{}, err
-		}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
 		return Session{}, errBadCredentials
 	}
-	if err := s.clearFailures(ctx, keys[0]); err != nil {
+	if err := s.forgiveAttempt(ctx, keys); err != nil {
 		return Session{}, err
 	}
-	return s.startSession(ctx, u, uuid.Nil)
+	return s.startSession(ctx, u)
 }
 
 // Me returns the caller's own account. A valid token whose account is gone

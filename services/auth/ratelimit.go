@@ -6,15 +6,14 @@ import (
 	"encoding/hex"
 	"time"
 
-	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 )
 
-// Limits bound failed logins in a fixed window, per email and per client
+// Limits bound login attempts in a fixed window, per email and per client
 // address. Counters live in the database so every replica sees them.
 type Limits struct {
 	Window      time.Duration // default 15 minutes
-	PerEmail    int           // default 5
+	PerEmail    int           // failed attempts allowed per window; default 5
 	PerClientIP int           // default 50
 }
 
@@ -47,43 +46,55 @@ func (s *Service) limitKeys(email, ip string) []limitKey {
 	return keys
 }
 
-func (s *Service) checkLimits(ctx context.Context, keys []limitKey) error {
+// countAttempt counts a login attempt against every key before the password
+// is checked, in one upsert per key that returns the new count. Counting
+// first is what makes the limit hold when guesses arrive in parallel, on any
+// number of replicas: each attempt sees the count including itself. A
+// successful login takes its attempt back (forgiveAttempt).
+func (s *Service) countAttempt(ctx context.Context, keys []limitKey) error {
 	now := s.now()
+	expired := now.Add(-s.limits.Window)
+	var wait time.Duration
 	for _, k := range keys {
-		var f models.LoginFailure
-		res := s.db.WithContext(ctx).Where("key = ?", k.key).Limit(1).Find(&f)
-		if res.Error != nil {
-			return res.Error
+		var row struct {
+			Failures    int
+			WindowStart time.Time
 		}
-		if res.RowsAffected == 0 {
-			continue
+		err := s.db.WithContext(ctx).Raw(`INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?)
+			ON CONFLICT (key) DO UPDATE SET
+			  failures = CASE WHEN login_failures.window_start <= ? THEN 1 ELSE login_failures.failures + 1 END,
+			  window_start = CASE WHEN login_failures.window_start <= ? THEN excluded.window_start ELSE login_failures.window_start END
+			RETURNING failures, window_start`, k.key, now, expired, expired).Scan(&row).Error
+		if err != nil {
+			return err
 		}
-		resets := f.WindowStart.Add(s.limits.Window)
-		if f.Failures >= k.max && resets.After(now) {
-			return services.RateLimited(resets.Sub(now))
+		if row.Failures > k.max {
+			wait = max(wait, row.WindowStart.Add(s.limits.Window).Sub(now))
 		}
+	}
+	if wait > 0 {
+		return services.RateLimited(max(wait, time.Second))
 	}
 	return nil
 }
 
-// recordFailure counts one failure for each key in a single statement per
-// key, so concurrent failures on several replicas all count.
-func (s *Service) recordFailure(ctx context.Context, keys []limitKey) error {
-	now := s.now()
-	expired := now.Add(-s.limits.Window)
-	for _, k := range keys {
-		err := s.db.WithContext(ctx).Exec(`INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?)
-			ON CONFLICT (key) DO UPDATE SET
-			  failures = CASE WHEN login_failures.window_start <= ? THEN 1 ELSE login_failures.failures + 1 END,
-			  window_start = CASE WHEN login_failures.window_start <= ? THEN excluded.window_start ELSE login_failures.window_start END`,
-			k.key, now, expired, expired).Error
-		if err != nil {
+// forgiveAttempt forgets the email's failures and takes this attempt back
+// from the address's count, so that people signing in successfully from a
+// shared address (an office, a carrier's NAT) do not lock each other out.
+func (s *Service) forgiveAttempt(ctx context.Context, keys []limitKey) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Exec(`DELETE FROM login_failures WHERE key = ?`, keys[0].key).Error; err != nil {
+		return err
+	}
+	for _, k := range keys[1:] {
+		if err := db.Exec(`UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0`, k.key).Error; err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) clearFailures(ctx context.Context, k limitKey) error {
-	return s.db.WithContext(ctx).Where("key = ?", k.key).Delete(&models.LoginFailure{}).Error
+// PurgeLoginFailures deletes counters whose window has passed.
+func (s *Service) purgeLoginFailures(ctx context.Context) error {
+	return s.db.WithContext(ctx).Exec(`DELETE FROM login_failures WHERE window_start <= ?`, s.now().Add(-s.limits.Window)).Error
 }

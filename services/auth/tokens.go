@@ -66,17 +66,25 @@ func (s *Service) accessToken(u models.User, now time.Time) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.opt.Secret)
 }
 
-// startSession issues an access token and a refresh token in family (a new
-// family when family is Nil).
-func (s *Service) startSession(ctx context.Context, u models.User, family uuid.UUID) (Session, error) {
-	return s.issue(s.db.WithContext(ctx), u, family)
+// startSession signs u in: a new refresh family with its first token.
+func (s *Service) startSession(ctx context.Context, u models.User) (Session, error) {
+	var sess Session
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.now()
+		fam := models.RefreshFamily{ID: models.NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now}
+		if err := tx.Create(&fam).Error; err != nil {
+			return err
+		}
+		var err error
+		sess, err = s.issue(tx, u, fam.ID)
+		return err
+	})
+	return sess, err
 }
 
+// issue mints an access token and a refresh token in family.
 func (s *Service) issue(tx *gorm.DB, u models.User, family uuid.UUID) (Session, error) {
 	now := s.now()
-	if family == uuid.Nil {
-		family = models.NewID()
-	}
 	raw, hash := newRefreshToken()
 	rt := models.RefreshToken{ID: models.NewID(), UserID: u.ID, FamilyID: family, TokenHash: hash,
 		ExpiresAt: now.Add(s.opt.RefreshTTL), CreatedAt: now}
@@ -106,8 +114,9 @@ var errBadRefresh = services.Unauthorized("invalid refresh token")
 
 // Refresh rotates a refresh token: the presented one is revoked and a new
 // pair issued in the same family. Presenting a token that was already
-// rotated or revoked is taken as theft: the whole family is revoked.
-// Errors: unauthorized.
+// rotated is taken as theft: the whole family is revoked, including any
+// token a concurrent refresh is minting. Errors: unauthorized,
+// validation_failed.
 func (s *Service) Refresh(ctx context.Context, raw string) (Session, error) {
 	if raw == "" {
 		return Session{}, services.Invalid(map[string]string{"refresh_token": "is required"})
@@ -115,7 +124,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Session, error) {
 	now := s.now()
 	var (
 		sess   Session
-		reused *models.RefreshToken
+		reused bool
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rt models.RefreshToken
@@ -125,14 +134,22 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Session, error) {
 			}
 			return err
 		}
-		// The conditional update is what makes one of two racing refreshes lose.
+		// Updating the family row first locks it until commit: a revocation
+		// and a rotation in the same family cannot interleave.
+		fam := tx.Model(&models.RefreshFamily{}).Where("id = ? AND revoked_at IS NULL", rt.FamilyID).Update("last_used_at", now)
+		if fam.Error != nil {
+			return fam.Error
+		}
+		if fam.RowsAffected == 0 {
+			return errBadRefresh
+		}
 		res := tx.Model(&models.RefreshToken{}).Where("id = ? AND revoked_at IS NULL", rt.ID).Update("revoked_at", now)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			reused = &rt
-			return nil
+			reused = true
+			return tx.Model(&models.RefreshFamily{}).Where("id = ?", rt.FamilyID).Update("revoked_at", now).Error
 		}
 		if !rt.ExpiresAt.After(now) {
 			return services.Unauthorized("refresh token expired")
@@ -148,20 +165,17 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	if reused != nil {
-		if err := s.revokeFamily(ctx, reused.FamilyID); err != nil {
-			return Session{}, err
-		}
+	if reused {
 		return Session{}, services.Unauthorized("refresh token was already used; sign in again")
 	}
 	return sess, nil
 }
 
 // Logout revokes the family of the given refresh token when it belongs to
-// the caller, or every refresh token of the caller when raw is empty.
-// Access tokens already issued stay valid until they expire.
+// the caller, or every family of the caller when raw is empty. Access
+// tokens already issued stay valid until they expire (15 minutes).
 func (s *Service) Logout(ctx context.Context, who Identity, raw string) error {
-	q := s.db.WithContext(ctx).Model(&models.RefreshToken{}).Where("revoked_at IS NULL AND user_id = ?", who.UserID)
+	q := s.db.WithContext(ctx).Model(&models.RefreshFamily{}).Where("revoked_at IS NULL AND user_id = ?", who.UserID)
 	if raw != "" {
 		var rt models.RefreshToken
 		err := s.db.WithContext(ctx).Where("token_hash = ? AND user_id = ?", hashToken(raw), who.UserID).Take(&rt).Error
@@ -171,12 +185,23 @@ func (s *Service) Logout(ctx context.Context, who Identity, raw string) error {
 		if err != nil {
 			return err
 		}
-		q = q.Where("family_id = ?", rt.FamilyID)
+		q = q.Where("id = ?", rt.FamilyID)
 	}
 	return q.Update("revoked_at", s.now()).Error
 }
 
-func (s *Service) revokeFamily(ctx context.Context, family uuid.UUID) error {
-	return s.db.WithContext(ctx).Model(&models.RefreshToken{}).
-		Where("family_id = ? AND revoked_at IS NULL", family).Update("revoked_at", s.now()).Error
+// Purge deletes refresh tokens and families that expired over a day ago and
+// login counters whose window has passed. Any replica may run it.
+func (s *Service) Purge(ctx context.Context) error {
+	cutoff := s.now().Add(-24 * time.Hour)
+	db := s.db.WithContext(ctx)
+	if err := db.Where("expires_at < ?", cutoff).Delete(&models.RefreshToken{}).Error; err != nil {
+		return err
+	}
+	// A family with no token left can never be used again.
+	if err := db.Exec(`DELETE FROM refresh_families WHERE last_used_at < ?
+		AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)`, cutoff).Error; err != nil {
+		return err
+	}
+	return s.purgeLoginFailures(ctx)
 }

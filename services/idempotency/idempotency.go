@@ -6,6 +6,9 @@ package idempotency
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -23,18 +26,49 @@ const TTL = 24 * time.Hour
 // MaxKeyLength bounds an Idempotency-Key header.
 const MaxKeyLength = 255
 
+// Lease is how long a claim may stay in progress before a retry may take
+// it over: a replica that crashed mid-request must not block the key for
+// its whole TTL. It is longer than the server's write timeout.
+const Lease = 2 * time.Minute
+
 // Store is the idempotency store.
 type Store struct {
-	db  *gorm.DB
-	now func() time.Time
+	db     *gorm.DB
+	secret []byte
+	now    func() time.Time
 }
 
-// New returns a Store on db; now may be nil for the wall clock.
-func New(db *gorm.DB, now func() time.Time) *Store {
-	if now == nil {
-		now = time.Now
+// Options configure a Store.
+type Options struct {
+	// Secret keys the request hash (HMAC-SHA256), so that a stored hash of a
+	// body holding a password cannot be tested against guesses offline.
+	Secret []byte
+	Now    func() time.Time // nil: the wall clock
+}
+
+// New returns a Store on db.
+func New(db *gorm.DB, opt Options) (*Store, error) {
+	if len(opt.Secret) < 16 {
+		return nil, errors.New("idempotency: a secret of at least 16 bytes is required")
 	}
-	return &Store{db: db, now: now}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Store{db: db, secret: opt.Secret, now: opt.Now}, nil
+}
+
+// Request is what a key is bound to.
+type Request struct {
+	Method string
+	Path   string
+	Body   []byte
+}
+
+func (s *Store) hash(r Request) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte("karigar.idempotency\x00" + r.Method + " " + r.Path + "\x00"))
+	m.Write(r.Body)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Response is a recorded response.
@@ -57,13 +91,14 @@ func ValidKey(key string) bool {
 	return true
 }
 
-// Begin claims key for user and the request with requestHash. It returns
-// (nil, nil) when the caller should handle the request and then call
-// Complete or Abandon; a recorded *Response to replay when the same request
-// was already answered. Errors: idempotency_key_reused (same key, different
-// request), conflict (the first request is still being handled).
-func (s *Store) Begin(ctx context.Context, user uuid.UUID, key, requestHash string) (*Response, error) {
+// Begin claims key for user and req. It returns (nil, nil) when the caller
+// should handle the request and then call Complete or Abandon; a recorded
+// *Response to replay when the same request was already answered. Errors:
+// idempotency_key_reused (same key, different request), conflict (the first
+// request is still being handled).
+func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Request) (*Response, error) {
 	now := s.now().UTC()
+	requestHash := s.hash(req)
 	db := s.db.WithContext(ctx)
 	for attempt := 0; attempt < 2; attempt++ {
 		row := models.IdempotencyKey{UserID: user, Key: key, RequestHash: requestHash, CreatedAt: now, ExpiresAt: now.Add(TTL)}
@@ -93,6 +128,19 @@ func (s *Store) Begin(ctx context.Context, user uuid.UUID, key, requestHash stri
 			return nil, services.Conflict(services.CodeIdempotencyKeyReused,
 				"this Idempotency-Key was already used with a different request")
 		}
+		if got.Status == 0 && got.CreatedAt.Before(now.Add(-Lease)) {
+			// The first attempt died without an answer: take its claim over.
+			// The condition makes one of several racing retries the owner.
+			res := db.Model(&models.IdempotencyKey{}).
+				Where("user_id = ? AND key = ? AND status = 0 AND created_at < ?", user, key, now.Add(-Lease)).
+				Update("created_at", now)
+			if res.Error != nil {
+				return nil, res.Error
+			}
+			if res.RowsAffected == 1 {
+				return nil, nil
+			}
+		}
 		if got.Status == 0 {
 			return nil, services.Conflict(services.CodeConflict,
 				"a request with this Idempotency-Key is still being processed; retry later")
@@ -115,8 +163,7 @@ func (s *Store) Abandon(ctx context.Context, user uuid.UUID, key string) error {
 	return s.db.WithContext(ctx).Where("user_id = ? AND key = ?", user, key).Delete(&models.IdempotencyKey{}).Error
 }
 
-// Purge deletes expired keys and returns how many.
-func (s *Store) Purge(ctx context.Context) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at <= ?", s.now().UTC()).Delete(&models.IdempotencyKey{})
-	return res.RowsAffected, res.Error
+// Purge deletes expired keys.
+func (s *Store) Purge(ctx context.Context) error {
+	return s.db.WithContext(ctx).Where("expires_at <= ?", s.now().UTC()).Delete(&models.IdempotencyKey{}).Error
 }
