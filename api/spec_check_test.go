@@ -8,12 +8,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/karigar/karigar/docs"
 )
 
 // specChecker validates real responses against docs/openapi.yaml: the route
@@ -24,14 +22,7 @@ type specChecker struct {
 
 func newSpecChecker(t *testing.T) *specChecker {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
-	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("openapi.yaml is not valid: %v", err)
-	}
-	r, err := gorillamux.NewRouter(doc)
+	r, err := gorillamux.NewRouter(loadDoc(t))
 	if err != nil {
 		t.Fatalf("openapi router: %v", err)
 	}
