@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"sync"
@@ -372,12 +373,8 @@ func TestAccessToken401(t *testing.T) {
 func tamper(tok string) string {
 	parts := strings.Split(tok, ".")
 	claims := `{"sub":"` + uuid.NewString() + `","role":"admin","iss":"karigar","exp":4102444800}`
-	parts[1] = strings.TrimRight(jwtEncode(claims), "=")
+	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(claims))
 	return strings.Join(parts, ".")
-}
-
-func jwtEncode(s string) string {
-	return strings.NewReplacer("+", "-", "/", "_").Replace(base64Std(s))
 }
 
 func TestAdminUsers(t *testing.T) {
@@ -413,5 +410,37 @@ func TestAdminUsersRoles(t *testing.T) {
 		if e.count("users", "email = ?", "x@ngo.pk") != 0 {
 			t.Fatal("a refused request created the user")
 		}
+	})
+}
+
+func TestMe401WhenTheAccountIsGone(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		s := e.register("gone@example.pk", "buyer")
+		if err := e.db.Exec("DELETE FROM users WHERE email = ?", "gone@example.pk").Error; err != nil {
+			t.Fatal(err)
+		}
+		e.do("GET", "/api/v1/me", nil, bearer(s.AccessToken)).wantError(t, http.StatusUnauthorized, "unauthorized")
+	})
+}
+
+func TestLogoutWithChunkedEmptyBody(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		s := e.register("chunk@example.pk", "buyer")
+		e.do("POST", "/api/v1/auth/logout", rawBody(""), bearer(s.AccessToken), func(r *http.Request) { r.ContentLength = -1 }).
+			wantStatus(t, http.StatusNoContent)
+		e.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": s.RefreshToken}).wantError(t, http.StatusUnauthorized, "unauthorized")
+	})
+}
+
+func TestControlCharacters(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		res := e.do("POST", "/api/v1/auth/register", rawBody(`{"email":"nul@example.pk","password":"correct horse battery","name":"A\u0000B"}`))
+		if res.wantError(t, http.StatusUnprocessableEntity, "validation_failed").Error.Fields["name"] == "" {
+			t.Fatal("no field error for name")
+		}
+		e.do("POST", "/api/v1/auth/register", rawBody(`{"email":"n\u0000ul@example.pk","password":"correct horse battery","name":"A"}`)).
+			wantError(t, http.StatusUnprocessableEntity, "validation_failed")
+		e.do("POST", "/api/v1/auth/login", rawBody(`{"email":"a\u0000@example.pk","password":"correct horse battery"}`)).
+			wantError(t, http.StatusUnauthorized, "unauthorized")
 	})
 }

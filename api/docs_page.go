@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -9,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -231,7 +232,7 @@ func buildDocsView(doc *openapi3.T, pathOrder []string) docsView {
 			rest = append(rest, p)
 		}
 	}
-	sort.Strings(rest)
+	slices.Sort(rest)
 	order = append(order, rest...)
 	for _, p := range order {
 		item := paths[p]
@@ -259,11 +260,7 @@ func buildDocsView(doc *openapi3.T, pathOrder []string) docsView {
 	}
 
 	if doc.Components != nil {
-		names := make([]string, 0, len(doc.Components.SecuritySchemes))
-		for n := range doc.Components.SecuritySchemes {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(doc.Components.SecuritySchemes))
 		for _, n := range names {
 			ref := doc.Components.SecuritySchemes[n]
 			if ref == nil || ref.Value == nil {
@@ -271,11 +268,7 @@ func buildDocsView(doc *openapi3.T, pathOrder []string) docsView {
 			}
 			v.Schemes = append(v.Schemes, schemeView{Name: n, Kind: schemeKind(ref.Value), Description: markdown(ref.Value.Description)})
 		}
-		names = names[:0]
-		for n := range doc.Components.Schemas {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names = slices.Sorted(maps.Keys(doc.Components.Schemas))
 		for _, n := range names {
 			ref := doc.Components.Schemas[n]
 			if ref == nil || ref.Value == nil {
@@ -322,11 +315,7 @@ func buildOp(doc *openapi3.T, method, path string, item *openapi3.PathItem, op *
 	}
 	if op.Responses != nil {
 		resp := op.Responses.Map()
-		codes := make([]string, 0, len(resp))
-		for c := range resp {
-			codes = append(codes, c)
-		}
-		sort.Slice(codes, func(i, j int) bool { return statusKey(codes[i]) < statusKey(codes[j]) })
+		codes := slices.SortedFunc(maps.Keys(resp), func(a, b string) int { return cmp.Compare(statusKey(a), statusKey(b)) })
 		for _, c := range codes {
 			r := resp[c]
 			if r == nil || r.Value == nil {
@@ -336,11 +325,7 @@ func buildOp(doc *openapi3.T, method, path string, item *openapi3.PathItem, op *
 			if r.Value.Description != nil {
 				rv.Description = markdown(*r.Value.Description)
 			}
-			hnames := make([]string, 0, len(r.Value.Headers))
-			for h := range r.Value.Headers {
-				hnames = append(hnames, h)
-			}
-			sort.Strings(hnames)
+			hnames := slices.Sorted(maps.Keys(r.Value.Headers))
 			for _, h := range hnames {
 				hr := r.Value.Headers[h]
 				if hr == nil || hr.Value == nil {
@@ -367,11 +352,7 @@ func buildParam(name, in string, required bool, desc string, schema *openapi3.Sc
 // buildMedia lists the media types of a body. With open (request bodies and
 // successful responses) schemas are expanded in place.
 func buildMedia(content openapi3.Content, open bool) []mediaView {
-	types := make([]string, 0, len(content))
-	for t := range content {
-		types = append(types, t)
-	}
-	sort.Strings(types)
+	types := slices.Sorted(maps.Keys(content))
 	var out []mediaView
 	for _, t := range types {
 		mt := content[t]
@@ -390,11 +371,7 @@ func buildMedia(content openapi3.Content, open bool) []mediaView {
 		}
 		m.Example = exampleText(mt.Example)
 		if m.Example == "" {
-			names := make([]string, 0, len(mt.Examples))
-			for n := range mt.Examples {
-				names = append(names, n)
-			}
-			sort.Strings(names)
+			names := slices.Sorted(maps.Keys(mt.Examples))
 			for _, n := range names {
 				if ex := mt.Examples[n]; ex != nil && ex.Value != nil {
 					m.Example = exampleText(ex.Value.Value)
@@ -463,7 +440,7 @@ func (b *schemaBuilder) build(ref *openapi3.SchemaRef, depth int) *schemaView {
 			others = append(others, n)
 		}
 	}
-	sort.Strings(others)
+	slices.Sort(others)
 	names = append(names, others...)
 	for _, n := range names {
 		v.Props = append(v.Props, propView{Name: n, Required: slices.Contains(s.Required, n), Schema: b.build(s.Properties[n], depth+1)})
@@ -638,7 +615,7 @@ func authText(doc *openapi3.T, op *openapi3.Operation) string {
 		for n := range r {
 			names = append(names, schemeName(doc, n))
 		}
-		sort.Strings(names)
+		slices.Sort(names)
 		schemes = append(schemes, strings.Join(names, " and "))
 	}
 	text := strings.Join(schemes, ", or ")

@@ -64,6 +64,14 @@ func mustIdem(db *gorm.DB) *idempotency.Store {
 	return s
 }
 
+func withLimits(l auth.Limits) envOption {
+	return func(o *auth.Options, _ *api.Config) { o.Limits = l }
+}
+
+func withClock(now func() time.Time) envOption {
+	return func(o *auth.Options, _ *api.Config) { o.Now = now }
+}
+
 // eachDB runs fn on a fresh env for every engine under test.
 func eachDB(t *testing.T, fn func(t *testing.T, e *env), opts ...envOption) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {

@@ -230,14 +230,20 @@ func TestK8sDeployment(t *testing.T) {
 		}
 	}
 
-	selector := getMap(dep, "spec", "selector", "matchLabels")
-	podLabels := getMap(dep, "spec", "template", "metadata", "labels")
+	assertSelectsPods(t, "Deployment spec.selector.matchLabels", getMap(dep, "spec", "selector", "matchLabels"), dep)
+}
+
+// assertSelectsPods fails unless selector is non-empty and every label in it
+// is on the Deployment's pod template.
+func assertSelectsPods(t *testing.T, what string, selector map[string]any, dep map[string]any) {
+	t.Helper()
 	if len(selector) == 0 {
-		t.Fatal("Deployment has no spec.selector.matchLabels")
+		t.Fatalf("%s is empty", what)
 	}
+	podLabels := getMap(dep, "spec", "template", "metadata", "labels")
 	for k, v := range selector {
 		if podLabels[k] != v {
-			t.Errorf("Deployment selector %s=%v does not match pod label %v", k, v, podLabels[k])
+			t.Errorf("%s %s=%v does not match pod label %v", what, k, v, podLabels[k])
 		}
 	}
 }
@@ -258,16 +264,7 @@ func TestK8sServiceSelectsDeploymentPods(t *testing.T) {
 	_, byFile := k8sManifests(t)
 	dep := findKind(t, byFile, "Deployment")
 	svc := findKind(t, byFile, "Service")
-	podLabels := getMap(dep, "spec", "template", "metadata", "labels")
-	selector := getMap(svc, "spec", "selector")
-	if len(selector) == 0 {
-		t.Fatal("Service has no selector")
-	}
-	for k, v := range selector {
-		if podLabels[k] != v {
-			t.Errorf("Service selector %s=%v does not match pod label %v", k, v, podLabels[k])
-		}
-	}
+	assertSelectsPods(t, "Service spec.selector", getMap(svc, "spec", "selector"), dep)
 
 	// A named targetPort must exist on a container, or the Service has no
 	// endpoints even though the selector matches.
@@ -294,16 +291,7 @@ func TestK8sPDBSelectsDeploymentPods(t *testing.T) {
 	_, byFile := k8sManifests(t)
 	dep := findKind(t, byFile, "Deployment")
 	pdb := findKind(t, byFile, "PodDisruptionBudget")
-	podLabels := getMap(dep, "spec", "template", "metadata", "labels")
-	selector := getMap(pdb, "spec", "selector", "matchLabels")
-	if len(selector) == 0 {
-		t.Fatal("PodDisruptionBudget has no selector.matchLabels")
-	}
-	for k, v := range selector {
-		if podLabels[k] != v {
-			t.Errorf("PDB selector %s=%v does not match pod label %v", k, v, podLabels[k])
-		}
-	}
+	assertSelectsPods(t, "PodDisruptionBudget spec.selector.matchLabels", getMap(pdb, "spec", "selector", "matchLabels"), dep)
 }
 
 func TestK8sKustomizationListsManifests(t *testing.T) {

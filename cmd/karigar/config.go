@@ -107,9 +107,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.StripeWebhookSecret != "" && c.StripeSecretKey == "" {
 		bad("STRIPE_WEBHOOK_SECRET", "is set but STRIPE_SECRET_KEY is not")
 	}
-	if c.production() && strings.HasPrefix(c.StripeSecretKey, "sk_test_") && c.StripeAPIBase == "" {
-		slog.Warn("a Stripe test key is configured in production")
-	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
 			bad("KARIGAR_CORS_ORIGINS", "%q is not an origin such as https://shop.example.pk", o)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -125,6 +126,9 @@ func newAuth(db *gorm.DB, cfg config) (*auth.Service, error) {
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.JWTSecretGenerated {
 		log.Warn("KARIGAR_JWT_SECRET is not set: using a random secret, so tokens will not survive a restart (development only)")
+	}
+	if cfg.production() && strings.HasPrefix(cfg.StripeSecretKey, "sk_test_") && cfg.StripeAPIBase == "" {
+		log.Warn("a Stripe test key is configured in production")
 	}
 	db, err := openDB(ctx, cfg, log)
 	if err != nil {

@@ -94,7 +94,7 @@ func (s *Service) forgiveAttempt(ctx context.Context, keys []limitKey) error {
 	return nil
 }
 
-// PurgeLoginFailures deletes counters whose window has passed.
+// purgeLoginFailures deletes counters whose window has passed.
 func (s *Service) purgeLoginFailures(ctx context.Context) error {
 	return s.db.WithContext(ctx).Exec(`DELETE FROM login_failures WHERE window_start <= ?`, s.now().Add(-s.limits.Window)).Error
 }
