@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	sqlitedriver "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DefaultDatabaseURL is used when KARIGAR_DATABASE_URL is unset: an embedded
@@ -83,7 +85,7 @@ func Open(ctx context.Context, rawURL string, opt OpenOptions) (*gorm.DB, error)
 		if err != nil {
 			return nil, err
 		}
-		db, err = gorm.Open(sqlite.Open(dsn), cfg)
+		db, err = openSQLite(ctx, dsn, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -110,6 +112,26 @@ func Close(db *gorm.DB) error {
 		return err
 	}
 	return sqlDB.Close()
+}
+
+// openSQLite retries while the file is busy. Two processes opening a new
+// file at once (the CLI and the server) race to switch it to WAL, and SQLite
+// answers the loser SQLITE_BUSY at once, without its busy handler. The WAL
+// mode persists in the file, so the retry finds it done.
+func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db, err := gorm.Open(sqlite.Open(dsn), cfg)
+		var e *sqlitedriver.Error
+		if err == nil || !errors.As(err, &e) || e.Code() != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func sqliteDSN(path string) (string, error) {
