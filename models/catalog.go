@@ -1,0 +1,166 @@
+package models
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Province is a region of Pakistan, as a slug: the key of the catalogue's
+// province filter and of the wage benchmarks.
+type Province string
+
+// Provinces lists every province and territory with its name.
+var Provinces = []struct {
+	Slug Province
+	Name string
+}{
+	{"punjab", "Punjab"},
+	{"sindh", "Sindh"},
+	{"khyber_pakhtunkhwa", "Khyber Pakhtunkhwa"},
+	{"balochistan", "Balochistan"},
+	{"gilgit_baltistan", "Gilgit-Baltistan"},
+	{"azad_kashmir", "Azad Jammu and Kashmir"},
+	{"islamabad", "Islamabad Capital Territory"},
+}
+
+// Valid reports whether p is one of Provinces.
+func (p Province) Valid() bool {
+	for _, q := range Provinces {
+		if q.Slug == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Group statuses: a group's products are public only once it is verified.
+const (
+	GroupPending  = "pending"
+	GroupVerified = "verified"
+)
+
+// Profit-sharing methods a group may choose.
+const (
+	ShareByLaborHours = "labor_hours"
+	ShareByUnitsMade  = "units_made"
+	ShareEqually      = "equal"
+)
+
+// Group is a producer group (a collective), table producer_groups.
+type Group struct {
+	ID                 uuid.UUID `gorm:"primaryKey"`
+	Name               string
+	Description        string
+	District           string
+	DistrictKey        string
+	Province           Province
+	RegistrationNumber *string
+	Currency           string
+	ShippingFee        int64
+	ProfitMethod       string
+	CollectiveFundBPS  int
+	Status             string
+	VerifiedAt         *time.Time
+	CreatedBy          uuid.UUID
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+func (Group) TableName() string { return "producer_groups" }
+
+// GroupManager makes a producer user a manager of a group.
+type GroupManager struct {
+	GroupID   uuid.UUID `gorm:"primaryKey"`
+	UserID    uuid.UUID `gorm:"primaryKey"`
+	CreatedAt time.Time
+}
+
+// Genders an artisan may record; never shown publicly.
+var Genders = []string{"woman", "man", "transgender", "undisclosed"}
+
+// Artisan is a member of a group. FullName, Phone, CNIC, Gender and
+// HBWRegistrationNumber are personal data: only the group's managers,
+// auditors and admins may see them.
+type Artisan struct {
+	ID                    uuid.UUID `gorm:"primaryKey"`
+	GroupID               uuid.UUID
+	DisplayName           string
+	FullName              string
+	District              string
+	Phone                 *string
+	CNIC                  *string `gorm:"column:cnic"`
+	Gender                *string
+	HBWRegistrationNumber *string  `gorm:"column:hbw_registration_number"`
+	Skills                []string `gorm:"serializer:json"`
+	PublicProfile         bool
+	Active                bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// Category is a catalogue category; the set is fixed by migrations.
+type Category struct {
+	Slug     string `gorm:"primaryKey"`
+	Name     string
+	NameUr   string
+	Position int
+}
+
+// WageBenchmark is a region's statutory minimum wage. Hourly is Monthly ÷
+// HoursPerMonth, rounded down.
+type WageBenchmark struct {
+	Region        string `gorm:"primaryKey"`
+	Name          string
+	Currency      string
+	Monthly       int64
+	HoursPerMonth int
+	Hourly        int64
+	Source        string
+	UpdatedAt     time.Time
+}
+
+// FederalRegion is the benchmark region that stands for any region without its own.
+const FederalRegion = "federal"
+
+// Product statuses: draft → published → archived.
+const (
+	ProductDraft     = "draft"
+	ProductPublished = "published"
+	ProductArchived  = "archived"
+)
+
+// Product is a listing of a group. Amounts are minor units of Currency.
+type Product struct {
+	ID                  uuid.UUID `gorm:"primaryKey"`
+	GroupID             uuid.UUID
+	Title               string
+	Description         string
+	Category            string
+	Materials           []string `gorm:"serializer:json"`
+	Images              []string `gorm:"serializer:json"`
+	Currency            string
+	Price               int64
+	Stock               int
+	CostMaterials       int64
+	CostPackaging       int64
+	LaborMinutes        int
+	HourlyWage          int64
+	ArtisanShareBPS     int `gorm:"column:artisan_share_bps"`
+	EffectiveHourlyWage int64
+	MeetsWageBenchmark  bool
+	Status              string
+	Province            Province
+	DistrictKey         string
+	SearchText          string
+	PublishedAt         *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// ProductMaker records an artisan's labour on one unit of a product.
+type ProductMaker struct {
+	ProductID    uuid.UUID `gorm:"primaryKey"`
+	ArtisanID    uuid.UUID `gorm:"primaryKey"`
+	LaborMinutes int
+}
