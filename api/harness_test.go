@@ -18,6 +18,8 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 )
 
@@ -49,6 +51,7 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	}
 	cfg.Auth = a
 	cfg.Idempotency = mustIdem(db)
+	cfg.Groups, cfg.Catalog = newDomainServices(t, db)
 	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -232,4 +235,19 @@ func (e *env) staff(email, role string) session {
 	var s session
 	res.decode(e.t, &s)
 	return s
+}
+
+// newDomainServices wires the groups and catalogue services as cmd/karigar
+// does, with the default fees (10% platform, 3% processing).
+func newDomainServices(t testing.TB, db *gorm.DB) (*groups.Service, *catalog.Service) {
+	t.Helper()
+	c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: testSecret, TermsChanged: c.RefigureGroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, c
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 )
 
@@ -33,7 +35,15 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 			prev := slog.Default()
 			slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			t.Cleanup(func() { slog.SetDefault(prev) })
-			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+			cat, err := catalog.New(db, catalog.Options{Currency: "PKR", CursorKey: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			grp, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 )
 
@@ -24,6 +26,8 @@ type Config struct {
 	DB             *gorm.DB
 	Auth           *auth.Service
 	Idempotency    *idempotency.Store
+	Groups         *groups.Service
+	Catalog        *catalog.Service
 	Logger         *slog.Logger
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
@@ -36,6 +40,8 @@ type Server struct {
 	ping    func(context.Context) error
 	auth    *auth.Service
 	idem    *idempotency.Store
+	groups  *groups.Service
+	catalog *catalog.Service
 	log     *slog.Logger
 	metrics *metrics
 	spec    *apiSpec
@@ -46,8 +52,8 @@ const Base = "/api/v1"
 
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil {
-		return nil, errors.New("api: DB, Auth and Idempotency are required")
+	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups and Catalog are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -72,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, log: cfg.Logger,
 		metrics: newMetrics(sqlDB), spec: spec}
 
 	e.Use(withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(), securityHeaders(cfg.Production))
@@ -120,8 +126,26 @@ func (s *Server) routes() {
 	app := v1.Group("", s.idempotentPOST())
 	app.GET("/me", requireRole(), s.me)
 
+	app.GET("/groups", s.listGroups)
+	app.POST("/groups", requireRole(models.RoleProducer), s.createGroup)
+	app.GET("/groups/:id", s.getGroup)
+	app.PATCH("/groups/:id", requireRole(models.RoleProducer), s.updateGroup)
+	app.POST("/groups/:id/managers", requireRole(models.RoleProducer), s.addManager)
+	app.POST("/groups/:id/artisans", requireRole(models.RoleProducer), s.createArtisan)
+	app.GET("/groups/:id/artisans", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.listArtisans)
+	app.PATCH("/artisans/:id", requireRole(models.RoleProducer), s.updateArtisan)
+
+	app.GET("/categories", s.listCategories)
+	app.GET("/products", s.listProducts)
+	app.GET("/products/:id", s.getProduct)
+	app.POST("/groups/:id/products", requireRole(models.RoleProducer), s.createProduct)
+	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
+	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
+	app.POST("/products/:id/archive", requireRole(models.RoleProducer), s.archiveProduct)
+
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)
+	admin.POST("/groups/:id/verify", s.verifyGroup)
 }
 
 // idempotentPOST accepts an Idempotency-Key on every POST; routes that

@@ -1,0 +1,551 @@
+// Package catalog manages products and the public catalogue: listings with
+// their real costs and labour, the draft → published → archived lifecycle,
+// and the fair-trade figures (artisan share, effective hourly wage, the wage
+// check) stored with each product so the catalogue can filter and sort on them.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/page"
+	"github.com/karigar/karigar/services/pricing"
+)
+
+// Options configure a Service.
+type Options struct {
+	Currency       string
+	PlatformFeeBPS int
+	ProcessingBPS  int
+	CursorKey      []byte
+	Now            func() time.Time
+}
+
+// Service is the catalogue service.
+type Service struct {
+	db     *gorm.DB
+	opt    Options
+	cursor page.Codec
+}
+
+// New returns a Service on db.
+func New(db *gorm.DB, opt Options) (*Service, error) {
+	if !models.ValidCurrency(opt.Currency) || len(opt.CursorKey) == 0 {
+		return nil, errors.New("catalog: a currency and a cursor key are required")
+	}
+	if opt.PlatformFeeBPS < 0 || opt.ProcessingBPS < 0 || opt.PlatformFeeBPS+opt.ProcessingBPS > 10000 {
+		return nil, errors.New("catalog: fees must be 0–10000 bps together")
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+}
+
+func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
+
+// Maker is an artisan's labour on one unit.
+type Maker struct {
+	ArtisanID    uuid.UUID
+	LaborMinutes int
+}
+
+// ProductInput is what a manager sets on a product. In an update, nil
+// fields are left as they are; Makers, when given, replaces the list.
+type ProductInput struct {
+	Title         *string
+	Description   *string
+	Category      *string
+	Materials     *[]string
+	Images        *[]string
+	Price         *models.Money
+	Stock         *int
+	CostMaterials *models.Money
+	CostPackaging *models.Money
+	LaborMinutes  *int
+	HourlyWage    *models.Money
+	Makers        *[]Maker
+}
+
+// MakerView is a maker of a product with what the caller may see of her.
+type MakerView struct {
+	ArtisanID     uuid.UUID
+	DisplayName   string
+	District      string
+	Skills        []string
+	PublicProfile bool
+	LaborMinutes  int
+}
+
+// Product is a product with its group and makers. Makers holds every maker
+// for the group's managers and staff (Privileged), and only makers with a
+// public profile for everyone else.
+type Product struct {
+	models.Product
+	Group      models.Group
+	Makers     []MakerView
+	Privileged bool
+}
+
+// Create adds a draft product to a group the actor manages. Errors:
+// forbidden, not_found, validation_failed (with the shortfall when the price
+// cannot cover its costs and fees).
+func (s *Service) Create(ctx context.Context, actor services.Actor, groupID uuid.UUID, in ProductInput) (Product, error) {
+	var fe services.FieldErrors
+	for field, missing := range map[string]bool{"title": in.Title == nil, "category": in.Category == nil,
+		"price": in.Price == nil, "stock": in.Stock == nil, "cost.materials": in.CostMaterials == nil,
+		"cost.packaging": in.CostPackaging == nil, "cost.labor_minutes": in.LaborMinutes == nil,
+		"cost.hourly_wage": in.HourlyWage == nil} {
+		fe.Check(missing, field, "is required")
+	}
+	now := s.now()
+	p := models.Product{ID: models.NewID(), GroupID: groupID, Materials: []string{}, Images: []string{},
+		Currency: s.opt.Currency, Status: models.ProductDraft, CreatedAt: now, UpdatedAt: now}
+	var out Product
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		g, err := managed(tx, actor, groupID)
+		if err != nil {
+			return err
+		}
+		if err := s.apply(tx, &p, g, in, &fe); err != nil {
+			return err
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if err := replaceMakers(tx, p.ID, in.Makers); err != nil {
+			return err
+		}
+		out, err = load(tx, p.ID, true)
+		return err
+	})
+	return out, err
+}
+
+// Update changes a draft or published product of a group the actor
+// manages. Errors: forbidden, not_found, invalid_state (archived),
+// validation_failed.
+func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID, in ProductInput) (Product, error) {
+	var out Product
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		p, g, err := s.managedProduct(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if p.Status == models.ProductArchived {
+			return services.Conflict(services.CodeInvalidState, "an archived product cannot be changed")
+		}
+		var fe services.FieldErrors
+		if err := s.apply(tx, &p, g, in, &fe); err != nil {
+			return err
+		}
+		if in.Makers == nil && in.LaborMinutes != nil {
+			// The makers stay; their minutes must still add up.
+			var sum int64
+			if err := tx.Model(&models.ProductMaker{}).Where("product_id = ?", p.ID).
+				Select("coalesce(sum(labor_minutes), 0)").Scan(&sum).Error; err != nil {
+				return err
+			}
+			fe.Check(sum > 0 && sum != int64(p.LaborMinutes), "cost.labor_minutes",
+				fmt.Sprintf("must equal the makers' labour minutes, %d; send makers too to change both", sum))
+		}
+		if p.Status == models.ProductPublished && in.Makers != nil {
+			fe.Check(len(*in.Makers) == 0, "makers", "a published product needs at least one maker")
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.now()
+		if err := tx.Save(&p).Error; err != nil {
+			return err
+		}
+		if err := replaceMakers(tx, p.ID, in.Makers); err != nil {
+			return err
+		}
+		out, err = load(tx, p.ID, true)
+		return err
+	})
+	return out, err
+}
+
+// Publish makes a draft public. It needs a verified group and at least one
+// maker. Errors: forbidden, not_found, invalid_state (not a draft, or the
+// group is not verified), validation_failed (no makers).
+func (s *Service) Publish(ctx context.Context, actor services.Actor, id uuid.UUID) (Product, error) {
+	return s.move(ctx, actor, id, func(tx *gorm.DB, p *models.Product, g models.Group) error {
+		if p.Status != models.ProductDraft {
+			return services.Conflict(services.CodeInvalidState, "only a draft can be published; this product is %s", p.Status)
+		}
+		if g.Status != models.GroupVerified {
+			return services.Conflict(services.CodeInvalidState, "the group must be verified by an admin before its products are published")
+		}
+		var makers int64
+		if err := tx.Model(&models.ProductMaker{}).Where("product_id = ?", p.ID).Count(&makers).Error; err != nil {
+			return err
+		}
+		if makers == 0 {
+			return services.Invalid(map[string]string{"makers": "at least one maker is needed to publish"})
+		}
+		now := s.now()
+		p.Status, p.PublishedAt = models.ProductPublished, &now
+		return nil
+	})
+}
+
+// Archive withdraws a draft or published product for good. Errors:
+// forbidden, not_found, invalid_state (archived already).
+func (s *Service) Archive(ctx context.Context, actor services.Actor, id uuid.UUID) (Product, error) {
+	return s.move(ctx, actor, id, func(_ *gorm.DB, p *models.Product, _ models.Group) error {
+		if p.Status == models.ProductArchived {
+			return services.Conflict(services.CodeInvalidState, "the product is archived already")
+		}
+		p.Status = models.ProductArchived
+		return nil
+	})
+}
+
+func (s *Service) move(ctx context.Context, actor services.Actor, id uuid.UUID,
+	change func(tx *gorm.DB, p *models.Product, g models.Group) error) (Product, error) {
+	var out Product
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		p, g, err := s.managedProduct(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, &p, g); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.now()
+		if err := tx.Save(&p).Error; err != nil {
+			return err
+		}
+		out, err = load(tx, p.ID, true)
+		return err
+	})
+	return out, err
+}
+
+// Get returns a product: a published one to anyone; any other only to the
+// group's managers and staff. Errors: not_found.
+func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (Product, error) {
+	db := s.db.WithContext(ctx)
+	var p models.Product
+	if err := db.First(&p, "id = ?", id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return Product{}, services.NotFound("product")
+	} else if err != nil {
+		return Product{}, err
+	}
+	privileged := actor.Staff()
+	if !privileged && actor.Role == models.RoleProducer {
+		var n int64
+		if err := db.Model(&models.GroupManager{}).Where("group_id = ? AND user_id = ?", p.GroupID, actor.UserID).
+			Count(&n).Error; err != nil {
+			return Product{}, err
+		}
+		privileged = n > 0
+	}
+	if p.Status != models.ProductPublished && !privileged {
+		return Product{}, services.NotFound("product")
+	}
+	return load(db, id, privileged)
+}
+
+// apply validates in and copies it onto p, recomputing the fair-trade figures.
+func (s *Service) apply(tx *gorm.DB, p *models.Product, g models.Group, in ProductInput, fe *services.FieldErrors) error {
+	if in.Title != nil {
+		p.Title = strings.TrimSpace(*in.Title)
+		fe.Check(!between(p.Title, 1, 200), "title", "must be 1 to 200 characters")
+	}
+	if in.Description != nil {
+		p.Description = strings.TrimSpace(*in.Description)
+		fe.Check(!between(p.Description, 0, 5000), "description", "must be at most 5000 characters")
+	}
+	if in.Category != nil {
+		p.Category = *in.Category
+		var n int64
+		if err := tx.Model(&models.Category{}).Where("slug = ?", p.Category).Count(&n).Error; err != nil {
+			return err
+		}
+		fe.Check(n == 0, "category", "is not a known category; see GET /api/v1/categories")
+	}
+	if in.Materials != nil {
+		p.Materials = trimAll(*in.Materials)
+		fe.Check(len(p.Materials) > 30, "materials", "must list at most 30 materials")
+		for _, m := range p.Materials {
+			fe.Check(!between(m, 1, 60), "materials", "each material must be 1 to 60 characters")
+		}
+	}
+	if in.Images != nil {
+		p.Images = trimAll(*in.Images)
+		fe.Check(len(p.Images) > 10, "images", "must list at most 10 images")
+		for _, im := range p.Images {
+			u, err := url.Parse(im)
+			fe.Check(err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(im) > 2000,
+				"images", "each image must be an absolute http(s) URL")
+		}
+	}
+	money := func(field string, m *models.Money, min, max int64, dst *int64) {
+		if m == nil {
+			return
+		}
+		fe.Check(m.Currency != s.opt.Currency, field+".currency", "must be "+s.opt.Currency)
+		fe.Check(m.Amount < min || m.Amount > max, field+".amount", fmt.Sprintf("must be from %d to %d", min, max))
+		*dst = m.Amount
+	}
+	money("price", in.Price, 1, pricing.MaxAmount, &p.Price)
+	money("cost.materials", in.CostMaterials, 0, pricing.MaxAmount, &p.CostMaterials)
+	money("cost.packaging", in.CostPackaging, 0, pricing.MaxAmount, &p.CostPackaging)
+	money("cost.hourly_wage", in.HourlyWage, 0, pricing.MaxHourlyWage, &p.HourlyWage)
+	if in.Stock != nil {
+		p.Stock = *in.Stock
+		fe.Check(p.Stock < 0 || p.Stock > 1_000_000, "stock", "must be from 0 to 1000000")
+	}
+	if in.LaborMinutes != nil {
+		p.LaborMinutes = *in.LaborMinutes
+		fe.Check(p.LaborMinutes < 1 || p.LaborMinutes > pricing.MaxLaborMinutes, "cost.labor_minutes",
+			fmt.Sprintf("must be from 1 to %d", pricing.MaxLaborMinutes))
+	}
+	if in.Makers != nil {
+		if err := checkMakers(tx, g.ID, *in.Makers, p.LaborMinutes, fe); err != nil {
+			return err
+		}
+	}
+	if len(*fe) > 0 {
+		return nil
+	}
+	if err := s.refigure(tx, p, g); err != nil {
+		var short *pricing.ShortfallError
+		if errors.As(err, &short) {
+			fe.Add("price.amount", fmt.Sprintf("does not cover the costs and fees: it is %d %s short",
+				short.Shortfall, p.Currency))
+			return nil
+		}
+		return err
+	}
+	p.Province, p.DistrictKey = g.Province, g.DistrictKey
+	p.SearchText = s.searchText(tx, p)
+	return nil
+}
+
+func checkMakers(tx *gorm.DB, groupID uuid.UUID, makers []Maker, laborMinutes int, fe *services.FieldErrors) error {
+	fe.Check(len(makers) > 50, "makers", "must list at most 50 makers")
+	seen := map[uuid.UUID]bool{}
+	ids := []uuid.UUID{}
+	sum := 0
+	for i, m := range makers {
+		field := fmt.Sprintf("makers[%d]", i)
+		fe.Check(seen[m.ArtisanID], field+".artisan_id", "is listed twice")
+		fe.Check(m.LaborMinutes < 1 || m.LaborMinutes > pricing.MaxLaborMinutes, field+".labor_minutes",
+			fmt.Sprintf("must be from 1 to %d", pricing.MaxLaborMinutes))
+		seen[m.ArtisanID] = true
+		ids = append(ids, m.ArtisanID)
+		sum += m.LaborMinutes
+	}
+	if len(makers) > 0 && sum != laborMinutes {
+		fe.Add("makers", fmt.Sprintf("labour minutes add up to %d, but cost.labor_minutes is %d", sum, laborMinutes))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var members []uuid.UUID
+	if err := tx.Model(&models.Artisan{}).Where("group_id = ? AND id IN ?", groupID, ids).Pluck("id", &members).Error; err != nil {
+		return err
+	}
+	in := map[uuid.UUID]bool{}
+	for _, id := range members {
+		in[id] = true
+	}
+	for i, m := range makers {
+		fe.Check(!in[m.ArtisanID], fmt.Sprintf("makers[%d].artisan_id", i), "is not an artisan of this group")
+	}
+	return nil
+}
+
+func replaceMakers(tx *gorm.DB, productID uuid.UUID, makers *[]Maker) error {
+	if makers == nil {
+		return nil
+	}
+	if err := tx.Where("product_id = ?", productID).Delete(&models.ProductMaker{}).Error; err != nil {
+		return err
+	}
+	if len(*makers) == 0 {
+		return nil
+	}
+	rows := make([]models.ProductMaker, len(*makers))
+	for i, m := range *makers {
+		rows[i] = models.ProductMaker{ProductID: productID, ArtisanID: m.ArtisanID, LaborMinutes: m.LaborMinutes}
+	}
+	return tx.Create(&rows).Error
+}
+
+// refigure recomputes the product's fair-trade figures from its price and
+// costs, the fees, its group's collective fund rate and the wage benchmark
+// of the group's province.
+func (s *Service) refigure(tx *gorm.DB, p *models.Product, g models.Group) error {
+	b, err := Benchmark(tx, g.Province)
+	if err != nil {
+		return err
+	}
+	return s.figures(p, g, b)
+}
+
+func (s *Service) figures(p *models.Product, g models.Group, b models.WageBenchmark) error {
+	split, err := pricing.Compute(pricing.Inputs{Price: p.Price, Materials: p.CostMaterials, Packaging: p.CostPackaging,
+		LaborMinutes: int64(p.LaborMinutes), HourlyWage: p.HourlyWage, PlatformFeeBPS: int64(s.opt.PlatformFeeBPS),
+		ProcessingBPS: int64(s.opt.ProcessingBPS), CollectiveFundBPS: int64(g.CollectiveFundBPS)})
+	if err != nil {
+		return err
+	}
+	p.ArtisanShareBPS = int(split.ArtisanShareBPS)
+	p.EffectiveHourlyWage = split.EffectiveHourlyWage
+	p.MeetsWageBenchmark = b.Currency == p.Currency && pricing.WageRatioBPS(split.EffectiveHourlyWage, b.Hourly) >= 10000
+	return nil
+}
+
+// Benchmark is the wage benchmark for province: its own, or the federal one.
+func Benchmark(db *gorm.DB, province models.Province) (models.WageBenchmark, error) {
+	var bs []models.WageBenchmark
+	if err := db.Where("region IN ?", []string{string(province), models.FederalRegion}).Find(&bs).Error; err != nil {
+		return models.WageBenchmark{}, err
+	}
+	var fallback *models.WageBenchmark
+	for i, b := range bs {
+		if b.Region == string(province) {
+			return b, nil
+		}
+		fallback = &bs[i]
+	}
+	if fallback == nil {
+		return models.WageBenchmark{}, errors.New("catalog: no federal wage benchmark")
+	}
+	return *fallback, nil
+}
+
+// RefigureGroup recomputes the fair-trade figures of every product of a
+// group; groups calls it when the group's province or fund rate changes. A
+// product the new terms leave uncovered keeps its listing but is counted as
+// not meeting the benchmark, with no share beyond its labour.
+func (s *Service) RefigureGroup(tx *gorm.DB, groupID uuid.UUID) error {
+	var g models.Group
+	if err := tx.First(&g, "id = ?", groupID).Error; err != nil {
+		return err
+	}
+	var ps []models.Product
+	if err := tx.Where("group_id = ?", groupID).Find(&ps).Error; err != nil {
+		return err
+	}
+	for i := range ps {
+		p := &ps[i]
+		if err := s.refigure(tx, p, g); err != nil {
+			var short *pricing.ShortfallError
+			if !errors.As(err, &short) {
+				return err
+			}
+			// The price no longer leaves a margin: the makers get their labour, no more.
+			labor := int64(p.LaborMinutes) * p.HourlyWage / 60
+			p.ArtisanShareBPS = int(min(labor*10000/p.Price, 10000))
+			p.EffectiveHourlyWage = labor * 60 / int64(p.LaborMinutes)
+			p.MeetsWageBenchmark = false
+		}
+		if err := tx.Model(p).Updates(map[string]any{"artisan_share_bps": p.ArtisanShareBPS,
+			"effective_hourly_wage": p.EffectiveHourlyWage, "meets_wage_benchmark": p.MeetsWageBenchmark}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchText is the non-title text search reads: description, the
+// category's names and the materials.
+func (s *Service) searchText(tx *gorm.DB, p *models.Product) string {
+	var c models.Category
+	_ = tx.First(&c, "slug = ?", p.Category).Error // validated above; a miss only leaves the names out
+	return joinText(p.Description, c.Name, c.NameUr, p.Materials)
+}
+
+func joinText(description, category, categoryUr string, materials []string) string {
+	return strings.Join(append([]string{description, category, categoryUr}, materials...), " ")
+}
+
+func (s *Service) managedProduct(tx *gorm.DB, actor services.Actor, id uuid.UUID) (models.Product, models.Group, error) {
+	var p models.Product
+	if err := tx.First(&p, "id = ?", id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return p, models.Group{}, services.NotFound("product")
+	} else if err != nil {
+		return p, models.Group{}, err
+	}
+	g, err := managed(tx, actor, p.GroupID)
+	if services.IsCode(err, services.CodeNotFound) {
+		return p, g, services.NotFound("product")
+	}
+	return p, g, err
+}
+
+// managed returns the group if actor manages it; producers who do not
+// manage it get not_found, so its existence is not revealed.
+func managed(tx *gorm.DB, actor services.Actor, groupID uuid.UUID) (models.Group, error) {
+	var g models.Group
+	if actor.Role != models.RoleProducer {
+		return g, services.Forbidden("only the group's managers can do this")
+	}
+	err := tx.Where("id = ? AND id IN (SELECT group_id FROM group_managers WHERE user_id = ?)", groupID, actor.UserID).First(&g).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return g, services.NotFound("group")
+	}
+	return g, err
+}
+
+// load reads a product with its group and makers.
+func load(db *gorm.DB, id uuid.UUID, privileged bool) (Product, error) {
+	var out Product
+	if err := db.First(&out.Product, "id = ?", id).Error; err != nil {
+		return out, err
+	}
+	if err := db.First(&out.Group, "id = ?", out.GroupID).Error; err != nil {
+		return out, err
+	}
+	var rows []struct {
+		models.Artisan
+		MakerMinutes int
+	}
+	q := db.Table("product_makers m").Select("a.*, m.labor_minutes AS maker_minutes").
+		Joins("JOIN artisans a ON a.id = m.artisan_id").Where("m.product_id = ?", id).Order("a.id")
+	if !privileged {
+		q = q.Where("a.public_profile = ?", true)
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return out, err
+	}
+	out.Makers = make([]MakerView, len(rows))
+	for i, r := range rows {
+		out.Makers[i] = MakerView{ArtisanID: r.ID, DisplayName: r.DisplayName, District: r.District, Skills: r.Skills,
+			PublicProfile: r.PublicProfile, LaborMinutes: r.MakerMinutes}
+	}
+	out.Privileged = privileged
+	return out, nil
+}
+
+func trimAll(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = strings.TrimSpace(s)
+	}
+	return out
+}
+
+func between(s string, min, max int) bool {
+	n := len([]rune(s))
+	return n >= min && n <= max && !strings.ContainsRune(s, 0)
+}
