@@ -3,6 +3,7 @@
 //	karigar [serve]       run the HTTP API (the default)
 //	karigar migrate       apply database migrations and exit
 //	karigar admin create  create an admin or auditor account
+//	karigar seed --demo   add the demo data set
 package main
 
 import (
@@ -28,7 +29,10 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
+	"github.com/karigar/karigar/services/seed"
 )
 
 func main() {
@@ -45,6 +49,9 @@ commands:
   migrate                    apply database migrations and exit
   admin create --email E --password P --name N [--role admin|auditor]
                              create a staff account
+  seed --demo                add the demo groups, artisans and products (once)
+  seed --products N [--groups G] [--artisans A]
+                             generate a large catalogue for benchmarks
 
 configuration comes from the environment; see README.md.
 `
@@ -75,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrate(ctx, cfg, log)
 	case "admin":
 		err = admin(ctx, cfg, args, stdout, stderr)
+	case "seed":
+		err = seedDemo(ctx, cfg, args, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "karigar: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -143,7 +152,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Logger: log,
+	groupSvc, catalogSvc, err := newDomain(db, cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc, Logger: log,
 		Production: cfg.production(), CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
@@ -238,5 +251,60 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+	return nil
+}
+
+// newDomain builds the groups and catalogue services, wired so that a
+// change to a group's terms refigures its products.
+func newDomain(db *gorm.DB, cfg config) (*groups.Service, *catalog.Service, error) {
+	cursorKey := derivedKey(cfg.JWTSecret, "cursor")
+	c, err := catalog.New(db, catalog.Options{Currency: cfg.Currency, PlatformFeeBPS: cfg.PlatformFeeBPS,
+		ProcessingBPS: cfg.ProcessingFeeBPS, CursorKey: cursorKey})
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := groups.New(db, groups.Options{Currency: cfg.Currency, CursorKey: cursorKey, TermsChanged: c.RefigureGroup})
+	return g, c, err
+}
+
+func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demo := fs.Bool("demo", false, "add the demo data set")
+	products := fs.Int("products", 0, "generate this many published products (benchmark data)")
+	groupCount := fs.Int("groups", 100, "with --products: how many groups")
+	artisans := fs.Int("artisans", 1000, "with --products: how many artisans")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if *demo == (*products > 0) {
+		return usageError{errors.New("usage: karigar seed --demo | karigar seed --products N [--groups G] [--artisans A]")}
+	}
+	db, err := openDB(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	a, err := newAuth(db, cfg)
+	if err != nil {
+		return err
+	}
+	g, c, err := newDomain(db, cfg)
+	if err != nil {
+		return err
+	}
+	services := seed.Services{Auth: a, Groups: g, Catalog: c, Currency: cfg.Currency}
+	start := time.Now()
+	var r seed.Report
+	if *demo {
+		r, err = seed.Demo(ctx, services)
+	} else {
+		r, err = seed.Bulk(ctx, services, seed.BulkSize{Products: *products, Groups: *groupCount, Artisans: *artisans})
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
+		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -125,6 +125,19 @@ func TestServeEndToEnd(t *testing.T) {
 				env, io.Discard, io.Discard); code != 2 {
 				t.Fatalf("invalid admin create exited %d, want 2", code)
 			}
+			out.Reset()
+			if code := run(t.Context(), []string{"seed", "--demo"}, env, &out, &errOut); code != 0 ||
+				!strings.Contains(out.String(), "seeded 12 groups") {
+				t.Fatalf("seed --demo: %d %q %q", code, out.String(), errOut.String())
+			}
+			out.Reset()
+			if code := run(t.Context(), []string{"seed", "--demo"}, env, &out, &errOut); code != 0 ||
+				!strings.Contains(out.String(), "seeded 0 groups, 0 artisans, 0 products (12 groups were there already)") {
+				t.Fatalf("second seed --demo: %d %q %q", code, out.String(), errOut.String())
+			}
+			if code := run(t.Context(), []string{"seed"}, env, io.Discard, io.Discard); code != 2 {
+				t.Fatalf("seed without --demo exited %d, want 2", code)
+			}
 
 			ctx, cancel := context.WithCancel(t.Context())
 			logs := &lockedBuffer{}
@@ -151,7 +164,19 @@ func TestServeEndToEnd(t *testing.T) {
 					t.Fatalf("GET %s: %d", p, res.StatusCode)
 				}
 			}
-			res, err := http.Post(base+"/api/v1/auth/login", "application/json",
+			res, err := http.Get(base + "/api/v1/products?q=ajrak&limit=100")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found struct {
+				Data []struct{ Title string } `json:"data"`
+			}
+			_ = json.NewDecoder(res.Body).Decode(&found)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || len(found.Data) < 5 || !strings.Contains(strings.ToLower(found.Data[0].Title), "ajrak") {
+				t.Fatalf("search of the seeded catalogue: %d %+v", res.StatusCode, found)
+			}
+			res, err = http.Post(base+"/api/v1/auth/login", "application/json",
 				strings.NewReader(`{"email":"root@karigar.pk","password":"a long admin password"}`))
 			if err != nil {
 				t.Fatal(err)

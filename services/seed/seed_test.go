@@ -1,0 +1,96 @@
+package seed
+
+import (
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/groups"
+)
+
+func TestDemoSeedsOnceThroughTheServices(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		key := []byte("seed-test-key-seed-test-key-seed-test!")
+		a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key, TermsChanged: c.RefigureGroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}
+		r, err := Demo(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Groups != len(demoGroups) || r.Artisans < 50 || r.Products < 140 || r.Skipped != 0 {
+			t.Fatalf("first run: %+v", r)
+		}
+		var published, verified int64
+		if err := db.Model(&models.Product{}).Where("status = ?", models.ProductPublished).Count(&published).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Model(&models.Group{}).Where("status = ?", models.GroupVerified).Count(&verified).Error; err != nil {
+			t.Fatal(err)
+		}
+		if int(published) != r.Products || int(verified) != r.Groups {
+			t.Fatalf("%d published of %d, %d verified of %d", published, r.Products, verified, r.Groups)
+		}
+		again, err := Demo(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Groups != 0 || again.Products != 0 || again.Skipped != len(demoGroups) {
+			t.Fatalf("second run: %+v", again)
+		}
+		items, _, err := c.List(t.Context(), catalog.Query{Q: "ajrak", Limit: 50})
+		if err != nil || len(items) == 0 {
+			t.Fatalf("search of the demo data: %d items, %v", len(items), err)
+		}
+	})
+}
+
+func TestBulkGeneratesAListableCatalogue(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		key := []byte("seed-test-key-seed-test-key-seed-test!")
+		a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Bulk(t.Context(), Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}, BulkSize{Products: 600, Groups: 4, Artisans: 12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Groups != 4 || r.Artisans != 12 || r.Products != 600 {
+			t.Fatalf("report %+v", r)
+		}
+		var makers int64
+		if err := db.Model(&models.ProductMaker{}).Count(&makers).Error; err != nil || makers != 600 {
+			t.Fatalf("%d makers, %v", makers, err)
+		}
+		items, next, err := c.List(t.Context(), catalog.Query{Q: "ralli", Limit: 20})
+		if err != nil || len(items) != 20 || next == "" {
+			t.Fatalf("search: %d items, next %q, %v", len(items), next, err)
+		}
+		if _, err := Bulk(t.Context(), Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}, BulkSize{Products: 1, Groups: 2, Artisans: 1}); err == nil {
+			t.Fatal("fewer artisans than groups was accepted")
+		}
+	})
+}
