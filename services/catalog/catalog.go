@@ -17,6 +17,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/page"
 	"github.com/karigar/karigar/services/pricing"
 )
@@ -112,7 +113,7 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, groupID uuid
 		Currency: s.opt.Currency, Status: models.ProductDraft, CreatedAt: now, UpdatedAt: now}
 	var out Product
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		g, err := managed(tx, actor, groupID)
+		g, err := groups.Managed(tx, actor, groupID)
 		if err != nil {
 			return err
 		}
@@ -486,25 +487,11 @@ func (s *Service) managedProduct(tx *gorm.DB, actor services.Actor, id uuid.UUID
 	} else if err != nil {
 		return p, models.Group{}, err
 	}
-	g, err := managed(tx, actor, p.GroupID)
+	g, err := groups.Managed(tx, actor, p.GroupID)
 	if services.IsCode(err, services.CodeNotFound) {
 		return p, g, services.NotFound("product")
 	}
 	return p, g, err
-}
-
-// managed returns the group if actor manages it; producers who do not
-// manage it get not_found, so its existence is not revealed.
-func managed(tx *gorm.DB, actor services.Actor, groupID uuid.UUID) (models.Group, error) {
-	var g models.Group
-	if actor.Role != models.RoleProducer {
-		return g, services.Forbidden("only the group's managers can do this")
-	}
-	err := tx.Where("id = ? AND id IN (SELECT group_id FROM group_managers WHERE user_id = ?)", groupID, actor.UserID).First(&g).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return g, services.NotFound("group")
-	}
-	return g, err
 }
 
 // load reads a product with its group and makers.

@@ -47,7 +47,7 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 	fe.Check(in.District == nil, "district", "is required")
 	applyArtisan(&a, in, &fe)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := managed(tx, actor, groupID); err != nil {
+		if _, err := Managed(tx, actor, groupID); err != nil {
 			return err
 		}
 		if err := fe.Err(); err != nil {
@@ -68,7 +68,7 @@ func (s *Service) UpdateArtisan(ctx context.Context, actor services.Actor, id uu
 		} else if err != nil {
 			return err
 		}
-		if _, err := managed(tx, actor, a.GroupID); services.IsCode(err, services.CodeNotFound) {
+		if _, err := Managed(tx, actor, a.GroupID); services.IsCode(err, services.CodeNotFound) {
 			return services.NotFound("artisan")
 		} else if err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *Service) ListArtisans(ctx context.Context, actor services.Actor, groupI
 			return nil, "", services.NotFound("group")
 		}
 	default:
-		if _, err := managed(db, actor, groupID); err != nil {
+		if _, err := Managed(db, actor, groupID); err != nil {
 			return nil, "", err
 		}
 	}

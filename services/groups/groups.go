@@ -159,7 +159,7 @@ func between(s string, min, max int) bool {
 func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID, in GroupInput) (Group, error) {
 	var out Group
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		g, err := managed(tx, actor, id)
+		g, err := Managed(tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -334,9 +334,11 @@ func isManager(db *gorm.DB, groupID, userID uuid.UUID) (bool, error) {
 	return n > 0, err
 }
 
-// managed returns the group if actor manages it, else not_found: a group's
-// existence is not revealed to producers who do not manage it.
-func managed(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, error) {
+// Managed returns the group if actor manages it: forbidden for roles other
+// than producer, not_found for producers who do not manage it (a group's
+// existence is not revealed to them). It reads through db, so callers can
+// use it inside their own transaction.
+func Managed(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, error) {
 	var g models.Group
 	if actor.Role != models.RoleProducer {
 		return g, services.Forbidden("only the group's managers can do this")
@@ -362,7 +364,7 @@ type Manager struct {
 func (s *Service) AddManager(ctx context.Context, actor services.Actor, groupID uuid.UUID, email string) (Manager, error) {
 	var out Manager
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := managed(tx, actor, groupID); err != nil {
+		if _, err := Managed(tx, actor, groupID); err != nil {
 			return err
 		}
 		var u models.User

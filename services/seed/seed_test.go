@@ -14,20 +14,8 @@ import (
 
 func TestDemoSeedsOnceThroughTheServices(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
-		key := []byte("seed-test-key-seed-test-key-seed-test!")
-		a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key, TermsChanged: c.RefigureGroup})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}
+		s := newServices(t, db)
+		c := s.Catalog
 		r, err := Demo(t.Context(), s)
 		if err != nil {
 			t.Fatal(err)
@@ -61,20 +49,9 @@ func TestDemoSeedsOnceThroughTheServices(t *testing.T) {
 
 func TestBulkGeneratesAListableCatalogue(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
-		key := []byte("seed-test-key-seed-test-key-seed-test!")
-		a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Bulk(t.Context(), Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}, BulkSize{Products: 600, Groups: 4, Artisans: 12})
+		s := newServices(t, db)
+		c := s.Catalog
+		r, err := Bulk(t.Context(), s, BulkSize{Products: 600, Groups: 4, Artisans: 12})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,8 +66,26 @@ func TestBulkGeneratesAListableCatalogue(t *testing.T) {
 		if err != nil || len(items) != 20 || next == "" {
 			t.Fatalf("search: %d items, next %q, %v", len(items), next, err)
 		}
-		if _, err := Bulk(t.Context(), Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}, BulkSize{Products: 1, Groups: 2, Artisans: 1}); err == nil {
+		if _, err := Bulk(t.Context(), s, BulkSize{Products: 1, Groups: 2, Artisans: 1}); err == nil {
 			t.Fatal("fewer artisans than groups was accepted")
 		}
 	})
+}
+
+func newServices(t *testing.T, db *gorm.DB) Services {
+	t.Helper()
+	key := []byte("seed-test-key-seed-test-key-seed-test!")
+	a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key, TermsChanged: c.RefigureGroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}
 }
