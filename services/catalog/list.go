@@ -60,7 +60,7 @@ var orders = map[string]order{
 func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 	db := s.db.WithContext(ctx)
 	var scope strings.Builder
-	tx := db.Table("products p").Select("p.*, g.name AS group_name, g.district AS group_district").
+	tx := db.Table("products p").Select(listColumns).
 		Joins("JOIN producer_groups g ON g.id = p.group_id").Where("p.status = ?", models.ProductPublished)
 
 	sort := q.Sort
@@ -209,6 +209,12 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 	}
 	return out, next, nil
 }
+
+// listColumns are what a catalogue item shows, and no more: the search
+// columns (text and tsvector) are the largest of a row.
+const listColumns = `p.id, p.group_id, p.title, p.category, p.images, p.currency, p.price, p.stock,
+	p.artisan_share_bps, p.meets_wage_benchmark, p.status, p.province, p.published_at,
+	g.name AS group_name, g.district AS group_district`
 
 // column is an order's column as seen from the wrapping subquery.
 func column(o order) string { return strings.TrimPrefix(o.column, "p.") }

@@ -29,7 +29,7 @@ import (
 // matches the indexed words most like it (trigram similarity, as pg_trgm
 // computes it), score 0.5.
 func (s *Service) matching(db, tx *gorm.DB, search string, fuzzy *bool) (*gorm.DB, bool, error) {
-	const cols = "p.*, g.name AS group_name, g.district AS group_district"
+	const cols = listColumns
 	pg := models.DialectOf(db) == models.Postgres
 	words := tokens(search)
 	if !pg && len(words) == 0 {
