@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -337,5 +336,3 @@ func (s *Server) updateArtisan(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, toArtisan(a))
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Code is a machine-readable error code of the API contract.
@@ -145,4 +146,11 @@ func Invalid(fields map[string]string) *Error {
 		}
 	}
 	return &Error{Code: CodeValidation, Message: msg, Fields: fields}
+}
+
+// TextWithin reports whether s is min to max characters long and holds no
+// NUL byte (which PostgreSQL refuses in text).
+func TextWithin(s string, min, max int) bool {
+	n := utf8.RuneCountInString(s)
+	return n >= min && n <= max && !strings.ContainsRune(s, 0)
 }

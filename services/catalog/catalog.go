@@ -250,12 +250,11 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 	}
 	privileged := actor.Staff()
 	if !privileged && actor.Role == models.RoleProducer {
-		var n int64
-		if err := db.Model(&models.GroupManager{}).Where("group_id = ? AND user_id = ?", p.GroupID, actor.UserID).
-			Count(&n).Error; err != nil {
+		ok, err := groups.IsManager(db, p.GroupID, actor.UserID)
+		if err != nil {
 			return Product{}, err
 		}
-		privileged = n > 0
+		privileged = ok
 	}
 	if p.Status != models.ProductPublished && !privileged {
 		return Product{}, services.NotFound("product")
@@ -267,11 +266,11 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 func (s *Service) apply(tx *gorm.DB, p *models.Product, g models.Group, in ProductInput, fe *services.FieldErrors) error {
 	if in.Title != nil {
 		p.Title = strings.TrimSpace(*in.Title)
-		fe.Check(!between(p.Title, 1, 200), "title", "must be 1 to 200 characters")
+		fe.Check(!services.TextWithin(p.Title, 1, 200), "title", "must be 1 to 200 characters")
 	}
 	if in.Description != nil {
 		p.Description = strings.TrimSpace(*in.Description)
-		fe.Check(!between(p.Description, 0, 5000), "description", "must be at most 5000 characters")
+		fe.Check(!services.TextWithin(p.Description, 0, 5000), "description", "must be at most 5000 characters")
 	}
 	if in.Category != nil {
 		p.Category = *in.Category
@@ -285,7 +284,7 @@ func (s *Service) apply(tx *gorm.DB, p *models.Product, g models.Group, in Produ
 		p.Materials = trimAll(*in.Materials)
 		fe.Check(len(p.Materials) > 30, "materials", "must list at most 30 materials")
 		for _, m := range p.Materials {
-			fe.Check(!between(m, 1, 60), "materials", "each material must be 1 to 60 characters")
+			fe.Check(!services.TextWithin(m, 1, 60), "materials", "each material must be 1 to 60 characters")
 		}
 	}
 	if in.Images != nil {
@@ -530,9 +529,4 @@ func trimAll(in []string) []string {
 		out[i] = strings.TrimSpace(s)
 	}
 	return out
-}
-
-func between(s string, min, max int) bool {
-	n := len([]rune(s))
-	return n >= min && n <= max && !strings.ContainsRune(s, 0)
 }

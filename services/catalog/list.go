@@ -61,7 +61,7 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 	db := s.db.WithContext(ctx)
 	var scope strings.Builder
 	tx := db.Table("products p").Select(listColumns).
-		Joins("JOIN producer_groups g ON g.id = p.group_id").Where("p.status = ?", models.ProductPublished)
+		Joins("JOIN producer_groups g ON g.id = p.group_id").Where(published)
 
 	sort := q.Sort
 	search := strings.TrimSpace(q.Q)
@@ -118,15 +118,11 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 		tx = tx.Where("p.price "+bound.op+" ?", n)
 	}
 	for _, flag := range []struct{ raw, name, cond string }{
-		{q.InStock, "in_stock", "p.stock > 0"}, {q.FairWage, "fair_wage", "p.meets_wage_benchmark = ?"}} {
+		{q.InStock, "in_stock", "p.stock > 0"}, {q.FairWage, "fair_wage", "p.meets_wage_benchmark = TRUE"}} {
 		switch flag.raw {
 		case "", "false":
 		case "true":
-			if flag.name == "fair_wage" {
-				tx = tx.Where(flag.cond, true)
-			} else {
-				tx = tx.Where(flag.cond)
-			}
+			tx = tx.Where(flag.cond)
 		default:
 			return nil, "", services.BadRequest("%s must be true or false", flag.name)
 		}
@@ -210,6 +206,11 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 	return out, next, nil
 }
 
+// published selects the public catalogue. It is written into the SQL, not
+// bound, so that PostgreSQL can match the partial indexes (WHERE status =
+// 'published') with prepared statements' generic plans too.
+const published = "p.status = '" + models.ProductPublished + "'"
+
 // listColumns are what a catalogue item shows, and no more: the search
 // columns (text and tsvector) are the largest of a row.
 const listColumns = `p.id, p.group_id, p.title, p.category, p.images, p.currency, p.price, p.stock,
@@ -230,7 +231,7 @@ type Category struct {
 func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 	var out []Category
 	err := s.db.WithContext(ctx).Table("categories c").
-		Select("c.*, (SELECT count(*) FROM products p WHERE p.category = c.slug AND p.status = ?) AS product_count", models.ProductPublished).
+		Select("c.*, (SELECT count(*) FROM products p WHERE p.category = c.slug AND " + published + ") AS product_count").
 		Order("c.position").Scan(&out).Error
 	return out, err
 }

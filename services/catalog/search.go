@@ -40,8 +40,8 @@ func (s *Service) matching(db, tx *gorm.DB, search string, fuzzy *bool) (*gorm.D
 		var found bool
 		var err error
 		if pg {
-			err = db.Raw(`SELECT EXISTS (SELECT 1 FROM products WHERE status = ? AND
-				search_vector @@ websearch_to_tsquery('english', ?))`, models.ProductPublished, search).Scan(&found).Error
+			err = db.Raw(`SELECT EXISTS (SELECT 1 FROM products p WHERE `+published+` AND
+				p.search_vector @@ websearch_to_tsquery('english', ?))`, search).Scan(&found).Error
 		} else {
 			err = db.Raw(`SELECT EXISTS (SELECT 1 FROM products_fts WHERE products_fts MATCH ?)`, exactQ).Scan(&found).Error
 		}

@@ -134,15 +134,15 @@ func (s *Service) ListArtisans(ctx context.Context, actor services.Actor, groupI
 func applyArtisan(a *models.Artisan, in ArtisanInput, fe *services.FieldErrors) {
 	if in.DisplayName != nil {
 		a.DisplayName = strings.TrimSpace(*in.DisplayName)
-		fe.Check(!between(a.DisplayName, 1, 60), "display_name", "must be 1 to 60 characters")
+		fe.Check(!services.TextWithin(a.DisplayName, 1, 60), "display_name", "must be 1 to 60 characters")
 	}
 	if in.FullName != nil {
 		a.FullName = strings.TrimSpace(*in.FullName)
-		fe.Check(!between(a.FullName, 1, 120), "full_name", "must be 1 to 120 characters")
+		fe.Check(!services.TextWithin(a.FullName, 1, 120), "full_name", "must be 1 to 120 characters")
 	}
 	if in.District != nil {
 		a.District = strings.TrimSpace(*in.District)
-		fe.Check(!between(a.District, 1, 80), "district", "must be 1 to 80 characters")
+		fe.Check(!services.TextWithin(a.District, 1, 80), "district", "must be 1 to 80 characters")
 	}
 	if in.Phone != nil {
 		a.Phone = optional(*in.Phone)
@@ -172,7 +172,7 @@ func applyArtisan(a *models.Artisan, in ArtisanInput, fe *services.FieldErrors) 
 	}
 	if in.HBWRegistrationNumber != nil {
 		a.HBWRegistrationNumber = optional(*in.HBWRegistrationNumber)
-		fe.Check(a.HBWRegistrationNumber != nil && !between(*a.HBWRegistrationNumber, 1, 64),
+		fe.Check(a.HBWRegistrationNumber != nil && !services.TextWithin(*a.HBWRegistrationNumber, 1, 64),
 			"hbw_registration_number", "must be at most 64 characters")
 	}
 	if in.Skills != nil {
@@ -180,7 +180,7 @@ func applyArtisan(a *models.Artisan, in ArtisanInput, fe *services.FieldErrors) 
 		fe.Check(len(*in.Skills) > 20, "skills", "must list at most 20 skills")
 		for _, sk := range *in.Skills {
 			sk = strings.TrimSpace(sk)
-			fe.Check(!between(sk, 1, 50), "skills", "each skill must be 1 to 50 characters")
+			fe.Check(!services.TextWithin(sk, 1, 50), "skills", "each skill must be 1 to 50 characters")
 			a.Skills = append(a.Skills, sk)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -107,16 +106,16 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, in GroupInpu
 func (s *Service) apply(g *models.Group, in GroupInput, fe *services.FieldErrors) {
 	if in.Name != nil {
 		g.Name = strings.TrimSpace(*in.Name)
-		fe.Check(!between(g.Name, 1, 120), "name", "must be 1 to 120 characters")
+		fe.Check(!services.TextWithin(g.Name, 1, 120), "name", "must be 1 to 120 characters")
 	}
 	if in.Description != nil {
 		g.Description = strings.TrimSpace(*in.Description)
-		fe.Check(!between(g.Description, 0, 2000), "description", "must be at most 2000 characters")
+		fe.Check(!services.TextWithin(g.Description, 0, 2000), "description", "must be at most 2000 characters")
 	}
 	if in.District != nil {
 		g.District = strings.TrimSpace(*in.District)
 		g.DistrictKey = strings.ToLower(g.District)
-		fe.Check(!between(g.District, 1, 80), "district", "must be 1 to 80 characters")
+		fe.Check(!services.TextWithin(g.District, 1, 80), "district", "must be 1 to 80 characters")
 	}
 	if in.Province != nil {
 		g.Province = models.Province(*in.Province)
@@ -124,7 +123,7 @@ func (s *Service) apply(g *models.Group, in GroupInput, fe *services.FieldErrors
 	}
 	if in.RegistrationNumber != nil {
 		r := strings.TrimSpace(*in.RegistrationNumber)
-		fe.Check(!between(r, 0, 64), "registration_number", "must be at most 64 characters")
+		fe.Check(!services.TextWithin(r, 0, 64), "registration_number", "must be at most 64 characters")
 		g.RegistrationNumber = nil
 		if r != "" {
 			g.RegistrationNumber = &r
@@ -147,11 +146,6 @@ func (s *Service) apply(g *models.Group, in GroupInput, fe *services.FieldErrors
 		g.CollectiveFundBPS = *in.CollectiveFundBPS
 		fe.Check(g.CollectiveFundBPS < 0 || g.CollectiveFundBPS > 10000, "profit_sharing.collective_fund_bps", "must be from 0 to 10000")
 	}
-}
-
-func between(s string, min, max int) bool {
-	n := utf8.RuneCountInString(s)
-	return n >= min && n <= max && !strings.ContainsRune(s, 0)
 }
 
 // Update changes a group the actor manages. Errors: not_found when the
@@ -234,7 +228,7 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 	}
 	privileged := actor.Staff()
 	if !privileged && actor.Role == models.RoleProducer {
-		ok, err := isManager(db, g.ID, actor.UserID)
+		ok, err := IsManager(db, g.ID, actor.UserID)
 		if err != nil {
 			return Group{}, err
 		}
@@ -321,14 +315,15 @@ func productCounts(db *gorm.DB, gs []models.Group) (map[uuid.UUID]int64, error) 
 		N       int64
 	}
 	err := db.Model(&models.Product{}).Select("group_id, count(*) AS n").
-		Where("group_id IN ? AND status = ?", ids, models.ProductPublished).Group("group_id").Scan(&rows).Error
+		Where("group_id IN ? AND status = '"+models.ProductPublished+"'", ids).Group("group_id").Scan(&rows).Error
 	for _, r := range rows {
 		out[r.GroupID] = r.N
 	}
 	return out, err
 }
 
-func isManager(db *gorm.DB, groupID, userID uuid.UUID) (bool, error) {
+// IsManager reports whether userID manages groupID.
+func IsManager(db *gorm.DB, groupID, userID uuid.UUID) (bool, error) {
 	var n int64
 	err := db.Model(&models.GroupManager{}).Where("group_id = ? AND user_id = ?", groupID, userID).Count(&n).Error
 	return n > 0, err
