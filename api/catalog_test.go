@@ -408,6 +408,58 @@ func TestCatalogueSearch(t *testing.T) {
 	})
 }
 
+// A search pages through title matches (newest first) and then the other
+// matches (newest first), each product once, while products are added
+// between pages; a misspelt search pages through the same matches the same way.
+func TestCatalogueSearchPages(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newCatalogFixture(e)
+		var want []string
+		for i := range 4 {
+			body := f.product(fmt.Sprintf("Cushion %d", i), "textiles", 300000)
+			body["description"] = "In the ralli style of Thar."
+			e.newProduct(f, body, true)
+			want = append([]string{fmt.Sprintf("Cushion %d", i)}, want...)
+		}
+		var titleFirst []string
+		for i := range 5 {
+			e.newProduct(f, f.product(fmt.Sprintf("Ralli quilt %d", i), "quilts", 300000), true)
+			titleFirst = append([]string{fmt.Sprintf("Ralli quilt %d", i)}, titleFirst...)
+		}
+		want = append(titleFirst, want...)
+		for _, search := range []struct{ q, want string }{
+			{"ralli", strings.Join(want, ",")},
+			{"rallii", strings.Join(want, ",")}, // misspelt
+		} {
+			var got []string
+			cursor := ""
+			for pages := 0; ; pages++ {
+				q := "limit=2&q=" + search.q
+				if cursor != "" {
+					q += "&cursor=" + url.QueryEscape(cursor)
+				}
+				l := listProducts(t, e, q)
+				for _, p := range l.Data {
+					if !strings.HasPrefix(p.Title, "Added") {
+						got = append(got, p.Title)
+					}
+				}
+				e.newProduct(f, f.product(fmt.Sprintf("Added ralli quilt %s %d", search.q, pages), "quilts", 301000), true)
+				if l.NextCursor == nil {
+					break
+				}
+				cursor = *l.NextCursor
+				if pages > 20 {
+					t.Fatalf("q=%s: pagination does not end", search.q)
+				}
+			}
+			if g := strings.Join(got, ","); g != search.want {
+				t.Errorf("q=%s pages:\n got %s\nwant %s", search.q, g, search.want)
+			}
+		}
+	})
+}
+
 // Listing products is one query whatever the page size: no N+1.
 func TestCatalogueListIsOneQuery(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

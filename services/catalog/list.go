@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -38,7 +39,7 @@ type Item struct {
 	GroupDistrict string
 }
 
-// order is one sort: its SQL key column, direction, and how to read a cursor key.
+// order is one sort: its SQL key column and direction.
 type order struct {
 	column string
 	desc   bool
@@ -49,36 +50,48 @@ var orders = map[string]order{
 	SortPriceAsc:     {"p.price", false},
 	SortPriceDesc:    {"p.price", true},
 	SortArtisanShare: {"p.artisan_share_bps", true},
-	SortRelevance:    {"score", true},
+	SortRelevance:    {"p.published_at", true}, // within a relevance class; see search.go
+}
+
+// cond is one SQL condition with its arguments.
+type cond struct {
+	sql  string
+	args []any
+}
+
+// listing is a validated catalogue query.
+type listing struct {
+	sort, search, scope string
+	words               []string
+	conds               []cond
+	limit               int
+	cursor              string
 }
 
 // List returns published products matching q, in q.Sort order (relevance
 // when searching, newest otherwise), with keyset pagination on (sort key, id)
 // so pages never skip or repeat an item while products are being added.
-// Every list is one query. Errors: bad_request for an unknown or malformed
-// filter, sort or cursor.
+// A list is one query, and a search at most three. Errors: bad_request for
+// an unknown or malformed filter, sort or cursor.
 func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 	db := s.db.WithContext(ctx)
-	var scope strings.Builder
-	tx := db.Table("products p").Select(listColumns).
-		Joins("JOIN producer_groups g ON g.id = p.group_id").Where(published)
-
-	sort := q.Sort
-	search := strings.TrimSpace(q.Q)
-	if sort == "" || (sort == SortRelevance && search == "") {
-		sort = SortNewest
-		if search != "" {
-			sort = SortRelevance
-		}
+	l, err := s.parse(q)
+	if err != nil {
+		return nil, "", err
 	}
-	ord, ok := orders[sort]
-	if !ok {
-		return nil, "", services.BadRequest("sort must be relevance, newest, price_asc, price_desc or artisan_share_desc")
+	var items []Item
+	var next string
+	if l.sort == SortRelevance {
+		items, next, err = s.relevant(db, l)
+	} else {
+		items, next, err = s.sorted(db, l)
 	}
-	if len([]rune(search)) > 200 {
-		return nil, "", services.BadRequest("q must be at most 200 characters")
+	if err != nil {
+		return nil, "", err
 	}
-	if q.Category != "" {
+	// An unknown category can only give an empty page, so it costs a
+	// query only then.
+	if len(items) == 0 && q.Category != "" {
 		var n int64
 		if err := db.Model(&models.Category{}).Where("slug = ?", q.Category).Count(&n).Error; err != nil {
 			return nil, "", err
@@ -86,26 +99,49 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 		if n == 0 {
 			return nil, "", services.BadRequest("category %q is unknown; see GET /api/v1/categories", q.Category)
 		}
-		tx = tx.Where("p.category = ?", q.Category)
+	}
+	return items, next, nil
+}
+
+// parse validates q's filters and sort.
+func (s *Service) parse(q Query) (listing, error) {
+	l := listing{sort: q.Sort, search: strings.TrimSpace(q.Q), limit: q.Limit, cursor: q.Cursor}
+	if l.sort == "" || (l.sort == SortRelevance && l.search == "") {
+		l.sort = SortNewest
+		if l.search != "" {
+			l.sort = SortRelevance
+		}
+	}
+	if _, ok := orders[l.sort]; !ok {
+		return l, services.BadRequest("sort must be relevance, newest, price_asc, price_desc or artisan_share_desc")
+	}
+	if len([]rune(l.search)) > 200 {
+		return l, services.BadRequest("q must be at most 200 characters")
+	}
+	l.words = tokens(l.search)
+	add := func(sql string, args ...any) { l.conds = append(l.conds, cond{sql, args}) }
+	if q.Category != "" {
+		add("p.category = ?", q.Category)
 	}
 	if q.Province != "" {
 		if !models.Province(q.Province).Valid() {
-			return nil, "", services.BadRequest("province %q is not one of punjab, sindh, khyber_pakhtunkhwa, balochistan, gilgit_baltistan, azad_kashmir, islamabad", q.Province)
+			return l, services.BadRequest("province %q is not one of punjab, sindh, khyber_pakhtunkhwa, balochistan, gilgit_baltistan, azad_kashmir, islamabad", q.Province)
 		}
-		tx = tx.Where("p.province = ?", q.Province)
+		add("p.province = ?", q.Province)
 	}
-	if d := strings.ToLower(strings.TrimSpace(q.District)); d != "" {
-		tx = tx.Where("p.district_key = ?", d)
+	district := strings.ToLower(strings.TrimSpace(q.District))
+	if district != "" {
+		add("p.district_key = ?", district)
 	}
 	if q.GroupID != "" {
 		id, err := uuid.Parse(q.GroupID)
 		if err != nil {
-			return nil, "", services.BadRequest("group_id is not a UUID")
+			return l, services.BadRequest("group_id is not a UUID")
 		}
-		tx = tx.Where("p.group_id = ?", id)
+		add("p.group_id = ?", id)
 	}
 	if q.Currency != "" && q.Currency != s.opt.Currency {
-		return nil, "", services.BadRequest("currency must be %s: this marketplace prices everything in it", s.opt.Currency)
+		return l, services.BadRequest("currency must be %s: this marketplace prices everything in it", s.opt.Currency)
 	}
 	for _, bound := range []struct{ raw, name, op string }{{q.MinPrice, "min_price", ">="}, {q.MaxPrice, "max_price", "<="}} {
 		if bound.raw == "" {
@@ -113,97 +149,104 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, string, error) {
 		}
 		n, err := strconv.ParseInt(bound.raw, 10, 64)
 		if err != nil || n < 0 {
-			return nil, "", services.BadRequest("%s must be a whole number of minor units (paisa), 0 or more", bound.name)
+			return l, services.BadRequest("%s must be a whole number of minor units (paisa), 0 or more", bound.name)
 		}
-		tx = tx.Where("p.price "+bound.op+" ?", n)
+		add("p.price "+bound.op+" ?", n)
 	}
 	for _, flag := range []struct{ raw, name, cond string }{
 		{q.InStock, "in_stock", "p.stock > 0"}, {q.FairWage, "fair_wage", "p.meets_wage_benchmark = TRUE"}} {
 		switch flag.raw {
 		case "", "false":
 		case "true":
-			tx = tx.Where(flag.cond)
+			add(flag.cond)
 		default:
-			return nil, "", services.BadRequest("%s must be true or false", flag.name)
+			return l, services.BadRequest("%s must be true or false", flag.name)
 		}
 	}
-	fmt.Fprintf(&scope, "products|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", sort, search, q.Category, q.Province,
-		strings.ToLower(strings.TrimSpace(q.District)), q.GroupID, q.MinPrice, q.MaxPrice, q.InStock, q.FairWage)
+	l.scope = fmt.Sprintf("products|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", l.sort, l.search, q.Category, q.Province,
+		district, q.GroupID, q.MinPrice, q.MaxPrice, q.InStock, q.FairWage)
+	return l, nil
+}
 
-	// A relevance cursor also holds whether its first page matched misspellings.
-	var fuzzy *bool
-	var cursorScore float64
-	var cursorID uuid.UUID
-	if sort == SortRelevance && q.Cursor != "" {
-		var f bool
-		if err := s.cursor.Decode(q.Cursor, scope.String(), &f, &cursorScore, &cursorID); err != nil {
+// base is a new query of the published products that pass l's filters.
+func (s *Service) base(db *gorm.DB, l listing) *gorm.DB {
+	tx := db.Table("products p").Select(listColumns).
+		Joins("JOIN producer_groups g ON g.id = p.group_id").Where(published)
+	for _, c := range l.conds {
+		tx = tx.Where(c.sql, c.args...)
+	}
+	return tx
+}
+
+// sorted lists in one of the orders of a product column; a search there
+// only filters.
+func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
+	ord := orders[l.sort]
+	tx := s.base(db, l)
+	if l.search != "" {
+		if len(l.words) == 0 {
+			return nil, "", nil
+		}
+		words, _, err := s.searchWords(db, l.words, nil)
+		if err != nil {
 			return nil, "", err
 		}
-		fuzzy = &f
+		m := s.matcher(db, words)
+		tx = m.join(tx).Where(m.all.sql, m.all.args...)
 	}
-	usedFuzzy := false
-	if search != "" {
-		var err error
-		if tx, usedFuzzy, err = s.matching(db, tx, search, fuzzy); err != nil {
-			return nil, "", err
-		}
-	}
-	cmp := ">"
-	dir := "ASC"
-	if ord.desc {
-		cmp, dir = "<", "DESC"
-	}
-	if q.Cursor != "" {
+	if l.cursor != "" {
 		var id uuid.UUID
 		var key any
-		switch sort {
-		case SortNewest:
+		if l.sort == SortNewest {
 			var t time.Time
-			if err := s.cursor.Decode(q.Cursor, scope.String(), &t, &id); err != nil {
+			if err := s.cursor.Decode(l.cursor, l.scope, &t, &id); err != nil {
 				return nil, "", err
 			}
 			key = t.UTC()
-		case SortRelevance:
-			key, id = cursorScore, cursorID
-		default:
+		} else {
 			var n int64
-			if err := s.cursor.Decode(q.Cursor, scope.String(), &n, &id); err != nil {
+			if err := s.cursor.Decode(l.cursor, l.scope, &n, &id); err != nil {
 				return nil, "", err
 			}
 			key = n
 		}
-		tx = db.Table("(?) AS c", tx).Select("*").Where(fmt.Sprintf("(c.%s, c.id) %s (?, ?)", column(ord), cmp), key, id)
-		tx = tx.Order(fmt.Sprintf("c.%s %s, c.id %s", column(ord), dir, dir))
-	} else {
-		tx = tx.Order(fmt.Sprintf("%s %s, p.id %s", ord.column, dir, dir))
+		tx = tx.Where(after(ord), key, id)
 	}
-	var rows []struct {
-		Item
-		Score float64
+	rows, err := scan(tx.Order(orderBy(ord)), l.limit+1)
+	if err != nil || len(rows) <= l.limit {
+		return rows, "", err
 	}
-	if err := tx.Limit(q.Limit + 1).Scan(&rows).Error; err != nil {
-		return nil, "", err
+	rows = rows[:l.limit]
+	last := rows[len(rows)-1]
+	switch l.sort {
+	case SortNewest:
+		return rows, s.cursor.Encode(l.scope, last.PublishedAt.UTC(), last.ID), nil
+	case SortArtisanShare:
+		return rows, s.cursor.Encode(l.scope, last.ArtisanShareBPS, last.ID), nil
+	default:
+		return rows, s.cursor.Encode(l.scope, last.Price, last.ID), nil
 	}
-	next := ""
-	if len(rows) > q.Limit {
-		rows = rows[:q.Limit]
-		last := rows[len(rows)-1]
-		switch sort {
-		case SortNewest:
-			next = s.cursor.Encode(scope.String(), last.PublishedAt.UTC(), last.ID)
-		case SortRelevance:
-			next = s.cursor.Encode(scope.String(), usedFuzzy, last.Score, last.ID)
-		case SortPriceAsc, SortPriceDesc:
-			next = s.cursor.Encode(scope.String(), last.Price, last.ID)
-		case SortArtisanShare:
-			next = s.cursor.Encode(scope.String(), last.ArtisanShareBPS, last.ID)
-		}
+}
+
+// after is the keyset condition for the rows after a cursor in order o.
+func after(o order) string {
+	if o.desc {
+		return "(" + o.column + ", p.id) < (?, ?)"
 	}
-	out := make([]Item, len(rows))
-	for i, r := range rows {
-		out[i] = r.Item
+	return "(" + o.column + ", p.id) > (?, ?)"
+}
+
+func orderBy(o order) string {
+	if o.desc {
+		return o.column + " DESC, p.id DESC"
 	}
-	return out, next, nil
+	return o.column + " ASC, p.id ASC"
+}
+
+func scan(tx *gorm.DB, limit int) ([]Item, error) {
+	var out []Item
+	err := tx.Limit(limit).Scan(&out).Error
+	return out, err
 }
 
 // published selects the public catalogue. It is written into the SQL, not
@@ -216,9 +259,6 @@ const published = "p.status = '" + models.ProductPublished + "'"
 const listColumns = `p.id, p.group_id, p.title, p.category, p.images, p.currency, p.price, p.stock,
 	p.artisan_share_bps, p.meets_wage_benchmark, p.status, p.province, p.published_at,
 	g.name AS group_name, g.district AS group_district`
-
-// column is an order's column as seen from the wrapping subquery.
-func column(o order) string { return strings.TrimPrefix(o.column, "p.") }
 
 // Category is a catalogue category with its count of published products.
 type Category struct {

@@ -1,0 +1,2 @@
+-- SQLite widens misspelt words from the FTS5 vocabulary (products_vocab,
+-- migration 0003), so it needs no table of its own.
