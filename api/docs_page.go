@@ -43,14 +43,23 @@ func renderDocsPage(doc *openapi3.T, pathOrder []string) (renderedDocs, error) {
 		return renderedDocs{}, fmt.Errorf("render /docs: %w", err)
 	}
 	out := buf.Bytes()
-	style, err := inlineStyle(out)
+	csp, err := pageCSP(out, "'self' data:")
 	if err != nil {
 		return renderedDocs{}, err
 	}
-	sum := sha256.Sum256(style)
-	csp := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
-		"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 	return renderedDocs{html: out, csp: csp}, nil
+}
+
+// pageCSP is the Content-Security-Policy of a server-rendered page: nothing
+// but its one inline style (by hash) and images from imgSrc.
+func pageCSP(page []byte, imgSrc string) (string, error) {
+	style, err := inlineStyle(page)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(style)
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"img-src " + imgSrc + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'", nil
 }
 
 // inlineStyle returns the text of the page's one <style> element, which the
@@ -58,11 +67,11 @@ func renderDocsPage(doc *openapi3.T, pathOrder []string) (renderedDocs, error) {
 func inlineStyle(page []byte) ([]byte, error) {
 	_, rest, ok := bytes.Cut(page, []byte("<style>"))
 	if !ok {
-		return nil, errors.New("render /docs: no <style> element")
+		return nil, errors.New("render page: no <style> element")
 	}
 	style, _, ok := bytes.Cut(rest, []byte("</style>"))
 	if !ok {
-		return nil, errors.New("render /docs: unterminated <style> element")
+		return nil, errors.New("render page: unterminated <style> element")
 	}
 	return style, nil
 }

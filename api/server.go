@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -32,6 +33,7 @@ type Config struct {
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
 	TrustedProxies []string // addresses whose X-Forwarded-For is believed
+	PublicURL      string   // where the public pages are served (their QR codes hold it); default http://localhost:8080
 }
 
 // Server is the HTTP API.
@@ -44,6 +46,7 @@ type Server struct {
 	catalog *catalog.Service
 	log     *slog.Logger
 	metrics *metrics
+	public  string // PublicURL without a trailing slash
 	spec    *apiSpec
 }
 
@@ -79,7 +82,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, log: cfg.Logger,
-		metrics: newMetrics(sqlDB), spec: spec}
+		metrics: newMetrics(sqlDB), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
+	if s.public == "" {
+		s.public = "http://localhost:8080"
+	}
 
 	e.Use(withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(), securityHeaders(cfg.Production))
 	if len(cfg.CORSOrigins) > 0 {
@@ -114,6 +120,8 @@ func (s *Server) routes() {
 	e.GET("/metrics", gin.WrapH(s.metrics.handler()))
 	e.GET("/openapi.yaml", s.openAPI)
 	e.GET("/docs", s.docsPage)
+	e.GET("/p/:id", s.productPage)
+	e.GET("/p/:id/qr.png", s.productQR)
 
 	v1 := e.Group(Base, s.authenticate())
 	// The sign-in routes answer with fresh tokens, so their responses are
@@ -138,6 +146,8 @@ func (s *Server) routes() {
 	app.GET("/categories", s.listCategories)
 	app.GET("/products", s.listProducts)
 	app.GET("/products/:id", s.getProduct)
+	app.GET("/products/:id/transparency", s.getTransparency)
+	app.GET("/wage-benchmarks", s.listBenchmarks)
 	app.POST("/groups/:id/products", requireRole(models.RoleProducer), s.createProduct)
 	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
 	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
@@ -146,6 +156,7 @@ func (s *Server) routes() {
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)
 	admin.POST("/groups/:id/verify", s.verifyGroup)
+	admin.PUT("/wage-benchmarks/:region", s.setBenchmark)
 }
 
 // idempotentPOST accepts an Idempotency-Key on every POST; routes that

@@ -164,3 +164,13 @@ type ProductMaker struct {
 	ArtisanID    uuid.UUID `gorm:"primaryKey"`
 	LaborMinutes int
 }
+
+// FigureBasis is the fees the stored product figures were computed with (one row).
+type FigureBasis struct {
+	ID             int `gorm:"primaryKey"`
+	PlatformFeeBPS int `gorm:"column:platform_fee_bps"`
+	ProcessingBPS  int `gorm:"column:processing_bps"`
+	UpdatedAt      time.Time
+}
+
+func (FigureBasis) TableName() string { return "figure_basis" }

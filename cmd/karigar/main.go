@@ -156,8 +156,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if n, err := catalogSvc.RefigureForFees(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("fees differ from those the product figures were computed with: refigured", "products", n,
+			"platform_fee_bps", cfg.PlatformFeeBPS, "processing_bps", cfg.ProcessingFeeBPS)
+	}
 	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc, Logger: log,
-		Production: cfg.production(), CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies})
+		Production: cfg.production(), CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
+		PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
 	}

@@ -113,7 +113,7 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, groupID uuid
 		Currency: s.opt.Currency, Status: models.ProductDraft, CreatedAt: now, UpdatedAt: now}
 	var out Product
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		g, err := groups.Managed(tx, actor, groupID)
+		g, err := groups.Managed(models.ForShare(tx), actor, groupID)
 		if err != nil {
 			return err
 		}
@@ -402,9 +402,7 @@ func (s *Service) refigure(tx *gorm.DB, p *models.Product, g models.Group) error
 }
 
 func (s *Service) figures(p *models.Product, g models.Group, b models.WageBenchmark) error {
-	split, err := pricing.Compute(pricing.Inputs{Price: p.Price, Materials: p.CostMaterials, Packaging: p.CostPackaging,
-		LaborMinutes: int64(p.LaborMinutes), HourlyWage: p.HourlyWage, PlatformFeeBPS: int64(s.opt.PlatformFeeBPS),
-		ProcessingBPS: int64(s.opt.ProcessingBPS), CollectiveFundBPS: int64(g.CollectiveFundBPS)})
+	split, err := pricing.Compute(s.inputs(*p, g))
 	if err != nil {
 		return err
 	}
@@ -434,37 +432,60 @@ func Benchmark(db *gorm.DB, province models.Province) (models.WageBenchmark, err
 }
 
 // RefigureGroup recomputes the fair-trade figures of every product of a
-// group; groups calls it when the group's province or fund rate changes. A
-// product the new terms leave uncovered keeps its listing but is counted as
-// not meeting the benchmark, with no share beyond its labour.
+// group; groups calls it, holding the group's row lock, when the group's
+// province or fund rate changes.
 func (s *Service) RefigureGroup(tx *gorm.DB, groupID uuid.UUID) error {
-	var g models.Group
-	if err := tx.First(&g, "id = ?", groupID).Error; err != nil {
-		return err
-	}
-	var ps []models.Product
-	if err := tx.Where("group_id = ?", groupID).Find(&ps).Error; err != nil {
-		return err
-	}
-	for i := range ps {
-		p := &ps[i]
-		if err := s.refigure(tx, p, g); err != nil {
-			var short *pricing.ShortfallError
-			if !errors.As(err, &short) {
+	return s.refigureWhere(tx, "group_id = ?", groupID)
+}
+
+// refigureWhere recomputes the stored figures of the products matching the
+// condition, writing only those that change. A product the new terms leave
+// uncovered keeps its listing but is counted as not meeting the benchmark,
+// with no share beyond its labour.
+func (s *Service) refigureWhere(tx *gorm.DB, cond string, args ...any) error {
+	groupsByID := map[uuid.UUID]models.Group{}
+	benchmarks := map[models.Province]models.WageBenchmark{}
+	var batch []models.Product
+	return tx.Where(cond, args...).Order("id").FindInBatches(&batch, 500, func(b *gorm.DB, _ int) error {
+		for i := range batch {
+			p := &batch[i]
+			g, ok := groupsByID[p.GroupID]
+			if !ok {
+				if err := tx.First(&g, "id = ?", p.GroupID).Error; err != nil {
+					return err
+				}
+				groupsByID[p.GroupID] = g
+			}
+			bm, ok := benchmarks[g.Province]
+			if !ok {
+				var err error
+				if bm, err = Benchmark(tx, g.Province); err != nil {
+					return err
+				}
+				benchmarks[g.Province] = bm
+			}
+			before := *p
+			if err := s.figures(p, g, bm); err != nil {
+				var short *pricing.ShortfallError
+				if !errors.As(err, &short) {
+					return err
+				}
+				labor := int64(p.LaborMinutes) * p.HourlyWage / 60
+				p.ArtisanShareBPS = int(min(labor*10000/p.Price, 10000))
+				p.EffectiveHourlyWage = labor * 60 / int64(p.LaborMinutes)
+				p.MeetsWageBenchmark = false
+			}
+			if p.ArtisanShareBPS == before.ArtisanShareBPS && p.EffectiveHourlyWage == before.EffectiveHourlyWage &&
+				p.MeetsWageBenchmark == before.MeetsWageBenchmark {
+				continue
+			}
+			if err := tx.Model(p).Updates(map[string]any{"artisan_share_bps": p.ArtisanShareBPS,
+				"effective_hourly_wage": p.EffectiveHourlyWage, "meets_wage_benchmark": p.MeetsWageBenchmark}).Error; err != nil {
 				return err
 			}
-			// The price no longer leaves a margin: the makers get their labour, no more.
-			labor := int64(p.LaborMinutes) * p.HourlyWage / 60
-			p.ArtisanShareBPS = int(min(labor*10000/p.Price, 10000))
-			p.EffectiveHourlyWage = labor * 60 / int64(p.LaborMinutes)
-			p.MeetsWageBenchmark = false
 		}
-		if err := tx.Model(p).Updates(map[string]any{"artisan_share_bps": p.ArtisanShareBPS,
-			"effective_hourly_wage": p.EffectiveHourlyWage, "meets_wage_benchmark": p.MeetsWageBenchmark}).Error; err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	}).Error
 }
 
 // searchText is the non-title text search reads: description, the
@@ -486,10 +507,16 @@ func (s *Service) managedProduct(tx *gorm.DB, actor services.Actor, id uuid.UUID
 	} else if err != nil {
 		return p, models.Group{}, err
 	}
-	g, err := groups.Managed(tx, actor, p.GroupID)
+	// The group's terms and benchmark are what the product's figures are
+	// computed from: hold them (FOR SHARE) while the product is written, and
+	// take the group's lock before the product's (see models.ForShare).
+	g, err := groups.Managed(models.ForShare(tx), actor, p.GroupID)
 	if services.IsCode(err, services.CodeNotFound) {
 		return p, g, services.NotFound("product")
+	} else if err != nil {
+		return p, g, err
 	}
+	err = models.ForUpdate(tx).First(&p, "id = ?", id).Error
 	return p, g, err
 }
 

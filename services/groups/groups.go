@@ -153,7 +153,9 @@ func (s *Service) apply(g *models.Group, in GroupInput, fe *services.FieldErrors
 func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID, in GroupInput) (Group, error) {
 	var out Group
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		g, err := Managed(tx, actor, id)
+		// Locked: a change of terms refigures the group's products, which
+		// product writes (holding the group FOR SHARE) must not interleave with.
+		g, err := Managed(models.ForUpdate(tx), actor, id)
 		if err != nil {
 			return err
 		}
