@@ -24,8 +24,8 @@ func benchServer(b *testing.B, engine string) (http.Handler, *auth.Service) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, c := newDomainServices(b, db)
-	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c,
+	g, c, l := newDomainServices(b, db)
+	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
+	"github.com/karigar/karigar/services/ledger"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
@@ -51,7 +53,7 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	}
 	cfg.Auth = a
 	cfg.Idempotency = mustIdem(db)
-	cfg.Groups, cfg.Catalog = newDomainServices(t, db)
+	cfg.Groups, cfg.Catalog, cfg.Ledger = newDomainServices(t, db)
 	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -237,9 +239,9 @@ func (e *env) staff(email, role string) session {
 	return s
 }
 
-// newDomainServices wires the groups and catalogue services as cmd/karigar
-// does, with the default fees (10% platform, 3% processing).
-func newDomainServices(t testing.TB, db *gorm.DB) (*groups.Service, *catalog.Service) {
+// newDomainServices wires the groups, catalogue and ledger services as
+// cmd/karigar does.
+func newDomainServices(t testing.TB, db *gorm.DB) (*groups.Service, *catalog.Service, *ledger.Service) {
 	t.Helper()
 	c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: testSecret})
 	if err != nil {
@@ -249,5 +251,12 @@ func newDomainServices(t testing.TB, db *gorm.DB) (*groups.Service, *catalog.Ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g, c
+	l, err := ledger.New(db, ledger.Options{Currency: "PKR", SigningKey: testLedgerKey, CursorKey: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, c, l
 }
+
+// testLedgerKey signs the test ledgers' checkpoints.
+var testLedgerKey = ed25519.NewKeyFromSeed([]byte("karigar test ledger signing seed"))

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
+	"github.com/karigar/karigar/services/ledger"
 )
 
 // A handler that panics must not leave its Idempotency-Key claimed: the
@@ -43,7 +45,12 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+			led, err := ledger.New(db, ledger.Options{Currency: "PKR", SigningKey: ed25519.NewKeyFromSeed(secret[:32]), CursorKey: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Ledger: led,
+				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}

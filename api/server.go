@@ -19,6 +19,7 @@ import (
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
+	"github.com/karigar/karigar/services/ledger"
 )
 
 // Config is what the server needs. DB is used only for readiness and pool
@@ -29,6 +30,7 @@ type Config struct {
 	Idempotency    *idempotency.Store
 	Groups         *groups.Service
 	Catalog        *catalog.Service
+	Ledger         *ledger.Service
 	Logger         *slog.Logger
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
@@ -44,6 +46,7 @@ type Server struct {
 	idem    *idempotency.Store
 	groups  *groups.Service
 	catalog *catalog.Service
+	ledger  *ledger.Service
 	log     *slog.Logger
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
@@ -55,8 +58,8 @@ const Base = "/api/v1"
 
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups and Catalog are required")
+	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog and Ledger are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -81,7 +84,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, log: cfg.Logger,
 		metrics: newMetrics(sqlDB), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
@@ -152,6 +155,19 @@ func (s *Server) routes() {
 	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
 	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
 	app.POST("/products/:id/archive", requireRole(models.RoleProducer), s.archiveProduct)
+
+	books := requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin) // managers see their own group's
+	audit := requireRole(models.RoleAuditor, models.RoleAdmin)
+	app.POST("/groups/:id/distributions", requireRole(models.RoleProducer), s.distribute)
+	app.POST("/groups/:id/payouts", requireRole(models.RoleProducer), requireKey(), s.createPayout)
+	app.POST("/payouts/:id/acknowledge", requireRole(models.RoleProducer, models.RoleAuditor), s.acknowledgePayout)
+	app.GET("/groups/:id/ledger/accounts", books, s.groupAccounts)
+	app.GET("/ledger/transactions", books, s.listTransactions)
+	app.GET("/artisans/:id/statement", books, s.artisanStatement)
+	app.GET("/audit/ledger/verify", audit, s.verifyLedger)
+	app.POST("/audit/ledger/verify", audit, s.verifyLedgerCheckpoints)
+	app.GET("/audit/ledger/checkpoint", audit, s.ledgerCheckpoint)
+	app.GET("/audit/ledger/public-key", s.ledgerPublicKey)
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +37,8 @@ type config struct {
 	StripeSecretKey     string
 	StripeWebhookSecret string
 	StripeAPIBase       string
+	LedgerSigningKey    ed25519.PrivateKey // signs the ledger's checkpoints
+	LedgerKeyDerived    bool               // derived from the JWT secret (development only)
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -77,6 +83,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("KARIGAR_JWT_SECRET", "must be at least %d bytes, got %d", auth.MinSecretBytes, len(secret))
 	default:
 		c.JWTSecret = []byte(secret)
+	}
+	switch seed := getenv("KARIGAR_LEDGER_SIGNING_KEY"); {
+	case seed == "" && c.production():
+		bad("KARIGAR_LEDGER_SIGNING_KEY", "is required in production: an Ed25519 seed, 32 bytes in base64 (openssl rand -base64 32)")
+	case seed == "":
+		// Development: a key tied to the JWT secret, so checkpoints survive restarts when the secret does.
+		c.LedgerSigningKey = ed25519.NewKeyFromSeed(derivedKey(c.JWTSecret, "ledger-signing"))
+		c.LedgerKeyDerived = true
+	default:
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(seed))
+		if err != nil || len(raw) != ed25519.SeedSize {
+			bad("KARIGAR_LEDGER_SIGNING_KEY", "must be an Ed25519 seed: 32 bytes in base64 (openssl rand -base64 32)")
+		} else {
+			c.LedgerSigningKey = ed25519.NewKeyFromSeed(raw)
+		}
 	}
 	c.PlatformFeeBPS = bps(get("KARIGAR_PLATFORM_FEE_BPS", "1000"), "KARIGAR_PLATFORM_FEE_BPS", bad)
 	c.ProcessingFeeBPS = bps(get("KARIGAR_PROCESSING_FEE_BPS", "300"), "KARIGAR_PROCESSING_FEE_BPS", bad)
@@ -131,4 +152,11 @@ func list(v string) []string {
 		}
 	}
 	return out
+}
+
+// derivedKey gives each use of the configured secret a key of its own.
+func derivedKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("karigar/" + purpose))
+	return m.Sum(nil)
 }

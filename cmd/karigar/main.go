@@ -8,8 +8,8 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +32,7 @@ import (
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
+	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/seed"
 )
 
@@ -52,6 +53,8 @@ commands:
   seed --demo                add the demo groups, artisans and products (once)
   seed --products N [--groups G] [--artisans A]
                              generate a large catalogue for benchmarks
+  ledger verify              recompute the ledger's hash chains and trial balance;
+                             exit status 1 when they do not hold
 
 configuration comes from the environment; see README.md.
 `
@@ -84,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = admin(ctx, cfg, args, stdout, stderr)
 	case "seed":
 		err = seedDemo(ctx, cfg, args, stdout, stderr)
+	case "ledger":
+		err = ledgerCommand(ctx, cfg, args, stdout)
 	default:
 		fmt.Fprintf(stderr, "karigar: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -162,9 +167,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("fees differ from those the product figures were computed with: refigured", "products", n,
 			"platform_fee_bps", cfg.PlatformFeeBPS, "processing_bps", cfg.ProcessingFeeBPS)
 	}
-	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc, Logger: log,
-		Production: cfg.production(), CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
-		PublicURL: cfg.PublicURL})
+	if cfg.LedgerKeyDerived {
+		log.Warn("KARIGAR_LEDGER_SIGNING_KEY is not set: ledger checkpoints are signed with a key derived from the JWT secret (development only)")
+	}
+	ledgerSvc, err := newLedger(db, cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc,
+		Ledger: ledgerSvc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
+		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
 	}
@@ -219,13 +231,6 @@ func janitor(ctx context.Context, log *slog.Logger, purges ...func(context.Conte
 			}
 		}
 	}
-}
-
-// derivedKey gives each use of the configured secret a key of its own.
-func derivedKey(secret []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("karigar/" + purpose))
-	return m.Sum(nil)
 }
 
 func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
@@ -313,5 +318,45 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
 		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func newLedger(db *gorm.DB, cfg config) (*ledger.Service, error) {
+	return ledger.New(db, ledger.Options{Currency: cfg.Currency, SigningKey: cfg.LedgerSigningKey,
+		CursorKey: derivedKey(cfg.JWTSecret, "ledger-cursor")})
+}
+
+// ledgerCommand is "karigar ledger verify": the same check as GET
+// /audit/ledger/verify, printed as JSON, for an operator or a cron job.
+func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "verify" {
+		return usageError{errors.New("usage: karigar ledger verify")}
+	}
+	db, err := openDB(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	l, err := newLedger(db, cfg)
+	if err != nil {
+		return err
+	}
+	v, err := l.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"ok": v.OK, "transactions_checked": v.TransactionsChecked,
+		"head_hash": hex.EncodeToString(v.HeadHash), "trial_balance_ok": v.TrialBalanceOK}
+	if b := v.FirstBad; b != nil {
+		out["first_bad_transaction"] = map[string]any{"id": b.ID, "chain": b.ChainKey, "sequence": b.ChainSeq, "problem": b.Problem}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if !v.OK {
+		return errors.New("the ledger does not verify")
+	}
 	return nil
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/ledger"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -26,8 +32,18 @@ func TestConfigRefusesProductionWithoutSecret(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
 		t.Fatalf("short secret: err = %v", err)
 	}
-	c, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": strings.Repeat("s", 32)}))
-	if err != nil || c.JWTSecretGenerated {
+	_, err = loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": strings.Repeat("s", 32)}))
+	if err == nil || !strings.Contains(err.Error(), "KARIGAR_LEDGER_SIGNING_KEY") {
+		t.Fatalf("no ledger key: err = %v", err)
+	}
+	_, err = loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": strings.Repeat("s", 32),
+		"KARIGAR_LEDGER_SIGNING_KEY": base64.StdEncoding.EncodeToString(make([]byte, 48))}))
+	if err == nil || !strings.Contains(err.Error(), "32 bytes in base64") {
+		t.Fatalf("a 48-byte ledger key: err = %v", err)
+	}
+	c, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": strings.Repeat("s", 32),
+		"KARIGAR_LEDGER_SIGNING_KEY": base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))}))
+	if err != nil || c.JWTSecretGenerated || c.LedgerKeyDerived || len(c.LedgerSigningKey) != 64 {
 		t.Fatalf("good production config: %v, generated=%v", err, c.JWTSecretGenerated)
 	}
 }
@@ -204,6 +220,63 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 			if strings.Contains(logs.String(), "a long admin password") || strings.Contains(logs.String(), "root@karigar.pk") {
 				t.Fatal("the log holds a password or an email address")
+			}
+		})
+	}
+}
+
+// karigar ledger verify prints the verification and fails when the books
+// were altered.
+func TestLedgerVerifyCommand(t *testing.T) {
+	for _, engine := range modelstest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			url := modelstest.URL(t, engine)
+			env := envOf(map[string]string{"KARIGAR_DATABASE_URL": url, "KARIGAR_JWT_SECRET": strings.Repeat("k", 40)})
+			var out, errOut bytes.Buffer
+			if code := run(t.Context(), []string{"ledger", "verify"}, env, &out, &errOut); code != 0 ||
+				!strings.Contains(out.String(), `"ok": true`) {
+				t.Fatalf("empty ledger: %d %s %s", code, out.String(), errOut.String())
+			}
+			cfg, err := loadConfig(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := openDB(t.Context(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer models.Close(db)
+			l, err := newLedger(db, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := ledger.Artisan(models.NewID(), models.NewID())
+			tr, _, err := l.Post(t.Context(), ledger.Entry{Reference: "r1", Kind: ledger.KindTransfer, GroupID: &a.GroupID,
+				Postings: []ledger.Posting{{Owner: ledger.Platform, Type: ledger.TypeCardReceipts, Amount: -500, Currency: "PKR"},
+					{Owner: a, Type: ledger.TypePayable, Amount: 500, Currency: "PKR"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Transaction(func(tx *gorm.DB) error {
+				if models.DialectOf(tx) == models.Postgres {
+					if err := tx.Exec("SET LOCAL session_replication_role = replica").Error; err != nil {
+						return err
+					}
+				} else if err := tx.Exec("DROP TRIGGER ledger_transactions_no_update").Error; err != nil {
+					return err
+				}
+				return tx.Exec("UPDATE ledger_transactions SET memo = 'edited' WHERE id = ?", tr.ID).Error
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			if code := run(t.Context(), []string{"ledger", "verify"}, env, &out, &errOut); code != 1 ||
+				!strings.Contains(out.String(), tr.ID.String()) {
+				t.Fatalf("altered ledger: %d %s", code, out.String())
+			}
+			if code := run(t.Context(), []string{"ledger", "check"}, env, &out, &errOut); code != 2 {
+				t.Fatalf("unknown subcommand: %d", code)
 			}
 		})
 	}

@@ -1,0 +1,397 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/page"
+)
+
+// requireKey refuses a POST without an Idempotency-Key. The key itself is
+// handled by the group's idempotentPOST, which runs first.
+func requireKey() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.GetHeader(headerIdempotencyKey) == "" {
+			writeError(c, services.BadRequest("the Idempotency-Key header is required on this request"))
+			return
+		}
+		c.Next()
+	}
+}
+
+type payoutRequest struct {
+	ArtisanID string       `json:"artisan_id"`
+	Amount    models.Money `json:"amount"`
+	Method    string       `json:"method"`
+	Reference string       `json:"reference"`
+}
+
+type payoutResponse struct {
+	ID              string       `json:"id"`
+	GroupID         string       `json:"group_id"`
+	ArtisanID       string       `json:"artisan_id"`
+	Amount          models.Money `json:"amount"`
+	Method          string       `json:"method"`
+	Reference       string       `json:"reference"`
+	TransactionID   string       `json:"transaction_id"`
+	CreatedAt       time.Time    `json:"created_at"`
+	AcknowledgedAt  *time.Time   `json:"acknowledged_at"`
+	AcknowledgeNote *string      `json:"acknowledgement_note"`
+}
+
+func toPayout(p models.Payout) payoutResponse {
+	out := payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
+		Amount: models.NewMoney(p.Amount, p.Currency), Method: p.Method, Reference: p.Reference,
+		TransactionID: p.TransactionID.String(), CreatedAt: p.CreatedAt.UTC(), AcknowledgeNote: p.AcknowledgementNote}
+	if p.AcknowledgedAt != nil {
+		t := p.AcknowledgedAt.UTC()
+		out.AcknowledgedAt = &t
+	}
+	return out
+}
+
+func (s *Server) createPayout(c *gin.Context) {
+	groupID, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req payoutRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	// A malformed id is no artisan of the group: the service says so with the other problems.
+	artisanID, _ := uuid.Parse(req.ArtisanID)
+	p, err := s.ledger.CreatePayout(c.Request.Context(), actorOf(c), groupID, ledger.PayoutInput{ArtisanID: artisanID,
+		Amount: req.Amount, Method: req.Method, Reference: req.Reference})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toPayout(p))
+}
+
+type acknowledgeRequest struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) acknowledgePayout(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req acknowledgeRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	p, err := s.ledger.Acknowledge(c.Request.Context(), actorOf(c), id, req.Note)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toPayout(p))
+}
+
+type distributionRequest struct {
+	Until *time.Time `json:"until"`
+}
+
+type distributionPart struct {
+	ArtisanID   string       `json:"artisan_id"`
+	DisplayName string       `json:"display_name"`
+	Weight      int64        `json:"weight"`
+	Amount      models.Money `json:"amount"`
+}
+
+type distributionResponse struct {
+	ID            string             `json:"id"`
+	GroupID       string             `json:"group_id"`
+	Method        string             `json:"method"`
+	From          *time.Time         `json:"from"`
+	Until         time.Time          `json:"until"`
+	Amount        models.Money       `json:"amount"`
+	Parts         []distributionPart `json:"parts"`
+	TransactionID string             `json:"transaction_id"`
+	CreatedAt     time.Time          `json:"created_at"`
+}
+
+func (s *Server) distribute(c *gin.Context) {
+	groupID, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req distributionRequest
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	d, err := s.ledger.Distribute(c.Request.Context(), actorOf(c), groupID, req.Until)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := distributionResponse{ID: d.ID.String(), GroupID: d.GroupID.String(), Method: d.Method, Until: d.Until.UTC(),
+		Amount: models.NewMoney(d.Amount, d.Currency), TransactionID: d.TransactionID.String(), CreatedAt: d.CreatedAt.UTC(),
+		Parts: make([]distributionPart, len(d.Parts))}
+	if !d.From.IsZero() {
+		from := d.From.UTC()
+		out.From = &from
+	}
+	for i, p := range d.Parts {
+		out.Parts[i] = distributionPart{ArtisanID: p.ArtisanID.String(), DisplayName: p.DisplayName, Weight: p.Weight,
+			Amount: models.NewMoney(p.Amount, d.Currency)}
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+type accountResponse struct {
+	ID          string       `json:"id"`
+	OwnerKind   string       `json:"owner_kind"`
+	OwnerID     *string      `json:"owner_id"`
+	ArtisanName *string      `json:"artisan_name,omitempty"`
+	Type        string       `json:"type"`
+	Balance     models.Money `json:"balance"`
+}
+
+func toAccount(a ledger.AccountView) accountResponse {
+	out := accountResponse{ID: a.ID.String(), OwnerKind: a.OwnerKind, Type: a.Type, Balance: models.NewMoney(a.Balance, a.Currency)}
+	if a.OwnerID != uuid.Nil {
+		id := a.OwnerID.String()
+		out.OwnerID = &id
+	}
+	if a.OwnerKind == models.OwnerArtisan {
+		out.ArtisanName = &a.ArtisanName
+	}
+	return out
+}
+
+func (s *Server) groupAccounts(c *gin.Context) {
+	groupID, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	as, err := s.ledger.GroupAccounts(c.Request.Context(), actorOf(c), groupID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(as, "", toAccount))
+}
+
+type postingResponse struct {
+	AccountID string       `json:"account_id"`
+	OwnerKind string       `json:"owner_kind"`
+	OwnerID   *string      `json:"owner_id"`
+	Type      string       `json:"type"`
+	Amount    models.Money `json:"amount"`
+}
+
+type transactionResponse struct {
+	ID         string            `json:"id"`
+	Reference  string            `json:"reference"`
+	Kind       string            `json:"kind"`
+	GroupID    *string           `json:"group_id"`
+	OccurredAt time.Time         `json:"occurred_at"`
+	Chain      string            `json:"chain"`
+	Sequence   int64             `json:"sequence"`
+	Hash       string            `json:"hash"`
+	Postings   []postingResponse `json:"postings"`
+}
+
+func toTransaction(t ledger.TransactionView) transactionResponse {
+	out := transactionResponse{ID: t.ID.String(), Reference: t.Reference, Kind: t.Kind, OccurredAt: t.OccurredAt.UTC(),
+		Chain: t.ChainKey, Sequence: t.ChainSeq, Hash: hex.EncodeToString(t.Hash), Postings: make([]postingResponse, len(t.Postings))}
+	if t.GroupID != nil {
+		id := t.GroupID.String()
+		out.GroupID = &id
+	}
+	for i, p := range t.Postings {
+		pr := postingResponse{AccountID: p.AccountID.String(), OwnerKind: p.OwnerKind, Type: p.Type,
+			Amount: models.NewMoney(p.Amount, p.Currency)}
+		if p.OwnerID != uuid.Nil {
+			id := p.OwnerID.String()
+			pr.OwnerID = &id
+		}
+		out.Postings[i] = pr
+	}
+	return out
+}
+
+func (s *Server) listTransactions(c *gin.Context) {
+	limit, err := page.Limit(c.Query("limit"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ts, next, err := s.ledger.Transactions(c.Request.Context(), actorOf(c), ledger.TransactionQuery{GroupID: c.Query("group_id"),
+		AccountID: c.Query("account"), From: c.Query("from"), To: c.Query("to"), Cursor: c.Query("cursor"), Limit: limit})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(ts, next, toTransaction))
+}
+
+type statementResponse struct {
+	ArtisanID    string                  `json:"artisan_id"`
+	GroupID      string                  `json:"group_id"`
+	DisplayName  string                  `json:"display_name"`
+	From         *time.Time              `json:"from"`
+	To           *time.Time              `json:"to"`
+	Earned       map[string]models.Money `json:"earned"`
+	Distributed  models.Money            `json:"distributed"`
+	PaidOut      models.Money            `json:"paid_out"`
+	Acknowledged models.Money            `json:"acknowledged"`
+	Balance      models.Money            `json:"balance"`
+	MinutesWork  int64                   `json:"minutes_worked"`
+}
+
+func (s *Server) artisanStatement(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, err := s.ledger.Statement(c.Request.Context(), actorOf(c), id, c.Query("from"), c.Query("to"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	m := func(a int64) models.Money { return models.NewMoney(a, st.Currency) }
+	out := statementResponse{ArtisanID: st.ArtisanID.String(), GroupID: st.GroupID.String(), DisplayName: st.DisplayName,
+		From: st.From, To: st.To, Earned: map[string]models.Money{}, Distributed: m(st.Distributed), PaidOut: m(st.PaidOut),
+		Acknowledged: m(st.Acknowledged), Balance: m(st.Balance), MinutesWork: st.Minutes}
+	for k, v := range st.Earned {
+		out.Earned[k] = m(v)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type badTransaction struct {
+	ID       string `json:"id"`
+	Chain    string `json:"chain"`
+	Sequence int64  `json:"sequence"`
+	Problem  string `json:"problem"`
+}
+
+type verifyResponse struct {
+	OK                  bool                 `json:"ok"`
+	TransactionsChecked int64                `json:"transactions_checked"`
+	HeadHash            string               `json:"head_hash"`
+	TrialBalanceOK      bool                 `json:"trial_balance_ok"`
+	FirstBadTransaction *badTransaction      `json:"first_bad_transaction,omitempty"`
+	Checkpoints         []checkpointVerified `json:"checkpoints,omitempty"`
+}
+
+type checkpointBody struct {
+	Sequence  int64     `json:"sequence"`
+	HeadHash  string    `json:"head_hash"`
+	CreatedAt time.Time `json:"created_at"`
+	Signature string    `json:"signature"`
+}
+
+type checkpointVerified struct {
+	checkpointBody
+	OK      bool    `json:"ok"`
+	Problem *string `json:"problem,omitempty"`
+}
+
+func toVerify(v ledger.Verification) verifyResponse {
+	out := verifyResponse{OK: v.OK, TransactionsChecked: v.TransactionsChecked, HeadHash: hex.EncodeToString(v.HeadHash),
+		TrialBalanceOK: v.TrialBalanceOK}
+	if b := v.FirstBad; b != nil {
+		out.FirstBadTransaction = &badTransaction{ID: b.ID.String(), Chain: b.ChainKey, Sequence: b.ChainSeq, Problem: b.Problem}
+	}
+	return out
+}
+
+func toCheckpointBody(cp ledger.Checkpoint) checkpointBody {
+	return checkpointBody{Sequence: cp.Sequence, HeadHash: hex.EncodeToString(cp.HeadHash), CreatedAt: cp.CreatedAt.UTC(),
+		Signature: base64.StdEncoding.EncodeToString(cp.Signature)}
+}
+
+func (s *Server) verifyLedger(c *gin.Context) {
+	v, err := s.ledger.Verify(c.Request.Context())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toVerify(v))
+}
+
+type verifyCheckpointsRequest struct {
+	Checkpoints []checkpointBody `json:"checkpoints"`
+}
+
+func (s *Server) verifyLedgerCheckpoints(c *gin.Context) {
+	var req verifyCheckpointsRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	cps := make([]ledger.Checkpoint, len(req.Checkpoints))
+	fe := services.FieldErrors{}
+	for i, b := range req.Checkpoints {
+		hash, err1 := hex.DecodeString(b.HeadHash)
+		sig, err2 := base64.StdEncoding.DecodeString(b.Signature)
+		fe.Check(err1 != nil || len(hash) != 32, "checkpoints["+strconv.Itoa(i)+"].head_hash", "must be 64 hexadecimal digits")
+		fe.Check(err2 != nil, "checkpoints["+strconv.Itoa(i)+"].signature", "must be base64")
+		cps[i] = ledger.Checkpoint{Sequence: b.Sequence, HeadHash: hash, CreatedAt: b.CreatedAt, Signature: sig}
+	}
+	if err := fe.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	v, results, err := s.ledger.VerifyCheckpoints(c.Request.Context(), cps)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := toVerify(v)
+	for _, r := range results {
+		cv := checkpointVerified{checkpointBody: toCheckpointBody(r.Checkpoint), OK: r.OK}
+		if r.Problem != "" {
+			p := r.Problem
+			cv.Problem = &p
+		}
+		out.Checkpoints = append(out.Checkpoints, cv)
+		out.OK = out.OK && r.OK
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) ledgerCheckpoint(c *gin.Context) {
+	cp, err := s.ledger.Checkpoint(c.Request.Context())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toCheckpointBody(cp))
+}
+
+type publicKeyResponse struct {
+	Algorithm string `json:"algorithm"`
+	PublicKey string `json:"public_key"`
+	Signs     string `json:"signs"`
+}
+
+func (s *Server) ledgerPublicKey(c *gin.Context) {
+	c.JSON(http.StatusOK, publicKeyResponse{Algorithm: "Ed25519", PublicKey: base64.StdEncoding.EncodeToString(s.ledger.PublicKey()),
+		Signs: `"karigar/ledger/checkpoint/v1" ‖ sequence (zig-zag varint) ‖ head_hash (32 bytes) ‖ created_at (RFC 3339, UTC)`})
+}

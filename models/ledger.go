@@ -1,0 +1,101 @@
+package models
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Ledger account owners.
+const (
+	OwnerPlatform = "platform"
+	OwnerGroup    = "group"
+	OwnerArtisan  = "artisan"
+)
+
+// LedgerAccount is one account of the double-entry ledger. Balance is the
+// sum of its postings, kept with every transaction; accounts that are not
+// MayGoNegative (every group and artisan account) never go below zero.
+type LedgerAccount struct {
+	ID            uuid.UUID `gorm:"primaryKey"`
+	OwnerKind     string
+	OwnerID       uuid.UUID  // uuid.Nil for the platform
+	GroupID       *uuid.UUID // the group of a group's or an artisan's account
+	Type          string
+	Currency      string
+	MayGoNegative bool
+	Balance       int64
+	CreatedAt     time.Time
+}
+
+// LedgerChain is the head of one hash chain of transactions.
+type LedgerChain struct {
+	ChainKey          string `gorm:"primaryKey"`
+	Seq               int64
+	HeadHash          []byte
+	HeadTransactionID *uuid.UUID
+}
+
+// LedgerTransaction is a committed, balanced set of postings. Rows are
+// never updated or deleted.
+type LedgerTransaction struct {
+	ID         uuid.UUID `gorm:"primaryKey"`
+	ChainKey   string
+	ChainSeq   int64
+	Reference  string
+	Kind       string
+	GroupID    *uuid.UUID
+	Memo       string
+	OccurredAt time.Time
+	PrevID     *uuid.UUID
+	PrevHash   []byte
+	Hash       []byte
+}
+
+// LedgerPosting moves Amount (signed minor units) into an account; the
+// postings of a transaction sum to zero per currency.
+type LedgerPosting struct {
+	TransactionID uuid.UUID `gorm:"primaryKey"`
+	Position      int       `gorm:"primaryKey"`
+	AccountID     uuid.UUID
+	Amount        int64
+	Currency      string
+}
+
+// LedgerCheckpoint is a signed checkpoint's chain heads.
+type LedgerCheckpoint struct {
+	Sequence  int64
+	HeadHash  []byte `gorm:"primaryKey"`
+	Heads     string
+	CreatedAt time.Time
+}
+
+// Payout is money handed to an artisan, and her acknowledgement of it.
+type Payout struct {
+	ID                  uuid.UUID `gorm:"primaryKey"`
+	GroupID             uuid.UUID
+	ArtisanID           uuid.UUID
+	Amount              int64
+	Currency            string
+	Method              string
+	Reference           string
+	TransactionID       uuid.UUID
+	CreatedBy           uuid.UUID
+	CreatedAt           time.Time
+	AcknowledgedAt      *time.Time
+	AcknowledgedBy      *uuid.UUID
+	AcknowledgementNote *string
+}
+
+// Distribution is a sharing of a group's undistributed margin.
+type Distribution struct {
+	ID            uuid.UUID `gorm:"primaryKey"`
+	GroupID       uuid.UUID
+	Method        string
+	Until         time.Time
+	Amount        int64
+	Currency      string
+	TransactionID uuid.UUID
+	CreatedBy     uuid.UUID
+	CreatedAt     time.Time
+}

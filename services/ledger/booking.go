@@ -1,0 +1,238 @@
+package ledger
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+)
+
+// MakerMinutes is one maker's labour on one unit.
+type MakerMinutes struct {
+	ArtisanID uuid.UUID
+	Minutes   int64
+}
+
+// SaleLine is an order line with the inputs of its split as the order froze
+// them (per unit), so that a later change of price, costs or fees does not
+// change what a past sale booked.
+type SaleLine struct {
+	ProductID         uuid.UUID
+	GroupID           uuid.UUID
+	Quantity          int64
+	UnitPrice         int64
+	UnitMaterials     int64
+	UnitPackaging     int64
+	HourlyWage        int64
+	Makers            []MakerMinutes // in the order the product lists them; the first takes labour's odd paisa
+	PlatformFeeBPS    int64
+	CollectiveFundBPS int64
+}
+
+// Sale is a paid order: its lines, the payment processor's actual fee for
+// the whole order (0 for cash), and each group's shipping fee.
+type Sale struct {
+	OrderID       uuid.UUID
+	Lines         []SaleLine
+	ProcessingFee int64
+	Shipping      map[uuid.UUID]int64
+	Currency      string
+}
+
+// ErrShortMargin: the actual processing fee leaves a line less than its costs.
+var ErrShortMargin = errors.New("ledger: a line's price does not cover its costs and fees")
+
+// saleMemo is what a sale's transaction records besides its postings; the
+// distributions read the work from it.
+type saleMemo struct {
+	OrderID   uuid.UUID  `json:"order_id"`
+	Line      int        `json:"line"`
+	ProductID uuid.UUID  `json:"product_id"`
+	Quantity  int64      `json:"quantity"`
+	Work      []workMemo `json:"work"`
+	Reverses  *uuid.UUID `json:"reverses,omitempty"`
+}
+
+type workMemo struct {
+	ArtisanID uuid.UUID `json:"artisan_id"`
+	Minutes   int64     `json:"minutes"` // for all units of the line
+	Units     int64     `json:"units"`
+}
+
+// BookSale books a card sale, one transaction per line (reference
+// "order:{id}:line:{n}:sale", on the line's group's chain), inside tx. It
+// is idempotent: booking the same order again books nothing more, so the
+// webhook and the client's confirmation may both call it.
+func (s *Service) BookSale(tx *gorm.DB, sale Sale) ([]models.LedgerTransaction, error) {
+	return s.bookSale(tx, sale, KindSale, TypeCardReceipts)
+}
+
+// BookCashSale books a cash-on-delivery sale when the cash is collected:
+// as BookSale, with no processing fee and the cash received into the
+// platform's cash receipts.
+func (s *Service) BookCashSale(tx *gorm.DB, sale Sale) ([]models.LedgerTransaction, error) {
+	sale.ProcessingFee = 0
+	return s.bookSale(tx, sale, KindCashSale, TypeCashReceipts)
+}
+
+func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]models.LedgerTransaction, error) {
+	if len(sale.Lines) == 0 || sale.ProcessingFee < 0 || !models.ValidCurrency(sale.Currency) {
+		return nil, errors.New("ledger: a sale needs lines, a currency and a fee of 0 or more")
+	}
+	amounts := make([]int64, len(sale.Lines))
+	var total int64
+	for i, l := range sale.Lines {
+		if l.Quantity <= 0 || l.UnitPrice <= 0 || len(l.Makers) == 0 {
+			return nil, fmt.Errorf("ledger: line %d needs a quantity, a price and makers", i+1)
+		}
+		amounts[i] = l.UnitPrice * l.Quantity
+		total += amounts[i]
+	}
+	// The fee apportioned over the lines by amount, rounded down, the remainder to the last line.
+	fees := make([]int64, len(sale.Lines))
+	var given int64
+	for i := range sale.Lines[:len(sale.Lines)-1] {
+		fees[i] = sale.ProcessingFee * amounts[i] / total
+		given += fees[i]
+	}
+	fees[len(fees)-1] = sale.ProcessingFee - given
+
+	shipped := map[uuid.UUID]bool{}
+	var out []models.LedgerTransaction
+	for i, l := range sale.Lines {
+		e, err := saleEntry(sale, i, l, amounts[i], fees[i], kind, receipts, !shipped[l.GroupID])
+		if err != nil {
+			return nil, err
+		}
+		shipped[l.GroupID] = true
+		t, _, err := s.PostTx(tx, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// saleEntry is the split of section 5 for one line, with the actual fee.
+func saleEntry(sale Sale, i int, l SaleLine, amount, fee int64, kind, receipts string, withShipping bool) (Entry, error) {
+	cur := sale.Currency
+	g := Group(l.GroupID)
+	var minutes int64
+	for _, m := range l.Makers {
+		minutes += m.Minutes
+	}
+	unitLabor := minutes * l.HourlyWage / 60
+	shares := make([]int64, len(l.Makers))
+	var given int64
+	for j, m := range l.Makers {
+		shares[j] = m.Minutes * l.HourlyWage / 60
+		given += shares[j]
+	}
+	shares[0] += unitLabor - given
+
+	labor := unitLabor * l.Quantity
+	materials, packaging := l.UnitMaterials*l.Quantity, l.UnitPackaging*l.Quantity
+	platformFee := amount * l.PlatformFeeBPS / 10000
+	margin := amount - labor - materials - packaging - platformFee - fee
+	if margin < 0 {
+		return Entry{}, ErrShortMargin
+	}
+	fund := margin * l.CollectiveFundBPS / 10000
+	received := amount
+	var ps []Posting
+	add := func(o Owner, typ string, amt int64) {
+		if amt != 0 {
+			ps = append(ps, Posting{Owner: o, Type: typ, Amount: amt, Currency: cur})
+		}
+	}
+	memo := saleMemo{OrderID: sale.OrderID, Line: i + 1, ProductID: l.ProductID, Quantity: l.Quantity}
+	for j, m := range l.Makers {
+		add(Artisan(m.ArtisanID, l.GroupID), TypePayable, shares[j]*l.Quantity)
+		memo.Work = append(memo.Work, workMemo{ArtisanID: m.ArtisanID, Minutes: m.Minutes * l.Quantity, Units: l.Quantity})
+	}
+	add(g, TypeMaterials, materials)
+	add(g, TypePackaging, packaging)
+	add(g, TypeCollectiveFund, fund)
+	add(g, TypeUndistributed, margin-fund)
+	add(Platform, TypePlatformFees, platformFee)
+	add(Platform, TypeProcessingFees, fee)
+	if withShipping {
+		received += sale.Shipping[l.GroupID]
+		add(g, TypeShipping, sale.Shipping[l.GroupID])
+	}
+	ps = append([]Posting{{Owner: Platform, Type: receipts, Amount: -received, Currency: cur}}, ps...)
+	raw, err := json.Marshal(memo)
+	if err != nil {
+		return Entry{}, err
+	}
+	gid := l.GroupID
+	return Entry{Reference: fmt.Sprintf("order:%s:line:%d:sale", sale.OrderID, i+1), Kind: kind, GroupID: &gid,
+		Memo: string(raw), Postings: ps}, nil
+}
+
+// BookRefund reverses exactly what the sale of an order booked, line by
+// line (reference "order:{id}:line:{n}:refund"), inside tx. Booking it again
+// books nothing more. An artisan already paid more than the refund leaves
+// her is an *InsufficientFundsError: the caller decides who bears it.
+func (s *Service) BookRefund(tx *gorm.DB, orderID uuid.UUID) ([]models.LedgerTransaction, error) {
+	var sales []models.LedgerTransaction
+	prefix := fmt.Sprintf("order:%s:line:", orderID)
+	if err := tx.Where("reference LIKE ? AND kind IN ?", prefix+"%", []string{KindSale, KindCashSale}).
+		Order("reference").Find(&sales).Error; err != nil {
+		return nil, err
+	}
+	if len(sales) == 0 {
+		return nil, errors.New("ledger: the order has no sale booked")
+	}
+	var out []models.LedgerTransaction
+	for _, sale := range sales {
+		var ps []models.LedgerPosting
+		if err := tx.Where("transaction_id = ?", sale.ID).Order("position").Find(&ps).Error; err != nil {
+			return nil, err
+		}
+		var accounts []models.LedgerAccount
+		ids := make([]uuid.UUID, len(ps))
+		for i, p := range ps {
+			ids[i] = p.AccountID
+		}
+		if err := tx.Where("id IN ?", ids).Find(&accounts).Error; err != nil {
+			return nil, err
+		}
+		byID := map[uuid.UUID]models.LedgerAccount{}
+		for _, a := range accounts {
+			byID[a.ID] = a
+		}
+		e := Entry{Reference: strings.TrimSuffix(sale.Reference, ":sale") + ":refund", Kind: KindRefund, GroupID: sale.GroupID}
+		for _, p := range ps {
+			a := byID[p.AccountID]
+			o := Owner{Kind: a.OwnerKind, ID: a.OwnerID}
+			if a.GroupID != nil {
+				o.GroupID = *a.GroupID
+			}
+			e.Postings = append(e.Postings, Posting{Owner: o, Type: a.Type, Amount: -p.Amount, Currency: p.Currency})
+		}
+		var memo saleMemo
+		if err := json.Unmarshal([]byte(sale.Memo), &memo); err != nil {
+			return nil, err
+		}
+		id := sale.ID
+		memo.Reverses = &id
+		raw, err := json.Marshal(memo)
+		if err != nil {
+			return nil, err
+		}
+		e.Memo = string(raw)
+		t, _, err := s.PostTx(tx, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

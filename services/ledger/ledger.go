@@ -1,0 +1,169 @@
+// Package ledger is Karigar's double-entry ledger: accounts with balances
+// kept in step with every transaction, transactions whose postings sum to
+// zero per currency, booked once per reference and never changed, each one
+// hash-chained to the one before it in its chain (one chain per group, one
+// for the platform), with signed checkpoints an auditor can keep.
+//
+// Sign convention: a positive amount is a credit, money the platform holds
+// for the account's owner (an artisan's payable, a group's margin, the
+// platform's fees); the receipts accounts, where money comes in from buyers,
+// go negative by what was received. All balances together are always zero.
+package ledger
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/page"
+)
+
+// Account types. Group accounts: what a group's sales owe it, by purpose.
+// Artisan accounts: what an artisan has earned and not yet been paid.
+// Platform accounts: its fees, the payment processor's fees, money received
+// (card and cash, the only accounts that go negative) and money paid out.
+const (
+	TypeMaterials      = "materials"
+	TypePackaging      = "packaging"
+	TypeCollectiveFund = "collective_fund"
+	TypeUndistributed  = "undistributed_margin"
+	TypeShipping       = "shipping"
+	TypePayable        = "payable"
+	TypePlatformFees   = "platform_fees"
+	TypeProcessingFees = "processing_fees"
+	TypeCardReceipts   = "card_receipts"
+	TypeCashReceipts   = "cash_receipts"
+	TypePaidOut        = "paid_out"
+)
+
+// mayGoNegative are the account types whose balance may fall below zero.
+var mayGoNegative = map[string]bool{TypeCardReceipts: true, TypeCashReceipts: true}
+
+// Transaction kinds.
+const (
+	KindSale         = "sale"
+	KindCashSale     = "cash_sale"
+	KindRefund       = "refund"
+	KindDistribution = "distribution"
+	KindPayout       = "payout"
+	KindTransfer     = "transfer" // anything else; benchmarks and tests
+)
+
+// PlatformChain is the chain of transactions that belong to no group.
+const PlatformChain = "platform"
+
+// Owner is whose an account is.
+type Owner struct {
+	Kind    string    // models.OwnerPlatform, OwnerGroup or OwnerArtisan
+	ID      uuid.UUID // uuid.Nil for the platform
+	GroupID uuid.UUID // the group of a group's or an artisan's account
+}
+
+// Platform is the platform's owner.
+var Platform = Owner{Kind: models.OwnerPlatform}
+
+// Group is a group's owner.
+func Group(id uuid.UUID) Owner { return Owner{Kind: models.OwnerGroup, ID: id, GroupID: id} }
+
+// Artisan is an artisan's owner.
+func Artisan(id, groupID uuid.UUID) Owner {
+	return Owner{Kind: models.OwnerArtisan, ID: id, GroupID: groupID}
+}
+
+// Posting moves Amount minor units of Currency into an owner's account of a type.
+type Posting struct {
+	Owner    Owner
+	Type     string
+	Amount   int64
+	Currency string
+}
+
+// Entry is a transaction to book. Reference identifies the event it books
+// (e.g. "order:{id}:line:1:sale"): booking the same reference twice books it
+// once. GroupID chooses the chain: the group's, or the platform's if nil.
+// Memo is part of the chained record (JSON).
+type Entry struct {
+	Reference string
+	Kind      string
+	GroupID   *uuid.UUID
+	Memo      string
+	Postings  []Posting
+}
+
+// Errors of Post.
+var (
+	// ErrUnbalanced: the postings do not sum to zero per currency, or there
+	// are fewer than two, or one is zero.
+	ErrUnbalanced = errors.New("ledger: postings must be two or more non-zero amounts summing to zero per currency")
+	// ErrReferenceReused: the reference was booked before with other postings.
+	ErrReferenceReused = errors.New("ledger: reference already booked with other postings")
+)
+
+// InsufficientFundsError says a posting would take an account below zero.
+type InsufficientFundsError struct {
+	AccountID uuid.UUID
+	Owner     Owner
+	Type      string
+	Balance   int64
+	Currency  string
+}
+
+func (e *InsufficientFundsError) Error() string { return "ledger: insufficient funds" }
+
+// Options configure a Service.
+type Options struct {
+	Currency   string
+	SigningKey ed25519.PrivateKey // signs checkpoints
+	CursorKey  []byte             // signs list cursors
+	Now        func() time.Time
+}
+
+// Service is the ledger.
+type Service struct {
+	db     *gorm.DB
+	opt    Options
+	cursor page.Codec
+}
+
+// New returns a ledger on db.
+func New(db *gorm.DB, opt Options) (*Service, error) {
+	if !models.ValidCurrency(opt.Currency) {
+		return nil, errors.New("ledger: a currency is required")
+	}
+	if len(opt.SigningKey) != ed25519.PrivateKeySize || len(opt.CursorKey) == 0 {
+		return nil, errors.New("ledger: an Ed25519 signing key and a cursor key are required")
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+}
+
+// Currency is the deployment's currency.
+func (s *Service) Currency() string { return s.opt.Currency }
+
+// PublicKey is the key checkpoints are signed with.
+func (s *Service) PublicKey() ed25519.PublicKey { return s.opt.SigningKey.Public().(ed25519.PublicKey) }
+
+func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
+
+// Post books e in a transaction of its own, retrying on a deadlock or
+// serialization failure. It returns the transaction, and whether e's
+// reference had been booked already (then nothing new was booked).
+func (s *Service) Post(ctx context.Context, e Entry) (models.LedgerTransaction, bool, error) {
+	var out models.LedgerTransaction
+	var dup bool
+	err := Retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			out, dup, err = s.PostTx(tx, e)
+			return err
+		})
+	})
+	return out, dup, err
+}

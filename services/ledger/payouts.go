@@ -1,0 +1,125 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/groups"
+)
+
+// Payout methods.
+var payoutMethods = []string{"bank", "jazzcash", "easypaisa", "cash"}
+
+// PayoutInput is a manager's record of money handed to an artisan.
+type PayoutInput struct {
+	ArtisanID uuid.UUID
+	Amount    models.Money
+	Method    string
+	Reference string // the bank or wallet transaction id, or a receipt number for cash
+}
+
+// CreatePayout records a payout to an artisan of a group the actor manages
+// and takes it off her payable, in one transaction. Errors: forbidden (not a
+// producer), not_found (not the group's manager), validation_failed,
+// insufficient_funds (more than her balance; however many are sent at once,
+// her balance never goes below zero).
+func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupID uuid.UUID, in PayoutInput) (models.Payout, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := groups.Managed(db, actor, groupID); err != nil {
+		return models.Payout{}, err
+	}
+	in.Method, in.Reference = strings.TrimSpace(in.Method), strings.TrimSpace(in.Reference)
+	var fe services.FieldErrors
+	var artisan models.Artisan
+	err := db.Where("id = ? AND group_id = ?", in.ArtisanID, groupID).Limit(1).Find(&artisan).Error
+	if err != nil {
+		return models.Payout{}, err
+	}
+	fe.Check(artisan.ID == uuid.Nil, "artisan_id", "is not an artisan of this group")
+	fe.Check(in.Amount.Amount <= 0 || in.Amount.Amount > maxAmount, "amount.amount", "must be above 0")
+	fe.Check(in.Amount.Currency != s.opt.Currency, "amount.currency", "must be "+s.opt.Currency)
+	fe.Check(!slices.Contains(payoutMethods, in.Method), "method", "must be bank, jazzcash, easypaisa or cash")
+	fe.Check(!services.TextWithin(in.Reference, 0, 200), "reference", "must be at most 200 characters")
+	if err := fe.Err(); err != nil {
+		return models.Payout{}, err
+	}
+
+	p := models.Payout{ID: models.NewID(), GroupID: groupID, ArtisanID: artisan.ID, Amount: in.Amount.Amount,
+		Currency: in.Amount.Currency, Method: in.Method, Reference: in.Reference, CreatedBy: actor.UserID, CreatedAt: s.now()}
+	memo, err := json.Marshal(map[string]string{"payout_id": p.ID.String(), "method": p.Method})
+	if err != nil {
+		return p, err
+	}
+	err = Retry(ctx, func() error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			t, _, err := s.PostTx(tx, Entry{Reference: "payout:" + p.ID.String(), Kind: KindPayout, GroupID: &groupID,
+				Memo: string(memo), Postings: []Posting{
+					{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
+					{Owner: Platform, Type: TypePaidOut, Amount: p.Amount, Currency: p.Currency},
+				}})
+			var short *InsufficientFundsError
+			if errors.As(err, &short) {
+				return services.Conflict(services.CodeInsufficientFunds,
+					"the artisan's balance is %d %s: a payout of %d is more than it", short.Balance, short.Currency, p.Amount)
+			} else if err != nil {
+				return err
+			}
+			p.TransactionID = t.ID
+			return tx.Create(&p).Error
+		})
+	})
+	return p, err
+}
+
+// Acknowledge records that the artisan confirmed a payout reached her: a
+// manager of her group on her word, or an auditor who asked her. Errors:
+// forbidden, not_found, validation_failed, invalid_state (acknowledged before).
+func (s *Service) Acknowledge(ctx context.Context, actor services.Actor, payoutID uuid.UUID, note string) (models.Payout, error) {
+	db := s.db.WithContext(ctx)
+	var p models.Payout
+	if err := db.Where("id = ?", payoutID).Limit(1).Find(&p).Error; err != nil {
+		return p, err
+	}
+	switch actor.Role {
+	case models.RoleAuditor:
+	case models.RoleProducer:
+		ok, err := p.ID != uuid.Nil, error(nil)
+		if ok {
+			ok, err = groups.IsManager(db, p.GroupID, actor.UserID)
+		}
+		if err != nil {
+			return p, err
+		}
+		if !ok {
+			return p, services.NotFound("payout")
+		}
+	default:
+		return p, services.Forbidden("only the group's managers and auditors acknowledge payouts")
+	}
+	if p.ID == uuid.Nil {
+		return p, services.NotFound("payout")
+	}
+	note = strings.TrimSpace(note)
+	if !services.TextWithin(note, 0, 500) {
+		return p, services.Invalid(map[string]string{"note": "must be at most 500 characters"})
+	}
+	now := s.now()
+	res := db.Model(&models.Payout{}).Where("id = ? AND acknowledged_at IS NULL", p.ID).
+		Updates(map[string]any{"acknowledged_at": now, "acknowledged_by": actor.UserID, "acknowledgement_note": note})
+	if res.Error != nil {
+		return p, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return p, services.Conflict(services.CodeInvalidState, "this payout was acknowledged already")
+	}
+	err := db.First(&p, "id = ?", p.ID).Error
+	return p, err
+}
