@@ -12,6 +12,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/orders"
 )
 
 // benchServer is the production wiring (default bcrypt cost, JSON access
@@ -24,8 +25,8 @@ func benchServer(b *testing.B, engine string) (http.Handler, *auth.Service) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, c, l := newDomainServices(b, db)
-	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l,
+	g, c, l, o := newDomainServices(b, db, orders.Options{})
+	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l, Orders: o,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/orders"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
@@ -30,22 +31,31 @@ var testSecret = []byte("test-secret-test-secret-test-secret!")
 // env is one API server on one fresh database, driven through its real
 // router; every response is checked against docs/openapi.yaml.
 type env struct {
-	t    *testing.T
-	db   *gorm.DB
-	auth *auth.Service
-	srv  *api.Server
-	spec *specChecker
-	now  time.Time
+	t      *testing.T
+	orders *orders.Service
+	db     *gorm.DB
+	auth   *auth.Service
+	srv    *api.Server
+	spec   *specChecker
+	now    time.Time
 }
 
-type envOption func(*auth.Options, *api.Config)
+// envConfig is what an envOption may change before the server is built.
+type envConfig struct {
+	auth   *auth.Options
+	api    *api.Config
+	orders *orders.Options
+}
+
+type envOption func(envConfig)
 
 func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	t.Helper()
 	aopt := auth.Options{Secret: testSecret, BcryptCost: 10}
 	cfg := api.Config{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	var oopt orders.Options
 	for _, o := range opts {
-		o(&aopt, &cfg)
+		o(envConfig{&aopt, &cfg, &oopt})
 	}
 	a, err := auth.New(db, aopt)
 	if err != nil {
@@ -53,12 +63,12 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	}
 	cfg.Auth = a
 	cfg.Idempotency = mustIdem(db)
-	cfg.Groups, cfg.Catalog, cfg.Ledger = newDomainServices(t, db)
+	cfg.Groups, cfg.Catalog, cfg.Ledger, cfg.Orders = newDomainServices(t, db, oopt)
 	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: db, auth: a, srv: srv, spec: newSpecChecker(t)}
+	return &env{t: t, orders: cfg.Orders, db: db, auth: a, srv: srv, spec: newSpecChecker(t)}
 }
 
 func mustIdem(db *gorm.DB) *idempotency.Store {
@@ -70,11 +80,11 @@ func mustIdem(db *gorm.DB) *idempotency.Store {
 }
 
 func withLimits(l auth.Limits) envOption {
-	return func(o *auth.Options, _ *api.Config) { o.Limits = l }
+	return func(c envConfig) { c.auth.Limits = l }
 }
 
 func withClock(now func() time.Time) envOption {
-	return func(o *auth.Options, _ *api.Config) { o.Now = now }
+	return func(c envConfig) { c.auth.Now, c.orders.Now = now, now }
 }
 
 // eachDB runs fn on a fresh env for every engine under test.
@@ -239,9 +249,9 @@ func (e *env) staff(email, role string) session {
 	return s
 }
 
-// newDomainServices wires the groups, catalogue and ledger services as
-// cmd/karigar does.
-func newDomainServices(t testing.TB, db *gorm.DB) (*groups.Service, *catalog.Service, *ledger.Service) {
+// newDomainServices wires the domain services as cmd/karigar does; oopt
+// brings the orders service's payment provider and clock, if any.
+func newDomainServices(t testing.TB, db *gorm.DB, oopt orders.Options) (*groups.Service, *catalog.Service, *ledger.Service, *orders.Service) {
 	t.Helper()
 	c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: testSecret})
 	if err != nil {
@@ -255,7 +265,13 @@ func newDomainServices(t testing.TB, db *gorm.DB) (*groups.Service, *catalog.Ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g, c, l
+	oopt.Currency, oopt.PlatformFeeBPS, oopt.Ledger, oopt.CursorKey = "PKR", 1000, l, testSecret
+	oopt.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	o, err := orders.New(db, oopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, c, l, o
 }
 
 // testLedgerKey signs the test ledgers' checkpoints.

@@ -17,6 +17,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/orders"
 )
 
 // A handler that panics must not leave its Idempotency-Key claimed: the
@@ -49,7 +50,11 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Ledger: led,
+			ord, err := orders.New(db, orders.Options{Currency: "PKR", Ledger: led, CursorKey: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Ledger: led, Orders: ord,
 				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)

@@ -58,7 +58,7 @@ func sell(e *env, groupID string, qty int64, makers ...ledger.MakerMinutes) uuid
 	e.t.Helper()
 	order := models.NewID()
 	g := uuid.MustParse(groupID)
-	sale := ledger.Sale{OrderID: order, Currency: "PKR", Lines: []ledger.SaleLine{{ProductID: models.NewID(), GroupID: g,
+	sale := ledger.Sale{OrderID: order, Currency: "PKR", Lines: []ledger.SaleLine{{Line: 1, ProductID: models.NewID(), GroupID: g,
 		Quantity: qty, UnitPrice: 300000, UnitMaterials: 50000, UnitPackaging: 5000, HourlyWage: 25000, Makers: makers,
 		PlatformFeeBPS: 1000, CollectiveFundBPS: 2000}}}
 	if err := e.db.Transaction(func(tx *gorm.DB) error { _, err := ledgerOf(e).BookSale(tx, sale); return err }); err != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
 )
@@ -70,7 +69,7 @@ func TestHSTSInProduction(t *testing.T) {
 		if e.do("GET", "/healthz", nil).Header.Get("Strict-Transport-Security") == "" {
 			t.Fatal("no HSTS in production")
 		}
-	}, func(_ *auth.Options, c *api.Config) { c.Production = true })
+	}, func(c envConfig) { c.api.Production = true })
 }
 
 func TestCORS(t *testing.T) {
@@ -99,7 +98,7 @@ func TestCORS(t *testing.T) {
 		if res.Header.Get("Access-Control-Allow-Origin") != "https://shop.karigar.pk" {
 			t.Fatalf("allowed origin GET: %v", res.Header)
 		}
-	}, func(_ *auth.Options, c *api.Config) { c.CORSOrigins = []string{"https://shop.karigar.pk"} })
+	}, func(c envConfig) { c.api.CORSOrigins = []string{"https://shop.karigar.pk"} })
 }
 
 func TestHealthAndReadiness(t *testing.T) {

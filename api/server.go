@@ -20,6 +20,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/orders"
 )
 
 // Config is what the server needs. DB is used only for readiness and pool
@@ -31,6 +32,7 @@ type Config struct {
 	Groups         *groups.Service
 	Catalog        *catalog.Service
 	Ledger         *ledger.Service
+	Orders         *orders.Service
 	Logger         *slog.Logger
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
@@ -47,6 +49,7 @@ type Server struct {
 	groups  *groups.Service
 	catalog *catalog.Service
 	ledger  *ledger.Service
+	orders  *orders.Service
 	log     *slog.Logger
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
@@ -58,8 +61,9 @@ const Base = "/api/v1"
 
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog and Ledger are required")
+	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
+		cfg.Orders == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger and Orders are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -84,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, log: cfg.Logger,
 		metrics: newMetrics(sqlDB), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
@@ -155,6 +159,15 @@ func (s *Server) routes() {
 	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
 	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
 	app.POST("/products/:id/archive", requireRole(models.RoleProducer), s.archiveProduct)
+
+	app.POST("/orders", requireRole(models.RoleBuyer), requireKey(), s.createOrder)
+	app.GET("/orders", requireRole(models.RoleBuyer), s.listOrders)
+	app.GET("/orders/:id", requireRole(), s.getOrder)
+	app.POST("/orders/:id/cancel", requireRole(models.RoleBuyer), s.cancelOrder)
+	app.POST("/orders/:id/shipments", requireRole(models.RoleProducer), s.shipOrder)
+	app.POST("/orders/:id/deliver", requireRole(models.RoleProducer, models.RoleAdmin), s.deliverOrder)
+	app.GET("/groups/:id/orders", requireRole(models.RoleProducer), s.groupOrders)
+	app.POST("/webhooks/stripe", s.stripeWebhook)
 
 	books := requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin) // managers see their own group's
 	audit := requireRole(models.RoleAuditor, models.RoleAdmin)

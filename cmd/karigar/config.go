@@ -125,6 +125,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 			bad("STRIPE_API_BASE", "must be an absolute URL")
 		}
 	}
+	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
+		// Without webhooks a card payment would never settle.
+		bad("STRIPE_WEBHOOK_SECRET", "is required with STRIPE_SECRET_KEY: card payments settle through the webhook")
+	}
 	if c.StripeWebhookSecret != "" && c.StripeSecretKey == "" {
 		bad("STRIPE_WEBHOOK_SECRET", "is set but STRIPE_SECRET_KEY is not")
 	}

@@ -33,6 +33,8 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/orders"
+	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/seed"
 )
 
@@ -174,8 +176,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	orderSvc, err := newOrders(db, cfg, ledgerSvc, log)
+	if err != nil {
+		return err
+	}
+	go sweepOrders(ctx, orderSvc, cfg.OrderTTL, log)
 	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc,
-		Ledger: ledgerSvc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
+		Ledger: ledgerSvc, Orders: orderSvc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
 		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
@@ -359,4 +366,41 @@ func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 		return errors.New("the ledger does not verify")
 	}
 	return nil
+}
+
+// newOrders builds the orders service, with Stripe when a key is configured.
+func newOrders(db *gorm.DB, cfg config, l *ledger.Service, log *slog.Logger) (*orders.Service, error) {
+	opt := orders.Options{Currency: cfg.Currency, PlatformFeeBPS: cfg.PlatformFeeBPS, TTL: cfg.OrderTTL, Ledger: l,
+		CursorKey: derivedKey(cfg.JWTSecret, "orders-cursor"), Logger: log}
+	if cfg.StripeSecretKey != "" {
+		p, err := payments.NewStripe(payments.StripeOptions{SecretKey: cfg.StripeSecretKey,
+			WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase})
+		if err != nil {
+			return nil, err
+		}
+		opt.Payments = p
+	} else {
+		log.Info("STRIPE_SECRET_KEY is not set: card payments are off, cash on delivery works")
+	}
+	return orders.New(db, opt)
+}
+
+// sweepOrders expires unpaid card orders until ctx ends. Every replica runs
+// it; they skip each other's rows, so an order is expired once.
+func sweepOrders(ctx context.Context, o *orders.Service, ttl time.Duration, log *slog.Logger) {
+	every := min(max(ttl/10, 5*time.Second), time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := o.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+				log.Error("order sweep failed", "error", err.Error())
+			} else if n > 0 {
+				log.Info("unpaid orders expired", "orders", n)
+			}
+		}
+	}
 }

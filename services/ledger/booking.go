@@ -22,6 +22,7 @@ type MakerMinutes struct {
 // them (per unit), so that a later change of price, costs or fees does not
 // change what a past sale booked.
 type SaleLine struct {
+	Line              int // its position in the order, from 1: part of its booking's reference
 	ProductID         uuid.UUID
 	GroupID           uuid.UUID
 	Quantity          int64
@@ -65,7 +66,8 @@ type workMemo struct {
 }
 
 // BookSale books a card sale, one transaction per line (reference
-// "order:{id}:line:{n}:sale", on the line's group's chain), inside tx. It
+// "order:{id}:line:{n}:sale", n the line's position in the order, on the
+// line's group's chain), inside tx. It
 // is idempotent: booking the same order again books nothing more, so the
 // webhook and the client's confirmation may both call it.
 func (s *Service) BookSale(tx *gorm.DB, sale Sale) ([]models.LedgerTransaction, error) {
@@ -87,8 +89,8 @@ func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]mod
 	amounts := make([]int64, len(sale.Lines))
 	var total int64
 	for i, l := range sale.Lines {
-		if l.Quantity <= 0 || l.UnitPrice <= 0 || len(l.Makers) == 0 {
-			return nil, fmt.Errorf("ledger: line %d needs a quantity, a price and makers", i+1)
+		if l.Line <= 0 || l.Quantity <= 0 || l.UnitPrice <= 0 || len(l.Makers) == 0 {
+			return nil, fmt.Errorf("ledger: line %d needs its position, a quantity, a price and makers", i+1)
 		}
 		amounts[i] = l.UnitPrice * l.Quantity
 		total += amounts[i]
@@ -105,7 +107,7 @@ func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]mod
 	shipped := map[uuid.UUID]bool{}
 	var out []models.LedgerTransaction
 	for i, l := range sale.Lines {
-		e, err := saleEntry(sale, i, l, amounts[i], fees[i], kind, receipts, !shipped[l.GroupID])
+		e, err := saleEntry(sale, l, amounts[i], fees[i], kind, receipts, !shipped[l.GroupID])
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +122,7 @@ func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]mod
 }
 
 // saleEntry is the split of section 5 for one line, with the actual fee.
-func saleEntry(sale Sale, i int, l SaleLine, amount, fee int64, kind, receipts string, withShipping bool) (Entry, error) {
+func saleEntry(sale Sale, l SaleLine, amount, fee int64, kind, receipts string, withShipping bool) (Entry, error) {
 	cur := sale.Currency
 	g := Group(l.GroupID)
 	var minutes int64
@@ -151,7 +153,7 @@ func saleEntry(sale Sale, i int, l SaleLine, amount, fee int64, kind, receipts s
 			ps = append(ps, Posting{Owner: o, Type: typ, Amount: amt, Currency: cur})
 		}
 	}
-	memo := saleMemo{OrderID: sale.OrderID, Line: i + 1, ProductID: l.ProductID, Quantity: l.Quantity}
+	memo := saleMemo{OrderID: sale.OrderID, Line: l.Line, ProductID: l.ProductID, Quantity: l.Quantity}
 	for j, m := range l.Makers {
 		add(Artisan(m.ArtisanID, l.GroupID), TypePayable, shares[j]*l.Quantity)
 		memo.Work = append(memo.Work, workMemo{ArtisanID: m.ArtisanID, Minutes: m.Minutes * l.Quantity, Units: l.Quantity})
@@ -172,7 +174,7 @@ func saleEntry(sale Sale, i int, l SaleLine, amount, fee int64, kind, receipts s
 		return Entry{}, err
 	}
 	gid := l.GroupID
-	return Entry{Reference: fmt.Sprintf("order:%s:line:%d:sale", sale.OrderID, i+1), Kind: kind, GroupID: &gid,
+	return Entry{Reference: fmt.Sprintf("order:%s:line:%d:sale", sale.OrderID, l.Line), Kind: kind, GroupID: &gid,
 		Memo: string(raw), Postings: ps}, nil
 }
 

@@ -18,11 +18,11 @@ func TestBookSaleAndRefund(t *testing.T) {
 		l := newLedger(t, db)
 		g := models.NewID()
 		m1, m2 := models.NewID(), models.NewID()
-		line := SaleLine{ProductID: models.NewID(), GroupID: g, Quantity: 1, UnitPrice: 300000, UnitMaterials: 50000,
+		line := SaleLine{Line: 1, ProductID: models.NewID(), GroupID: g, Quantity: 1, UnitPrice: 300000, UnitMaterials: 50000,
 			UnitPackaging: 5000, HourlyWage: 25000, Makers: []MakerMinutes{{m1, 180}, {m2, 60}}, PlatformFeeBPS: 1000,
 			CollectiveFundBPS: 2000}
 		second := line
-		second.UnitPrice, second.Quantity, second.UnitMaterials, second.UnitPackaging = 50000, 2, 0, 0
+		second.Line, second.UnitPrice, second.Quantity, second.UnitMaterials, second.UnitPackaging = 2, 50000, 2, 0, 0
 		second.Makers = []MakerMinutes{{m2, 7}} // 7 min × 25000 ÷ 60 = 2916.67: 2916 a unit
 		order := models.NewID()
 		sale := Sale{OrderID: order, Lines: []SaleLine{line, second}, ProcessingFee: 11601, Currency: "PKR",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -54,74 +55,52 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 		if err := tx.Order("chain_key").Find(&heads).Error; err != nil {
 			return err
 		}
-		sums := map[uuid.UUID]int64{}
-		totals := map[string]int64{}
-		var c chainState
-		finish := func() {
-			if c.key == "" {
-				return
-			}
-			c.end(heads, &v)
-			v.Heads = append(v.Heads, Head{ChainKey: c.key, Seq: c.seq, Hash: c.hash})
-		}
-		after := struct {
-			key string
-			seq int64
-		}{"", 0}
+		w := walk{v: &v, want: want, chains: map[string]*chainState{}, sums: map[uuid.UUID]int64{}, totals: map[string]int64{}}
+		// Transactions and their postings are read in transaction id order,
+		// chunk by chunk: both reads are then range scans of a primary key
+		// that follow the tables' physical order (ids are time-ordered). In
+		// chain order PostgreSQL visited a transactions page once per row
+		// and joined each chunk's postings by scanning all of them.
+		var after *uuid.UUID
 		for {
-			var ts []models.LedgerTransaction
-			if err := tx.Where("(chain_key, chain_seq) > (?, ?)", after.key, after.seq).
-				Order("chain_key, chain_seq").Limit(verifyChunk).Find(&ts).Error; err != nil {
+			ts, err := readTransactions(tx, after)
+			if err != nil {
 				return err
 			}
 			if len(ts) == 0 {
 				break
 			}
-			last := ts[len(ts)-1]
-			var ps []models.LedgerPosting
-			if err := tx.Table("ledger_postings p").Select("p.*").
-				Joins("JOIN ledger_transactions t ON t.id = p.transaction_id").
-				Where("(t.chain_key, t.chain_seq) > (?, ?) AND (t.chain_key, t.chain_seq) <= (?, ?)",
-					after.key, after.seq, last.ChainKey, last.ChainSeq).
-				Order("t.chain_key, t.chain_seq, p.position").Scan(&ps).Error; err != nil {
+			last := ts[len(ts)-1].ID
+			ps, err := readPostings(tx, after, last)
+			if err != nil {
 				return err
 			}
-			i := 0
 			for _, t := range ts {
-				j := i
-				for j < len(ps) && ps[j].TransactionID == t.ID {
-					j++
-				}
-				own := ps[i:j]
-				i = j
-				if t.ChainKey != c.key {
-					finish()
-					c = chainState{key: t.ChainKey, hash: make([]byte, 32)}
-				}
-				c.next(t, own, &v)
-				if want[t.ChainKey][t.ChainSeq] {
-					if v.at[t.ChainKey] == nil {
-						v.at[t.ChainKey] = map[int64][]byte{}
-					}
-					v.at[t.ChainKey][t.ChainSeq] = c.hash
-				}
-				for _, p := range own {
-					sums[p.AccountID] += p.Amount
-					totals[p.Currency] += p.Amount
-				}
-				v.TransactionsChecked++
+				w.add(t, ps[t.ID])
 			}
-			after.key, after.seq = last.ChainKey, last.ChainSeq
+			after = &last
 		}
-		finish()
+		keys := slices.Sorted(maps.Keys(w.chains))
+		for _, k := range keys {
+			c := w.chains[k]
+			c.flush(&w)
+			c.end(heads)
+			v.Heads = append(v.Heads, Head{ChainKey: c.key, Seq: c.seq, Hash: c.hash})
+		}
+		// The first problem in chain order, as a walk chain after chain would find it.
+		for _, k := range keys {
+			if c := w.chains[k]; c.problem != nil {
+				v.bad(*c.problem)
+			}
+		}
 		// A chain whose head names transactions that are all gone.
 		for _, h := range heads {
-			if !slices.ContainsFunc(v.Heads, func(x Head) bool { return x.ChainKey == h.ChainKey }) && h.Seq > 0 {
+			if w.chains[h.ChainKey] == nil && h.Seq > 0 {
 				v.bad(BadTransaction{ID: deref(h.HeadTransactionID), ChainKey: h.ChainKey, ChainSeq: h.Seq,
 					Problem: "missing: the chain's head names it, and the chain has no transactions"})
 			}
 		}
-		for _, total := range totals {
+		for _, total := range w.totals {
 			if total != 0 {
 				v.TrialBalanceOK = false
 			}
@@ -131,7 +110,7 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 			return err
 		}
 		for _, a := range accounts {
-			if a.Balance != sums[a.ID] {
+			if a.Balance != w.sums[a.ID] {
 				v.TrialBalanceOK = false
 			}
 		}
@@ -145,43 +124,166 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 	return v, nil
 }
 
-// chainState is the walk along one chain.
-type chainState struct {
-	key    string
-	seq    int64
-	hash   []byte
-	broken bool // after the first problem the rest of the chain is not judged again
+// readTransactions reads the verifyChunk transactions that follow the id
+// after (from the first if nil), in id order. It scans rows itself: gorm's
+// reflection cost more than the hashing.
+func readTransactions(tx *gorm.DB, after *uuid.UUID) ([]models.LedgerTransaction, error) {
+	q := "SELECT id, chain_key, chain_seq, reference, kind, group_id, memo, occurred_at, prev_id, prev_hash, hash FROM ledger_transactions"
+	var args []any
+	if after != nil {
+		q += " WHERE id > ?"
+		args = append(args, *after)
+	}
+	rows, err := tx.Raw(q+" ORDER BY id LIMIT ?", append(args, verifyChunk)...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ts := make([]models.LedgerTransaction, 0, verifyChunk)
+	for rows.Next() {
+		var t models.LedgerTransaction
+		if err := rows.Scan(&t.ID, &t.ChainKey, &t.ChainSeq, &t.Reference, &t.Kind, &t.GroupID, &t.Memo, &t.OccurredAt,
+			&t.PrevID, &t.PrevHash, &t.Hash); err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, rows.Err()
 }
 
-func (c *chainState) next(t models.LedgerTransaction, ps []models.LedgerPosting, v *Verification) {
-	if c.broken {
+// readPostings reads the postings of the transactions with ids in (after,
+// last], by transaction, in position order. They are put in order here:
+// sorting them in PostgreSQL made it choose a bitmap scan and then a sort
+// that spilled to disk, taking five times as long as the scan.
+func readPostings(tx *gorm.DB, after *uuid.UUID, last uuid.UUID) (map[uuid.UUID][]models.LedgerPosting, error) {
+	q := "SELECT transaction_id, position, account_id, amount, currency FROM ledger_postings WHERE transaction_id <= ?"
+	args := []any{last}
+	if after != nil {
+		q += " AND transaction_id > ?"
+		args = append(args, *after)
+	}
+	rows, err := tx.Raw(q, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[uuid.UUID][]models.LedgerPosting, verifyChunk)
+	for rows.Next() {
+		var p models.LedgerPosting
+		if err := rows.Scan(&p.TransactionID, &p.Position, &p.AccountID, &p.Amount, &p.Currency); err != nil {
+			return nil, err
+		}
+		out[p.TransactionID] = append(out[p.TransactionID], p)
+	}
+	for _, ps := range out {
+		slices.SortFunc(ps, func(a, b models.LedgerPosting) int { return a.Position - b.Position })
+	}
+	return out, rows.Err()
+}
+
+// walk is the state of a verification: every chain's walk, and the sums.
+type walk struct {
+	v      *Verification
+	want   map[string]map[int64]bool // chain positions whose hashes to keep
+	chains map[string]*chainState
+	sums   map[uuid.UUID]int64 // by account
+	totals map[string]int64    // by currency
+}
+
+// add takes the next transaction in id order into its chain's walk.
+func (w *walk) add(t models.LedgerTransaction, ps []models.LedgerPosting) {
+	for _, p := range ps {
+		w.sums[p.AccountID] += p.Amount
+		w.totals[p.Currency] += p.Amount
+	}
+	w.v.TransactionsChecked++
+	c := w.chains[t.ChainKey]
+	if c == nil {
+		c = &chainState{key: t.ChainKey, hash: make([]byte, 32)}
+		w.chains[t.ChainKey] = c
+	}
+	// Within a chain, ids follow the sequence as long as the clocks of the
+	// servers that booked it agree; a transaction that comes before its
+	// predecessor waits for it.
+	if _, twice := c.early[t.ChainSeq]; t.ChainSeq > c.seq+1 && !twice {
+		if c.early == nil {
+			c.early = map[int64]early{}
+		}
+		c.early[t.ChainSeq] = early{t, ps}
 		return
 	}
-	problem := ""
-	id, seq := t.ID, t.ChainSeq
-	switch {
-	case t.ChainSeq != c.seq+1:
-		problem = fmt.Sprintf("missing: the chain goes from %d to %d", c.seq, t.ChainSeq)
-		id, seq = deref(t.PrevID), c.seq+1
-	case !bytes.Equal(t.PrevHash, c.hash):
-		problem = "its predecessor's hash does not match the chain"
-	case !bytes.Equal(chainHash(t, ps), t.Hash):
-		problem = "its contents or postings do not match its hash: altered"
-	case !balanced(ps):
-		problem = "its postings do not sum to zero"
+	c.next(t, ps, w)
+	for {
+		e, ok := c.early[c.seq+1]
+		if !ok {
+			return
+		}
+		delete(c.early, c.seq+1)
+		c.next(e.t, e.ps, w)
 	}
-	if problem != "" {
-		c.broken = true
-		v.bad(BadTransaction{ID: id, ChainKey: t.ChainKey, ChainSeq: seq, Problem: problem})
-	}
-	// Go on from the recomputed hash, so a later checkpoint position reflects the damage.
+}
+
+// chainState is the walk along one chain.
+type chainState struct {
+	key     string
+	seq     int64
+	hash    []byte
+	broken  bool            // after the first problem the rest of the chain is not judged again
+	problem *BadTransaction // the first
+	early   map[int64]early // read before their predecessor, by sequence
+}
+
+type early struct {
+	t  models.LedgerTransaction
+	ps []models.LedgerPosting
+}
+
+func (c *chainState) next(t models.LedgerTransaction, ps []models.LedgerPosting, w *walk) {
+	// Hashed from the recomputed predecessor's hash, so a later checkpoint
+	// position reflects any damage before it; when the recorded one is the
+	// same, this is also the hash to check.
+	recorded := t.PrevHash
 	t.PrevHash = c.hash
-	c.hash = chainHash(t, ps)
+	hash := chainHash(t, ps)
+	if !c.broken {
+		problem := ""
+		id, seq := t.ID, t.ChainSeq
+		switch {
+		case t.ChainSeq != c.seq+1:
+			problem = fmt.Sprintf("missing: the chain goes from %d to %d", c.seq, t.ChainSeq)
+			id, seq = deref(t.PrevID), c.seq+1
+		case !bytes.Equal(recorded, c.hash):
+			problem = "its predecessor's hash does not match the chain"
+		case !bytes.Equal(hash, t.Hash):
+			problem = "its contents or postings do not match its hash: altered"
+		case !balanced(ps):
+			problem = "its postings do not sum to zero"
+		}
+		if problem != "" {
+			c.bad(BadTransaction{ID: id, ChainKey: t.ChainKey, ChainSeq: seq, Problem: problem})
+		}
+	}
+	c.hash = hash
 	c.seq = t.ChainSeq
+	if w.want[t.ChainKey][t.ChainSeq] {
+		if w.v.at[t.ChainKey] == nil {
+			w.v.at[t.ChainKey] = map[int64][]byte{}
+		}
+		w.v.at[t.ChainKey][t.ChainSeq] = c.hash
+	}
+}
+
+// flush walks on through the transactions still waiting for a predecessor
+// that never came: the first is reported missing.
+func (c *chainState) flush(w *walk) {
+	for _, seq := range slices.Sorted(maps.Keys(c.early)) {
+		c.next(c.early[seq].t, c.early[seq].ps, w)
+	}
+	c.early = nil
 }
 
 // end compares the walk's end with the chain's recorded head.
-func (c *chainState) end(heads []models.LedgerChain, v *Verification) {
+func (c *chainState) end(heads []models.LedgerChain) {
 	if c.broken {
 		return
 	}
@@ -190,10 +292,17 @@ func (c *chainState) end(heads []models.LedgerChain, v *Verification) {
 			continue
 		}
 		if h.Seq > c.seq {
-			v.bad(BadTransaction{ID: deref(h.HeadTransactionID), ChainKey: c.key, ChainSeq: c.seq + 1,
+			c.bad(BadTransaction{ID: deref(h.HeadTransactionID), ChainKey: c.key, ChainSeq: c.seq + 1,
 				Problem: fmt.Sprintf("missing: the chain's head is at %d, its transactions end at %d", h.Seq, c.seq)})
 		}
 		return
+	}
+}
+
+func (c *chainState) bad(b BadTransaction) {
+	c.broken = true
+	if c.problem == nil {
+		c.problem = &b
 	}
 }
 

@@ -1,0 +1,257 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/payments/stripemock"
+)
+
+const webhookSecret = "whsec_karigar_test"
+
+// withStripe gives the env the real stripe-go client against stripe-mock.
+func withStripe(t *testing.T) envOption {
+	p, err := payments.NewStripe(payments.StripeOptions{SecretKey: stripemock.Key, WebhookSecret: webhookSecret,
+		APIBase: stripemock.Start(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c envConfig) { c.orders.Payments = p }
+}
+
+// webhookEvent is a Stripe event body about an order's payment intent.
+func webhookEvent(t *testing.T, id, typ string, o orderBody, amount int64) []byte {
+	t.Helper()
+	object := map[string]any{"id": o.Payment.ProviderRef, "object": "payment_intent", "amount": amount, "currency": "pkr",
+		"status": "succeeded", "metadata": map[string]string{"order_id": o.ID}}
+	if typ == "charge.refunded" {
+		object = map[string]any{"id": "ch_" + id, "object": "charge", "amount": amount, "amount_refunded": amount,
+			"currency": "pkr", "refunded": true, "payment_intent": o.Payment.ProviderRef, "metadata": map[string]string{}}
+	}
+	b, err := json.Marshal(map[string]any{"id": id, "object": "event", "api_version": "2023-10-16", "created": 1700000000,
+		"livemode": false, "type": typ, "data": map[string]any{"object": object}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// deliverWebhook posts a body to the webhook signed with secret at a time.
+func (e *env) deliverWebhook(body []byte, secret string, at time.Time) *response {
+	e.t.Helper()
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at}).Header
+	req := httptest.NewRequest("POST", "/api/v1/webhooks/stripe", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", sig)
+	rec := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(rec, req)
+	res := &response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	e.spec.check(e.t, "POST", "/api/v1/webhooks/stripe", req.Header, res)
+	return res
+}
+
+func outcome(t *testing.T, res *response) string {
+	t.Helper()
+	res.wantStatus(t, 200)
+	var ack struct {
+		Outcome string `json:"outcome"`
+	}
+	res.decode(t, &ack)
+	return ack.Outcome
+}
+
+func (e *env) orderStatus(s session, id string) orderBody {
+	e.t.Helper()
+	var o orderBody
+	res := e.do("GET", "/api/v1/orders/"+id, nil, bearer(s.AccessToken))
+	res.wantStatus(e.t, http.StatusOK)
+	res.decode(e.t, &o)
+	return o
+}
+
+// withOrderClock sets the orders service's clock only (tokens keep real time).
+func withOrderClock(now func() time.Time) envOption {
+	return func(c envConfig) { c.orders.Now = now }
+}
+
+// A card order is paid by the webhook: delivered five times, two of them
+// at once, it books one sale; forged and stale signatures change nothing.
+func TestCardOrderPaidOnceByWebhook(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newTwoGroups(e)
+		o := e.order(f.buyer, "card-1", orderBodyOf("card", item(f.vase.ID, 1), item(f.basket.ID, 1)))
+		if o.Status != "pending_payment" || o.Payment.Status != "pending" || !strings.HasPrefix(o.Payment.ProviderRef, "pi_") ||
+			o.Payment.ClientSecret == "" || o.ExpiresAt == nil || e.stock(f.vase.ID) != 4 {
+			t.Fatalf("card order %+v", o)
+		}
+		if got := e.orderStatus(f.buyer, o.ID); got.Payment.ClientSecret != "" {
+			t.Fatal("the client secret is shown again after the order was created")
+		}
+		paid := webhookEvent(t, "evt_paid", "payment_intent.succeeded", o, o.Total.Amount)
+		now := time.Now()
+
+		for _, bad := range []struct {
+			secret string
+			at     time.Time
+		}{{"whsec_forged", now}, {webhookSecret, now.Add(-time.Hour)}} {
+			e.deliverWebhook(paid, bad.secret, bad.at).wantError(t, 400, "bad_request")
+		}
+		req := httptest.NewRequest("POST", "/api/v1/webhooks/stripe", strings.NewReader(string(paid)))
+		rec := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != 400 || e.orderStatus(f.buyer, o.ID).Status != "pending_payment" || e.count("stripe_events", "1 = 1") != 0 {
+			t.Fatalf("an unsigned or forged event changed something: %d", rec.Code)
+		}
+
+		var wg sync.WaitGroup
+		outcomes := make([]string, 5)
+		for i := range 5 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outcomes[i] = outcome(t, e.deliverWebhook(paid, webhookSecret, now))
+			}()
+			if i >= 1 {
+				wg.Wait() // the first two race; the rest come later
+			}
+		}
+		wg.Wait()
+		applied := 0
+		for _, oc := range outcomes {
+			if oc == "applied" {
+				applied++
+			} else if oc != "duplicate" {
+				t.Errorf("outcome %q", oc)
+			}
+		}
+		if applied != 1 || e.count("ledger_transactions", "kind = 'sale'") != 2 {
+			t.Fatalf("five deliveries applied %d times, %d sale transactions", applied, e.count("ledger_transactions", "kind = 'sale'"))
+		}
+		if got := e.orderStatus(f.buyer, o.ID); got.Status != "paid" || got.Payment.Status != "succeeded" {
+			t.Fatalf("paid order %+v", got)
+		}
+		if oc := outcome(t, e.deliverWebhook(webhookEvent(t, "evt_other", "customer.created", o, 0), webhookSecret, now)); oc != "ignored" {
+			t.Errorf("unknown type: %s", oc)
+		}
+		// A later failure event for a paid order changes nothing.
+		if oc := outcome(t, e.deliverWebhook(webhookEvent(t, "evt_fail", "payment_intent.payment_failed", o, o.Total.Amount), webhookSecret, now)); oc != "ignored" {
+			t.Errorf("failure after payment: %s", oc)
+		}
+
+		// Shipped by both groups, then refunded from Stripe's dashboard: the refund is booked once.
+		for _, g := range []struct {
+			s  session
+			id string
+		}{{f.manager, f.group.ID}, {f.other, f.second.ID}} {
+			e.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"group_id": g.id}, bearer(g.s.AccessToken)).wantStatus(t, 200)
+		}
+		refunded := webhookEvent(t, "evt_refund", "charge.refunded", o, o.Total.Amount)
+		for range 2 {
+			e.deliverWebhook(refunded, webhookSecret, now).wantStatus(t, 200)
+		}
+		if got := e.orderStatus(f.buyer, o.ID); got.Status != "refunded" || e.count("ledger_transactions", "kind = 'refund'") != 2 {
+			t.Fatalf("refunded order %+v", got)
+		}
+		e.verifyLedger(f.auditor)
+		if e.count("ledger_accounts", "balance <> 0") != 0 {
+			t.Errorf("after a full refund %d accounts are not back to zero", e.count("ledger_accounts", "balance <> 0"))
+		}
+	}, withStripe(t))
+}
+
+// Events out of order and too late: a failure cancels and gives stock back;
+// a success after that is refunded at once, never kept; a refund that
+// overtakes its payment leaves nothing booked.
+func TestCardWebhooksOutOfOrder(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newTwoGroups(e)
+		now := time.Now()
+		failed := e.order(f.buyer, "card-f", orderBodyOf("card", item(f.vase.ID, 2)))
+		if oc := outcome(t, e.deliverWebhook(webhookEvent(t, "evt_f1", "payment_intent.payment_failed", failed, failed.Total.Amount),
+			webhookSecret, now)); oc != "applied" {
+			t.Fatalf("failure: %s", oc)
+		}
+		if got := e.orderStatus(f.buyer, failed.ID); got.Status != "cancelled" || got.Payment.Status != "failed" || e.stock(f.vase.ID) != 5 {
+			t.Fatalf("failed order %+v, stock %d", got, e.stock(f.vase.ID))
+		}
+		late := webhookEvent(t, "evt_f2", "payment_intent.succeeded", failed, failed.Total.Amount)
+		if oc := outcome(t, e.deliverWebhook(late, webhookSecret, now)); oc != "refunded_late_payment" {
+			t.Fatalf("late success: %s", oc)
+		}
+		if got := e.orderStatus(f.buyer, failed.ID); got.Status != "cancelled" || got.Payment.Status != "refunded" ||
+			e.count("ledger_transactions", "1 = 1") != 0 {
+			t.Fatalf("late payment %+v", got)
+		}
+
+		first := e.order(f.buyer, "card-r", orderBodyOf("card", item(f.vase.ID, 1)))
+		if oc := outcome(t, e.deliverWebhook(webhookEvent(t, "evt_r1", "charge.refunded", first, first.Total.Amount), webhookSecret, now)); oc != "applied" {
+			t.Fatalf("refund first: %s", oc)
+		}
+		if oc := outcome(t, e.deliverWebhook(webhookEvent(t, "evt_r2", "payment_intent.succeeded", first, first.Total.Amount), webhookSecret, now)); oc != "ignored" {
+			t.Fatalf("success after its refund: %s", oc)
+		}
+		if got := e.orderStatus(f.buyer, first.ID); got.Status != "refunded" || e.count("ledger_transactions", "1 = 1") != 0 || e.stock(f.vase.ID) != 5 {
+			t.Fatalf("refund before payment %+v", got)
+		}
+
+		wrong := e.order(f.buyer, "card-w", orderBodyOf("card", item(f.vase.ID, 1)))
+		if oc := outcome(t, e.deliverWebhook(webhookEvent(t, "evt_w", "payment_intent.succeeded", wrong, wrong.Total.Amount-1), webhookSecret, now)); oc != "amount_mismatch" {
+			t.Fatalf("short payment: %s", oc)
+		}
+		if got := e.orderStatus(f.buyer, wrong.ID); got.Status != "pending_payment" {
+			t.Fatalf("a short payment paid the order: %+v", got)
+		}
+		e.verifyLedger(f.auditor)
+	}, withStripe(t))
+}
+
+// Unpaid card orders expire after their time: stock back; a paid order
+// cancelled by its buyer is refunded through Stripe and its sale reversed.
+func TestCardOrderExpiryAndCancellation(t *testing.T) {
+	clock := time.Now().UTC()
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newTwoGroups(e)
+		o := e.order(f.buyer, "card-x", orderBodyOf("card", item(f.vase.ID, 3)))
+		if n, err := e.orders.ExpireDue(context.Background()); err != nil || n != 0 {
+			t.Fatalf("expired %d before time: %v", n, err)
+		}
+		mu.Lock()
+		clock = clock.Add(31 * time.Minute)
+		mu.Unlock()
+		if n, err := e.orders.ExpireDue(context.Background()); err != nil || n != 1 {
+			t.Fatalf("expired %d: %v", n, err)
+		}
+		if got := e.orderStatus(f.buyer, o.ID); got.Status != "expired" || e.stock(f.vase.ID) != 5 {
+			t.Fatalf("expired order %+v, stock %d", got, e.stock(f.vase.ID))
+		}
+		e.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil, bearer(f.buyer.AccessToken)).wantError(t, 409, "invalid_state")
+
+		p := e.order(f.buyer, "card-p", orderBodyOf("card", item(f.vase.ID, 2)))
+		e.deliverWebhook(webhookEvent(t, "evt_p", "payment_intent.succeeded", p, p.Total.Amount), webhookSecret, now()).wantStatus(t, 200)
+		var c orderBody
+		res := e.do("POST", "/api/v1/orders/"+p.ID+"/cancel", nil, bearer(f.buyer.AccessToken))
+		res.wantStatus(t, 200)
+		res.decode(t, &c)
+		if c.Status != "refunded" || c.Payment.Status != "refunded" || e.stock(f.vase.ID) != 5 ||
+			e.count("ledger_transactions", "kind = 'refund'") != 1 {
+			t.Fatalf("cancelled paid order %+v", c)
+		}
+		// Stripe then reports the refund it made: booked once already.
+		e.deliverWebhook(webhookEvent(t, "evt_pr", "charge.refunded", p, p.Total.Amount), webhookSecret, now()).wantStatus(t, 200)
+		if e.count("ledger_transactions", "kind = 'refund'") != 1 {
+			t.Fatal("the refund was booked twice")
+		}
+		e.verifyLedger(f.auditor)
+	}, withOrderClock(now), withStripe(t))
+}

@@ -1,0 +1,362 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/ledger"
+)
+
+// load reads an order with its lines and parts, locking the order row when
+// lock is set (PostgreSQL): every change of an order's state takes this
+// lock first, then products, then the ledger.
+func load(tx *gorm.DB, id uuid.UUID, lock bool) (Order, error) {
+	var o Order
+	q := tx
+	if lock {
+		q = models.ForUpdate(tx)
+	}
+	if err := q.Where("id = ?", id).Limit(1).Find(&o.Order).Error; err != nil {
+		return o, err
+	}
+	if o.ID == uuid.Nil {
+		return o, services.NotFound("order")
+	}
+	if err := tx.Where("order_id = ?", id).Order("position").Find(&o.Lines).Error; err != nil {
+		return o, err
+	}
+	if err := tx.Where("order_id = ?", id).Order("group_id").Find(&o.Groups).Error; err != nil {
+		return o, err
+	}
+	return o, unmarshalAddress(&o)
+}
+
+// setStatus moves an order, refusing with invalid_state unless it is in one of from.
+func setStatus(tx *gorm.DB, o *Order, to, payment string, now any, from ...string) error {
+	if !contains(from, o.Status) {
+		return services.Conflict(services.CodeInvalidState, "the order is %s: it cannot become %s", o.Status, to)
+	}
+	o.Status = to
+	fields := map[string]any{"status": to, "updated_at": now}
+	if payment != "" {
+		o.PaymentStatus = payment
+		fields["payment_status"] = payment
+	}
+	return tx.Model(&models.Order{}).Where("id = ?", o.ID).Updates(fields).Error
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// release ends an unpaid order (cancelled or expired) and gives its stock back.
+func (s *Service) release(ctx context.Context, id uuid.UUID, status, payment string) error {
+	return ledger.Retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			o, err := load(tx, id, true)
+			if err != nil {
+				return err
+			}
+			if err := setStatus(tx, &o, status, payment, s.now(), models.OrderPendingPayment); err != nil {
+				return err
+			}
+			return s.endParts(tx, o)
+		})
+	})
+}
+
+// endParts gives back the stock of an order's lines and cancels its parts.
+func (s *Service) endParts(tx *gorm.DB, o Order) error {
+	if err := restoreStock(tx, o.Lines); err != nil {
+		return err
+	}
+	return tx.Model(&models.OrderGroup{}).Where("order_id = ?", o.ID).Update("status", models.PartCancelled).Error
+}
+
+// Cancel is the buyer's cancellation before anything was shipped: an unpaid
+// card order is cancelled (and its payment intent), a cash order is
+// cancelled, a paid order is refunded through the provider and its sale
+// reversed in the ledger. Stock comes back in every case. Errors: not_found
+// (not her order), invalid_state (shipped, or ended).
+func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID) (Order, error) {
+	db := s.db.WithContext(ctx)
+	o, err := load(db, id, false)
+	if err != nil || o.BuyerID != actor.UserID {
+		if err == nil || services.IsCode(err, services.CodeNotFound) {
+			return Order{}, services.NotFound("order")
+		}
+		return Order{}, err
+	}
+	for _, g := range o.Groups {
+		if g.Status != models.PartPending {
+			return o, services.Conflict(services.CodeInvalidState, "part of the order was shipped: it can no longer be cancelled")
+		}
+	}
+	if o.Status == models.OrderPaid && o.ProviderRef != nil {
+		// The refund is asked for first and is idempotent per order, so a retry after a
+		// failure below asks again harmlessly.
+		if _, err := s.opt.Payments.Refund(ctx, o.ID, *o.ProviderRef); err != nil {
+			s.opt.Logger.Error("refund failed", "order_id", o.ID, "error", err.Error())
+			return o, services.Unavailable("the refund could not be made now: the order is unchanged, try again")
+		}
+	}
+	err = ledger.Retry(ctx, func() error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			var err error
+			if o, err = load(tx, id, true); err != nil {
+				return err
+			}
+			for _, g := range o.Groups {
+				if g.Status != models.PartPending {
+					return services.Conflict(services.CodeInvalidState, "part of the order was shipped: it can no longer be cancelled")
+				}
+			}
+			switch o.Status {
+			case models.OrderPaid:
+				if _, err := s.opt.Ledger.BookRefund(tx, o.ID); err != nil {
+					return err
+				}
+				err = setStatus(tx, &o, models.OrderRefunded, models.PaymentRefunded, s.now(), models.OrderPaid)
+			case models.OrderPendingPayment:
+				err = setStatus(tx, &o, models.OrderCancelled, models.PaymentCancelled, s.now(), models.OrderPendingPayment)
+			default:
+				err = setStatus(tx, &o, models.OrderCancelled, "", s.now(), models.OrderConfirmed)
+			}
+			if err != nil {
+				return err
+			}
+			return s.endParts(tx, o)
+		})
+	})
+	if err != nil {
+		return o, err
+	}
+	if o.Status == models.OrderCancelled && o.ProviderRef != nil {
+		s.cancelIntent(ctx, o)
+	}
+	return load(db, id, false)
+}
+
+// cancelIntent cancels an ended order's payment intent, best effort: were
+// it paid after all, its payment_intent.succeeded is refunded on arrival.
+func (s *Service) cancelIntent(ctx context.Context, o Order) {
+	if s.opt.Payments == nil || o.ProviderRef == nil {
+		return
+	}
+	if err := s.opt.Payments.Cancel(context.WithoutCancel(ctx), *o.ProviderRef); err != nil {
+		s.opt.Logger.Warn("payment intent not cancelled", "order_id", o.ID, "error", err.Error())
+	}
+}
+
+// ShipInput is a group's shipment of its part of an order.
+type ShipInput struct {
+	GroupID        uuid.UUID
+	Carrier        string
+	TrackingNumber string
+}
+
+// Ship records that a group sent its part of a paid or confirmed order; the
+// order is shipped when every part is. Errors: not_found (not a manager of
+// a group in the order), validation_failed, invalid_state.
+func (s *Service) Ship(ctx context.Context, actor services.Actor, id uuid.UUID, in ShipInput) (Order, error) {
+	in.Carrier, in.TrackingNumber = strings.TrimSpace(in.Carrier), strings.TrimSpace(in.TrackingNumber)
+	var fe services.FieldErrors
+	fe.Check(!services.TextWithin(in.Carrier, 0, 100), "carrier", "must be at most 100 characters")
+	fe.Check(!services.TextWithin(in.TrackingNumber, 0, 100), "tracking_number", "must be at most 100 characters")
+	if err := fe.Err(); err != nil {
+		return Order{}, err
+	}
+	return s.movePart(ctx, actor, id, in.GroupID, false, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
+		if part.Status != models.PartPending || (o.Status != models.OrderPaid && o.Status != models.OrderConfirmed && o.Status != models.OrderShipped) {
+			return services.Conflict(services.CodeInvalidState, "the order is %s and this group's part %s: it cannot be shipped", o.Status, part.Status)
+		}
+		now := s.now()
+		fields := map[string]any{"status": models.PartShipped, "shipped_at": now}
+		if in.Carrier != "" {
+			fields["carrier"] = in.Carrier
+		}
+		if in.TrackingNumber != "" {
+			fields["tracking_number"] = in.TrackingNumber
+		}
+		if err := tx.Model(&models.OrderGroup{}).Where("order_id = ? AND group_id = ?", o.ID, part.GroupID).Updates(fields).Error; err != nil {
+			return err
+		}
+		part.Status = models.PartShipped
+		if all(o.Groups, models.PartShipped) {
+			return setStatus(tx, o, models.OrderShipped, "", now, models.OrderPaid, models.OrderConfirmed)
+		}
+		return nil
+	})
+}
+
+// Deliver records that a group's part reached the buyer. For cash on
+// delivery this is when the cash is collected and that part's sale is
+// booked in the ledger; cashCollected, when given, must be the part's
+// amount. The order is delivered when every part is. Errors: not_found,
+// validation_failed, invalid_state.
+func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID uuid.UUID, cashCollected *models.Money) (Order, error) {
+	return s.movePart(ctx, actor, id, groupID, true, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
+		if part.Status != models.PartShipped {
+			return services.Conflict(services.CodeInvalidState, "this group's part is %s: only a shipped part can be delivered", part.Status)
+		}
+		cash := o.PaymentMethod == models.PayCashOnDelivery
+		if cashCollected != nil {
+			var fe services.FieldErrors
+			fe.Check(!cash, "cash_collected", "is only for cash on delivery")
+			fe.Check(cashCollected.Currency != o.Currency, "cash_collected.currency", "must be "+o.Currency)
+			fe.Check(cash && cashCollected.Currency == o.Currency && cashCollected.Amount != part.Amount, "cash_collected.amount",
+				"must be the part's amount, "+itoa(part.Amount))
+			if err := fe.Err(); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		fields := map[string]any{"status": models.PartDelivered, "delivered_at": now}
+		if cash {
+			fields["cash_collected"] = part.Amount
+			if _, err := s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Model(&models.OrderGroup{}).Where("order_id = ? AND group_id = ?", o.ID, part.GroupID).Updates(fields).Error; err != nil {
+			return err
+		}
+		part.Status = models.PartDelivered
+		if all(o.Groups, models.PartDelivered) {
+			payment := ""
+			if cash {
+				payment = models.PaymentCollected
+			}
+			return setStatus(tx, o, models.OrderDelivered, payment, now, models.OrderShipped)
+		}
+		return nil
+	})
+}
+
+// movePart runs change on one group's part of an order, under the order's
+// lock, for a manager of that group (or an admin, when admins may).
+func (s *Service) movePart(ctx context.Context, actor services.Actor, id, groupID uuid.UUID, admins bool,
+	change func(tx *gorm.DB, o *Order, part *models.OrderGroup) error) (Order, error) {
+	db := s.db.WithContext(ctx)
+	allowed := admins && actor.Role == models.RoleAdmin
+	if !allowed {
+		if actor.Role != models.RoleProducer {
+			return Order{}, services.Forbidden("only the group's managers can do this")
+		}
+		ok, err := groups.IsManager(db, groupID, actor.UserID)
+		if err != nil {
+			return Order{}, err
+		}
+		if !ok {
+			return Order{}, services.NotFound("order")
+		}
+	}
+	err := ledger.Retry(ctx, func() error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			o, err := load(tx, id, true)
+			if err != nil {
+				return err
+			}
+			for i := range o.Groups {
+				if o.Groups[i].GroupID == groupID {
+					return change(tx, &o, &o.Groups[i])
+				}
+			}
+			return services.NotFound("order")
+		})
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return load(db, id, false)
+}
+
+func all(parts []models.OrderGroup, status string) bool {
+	for _, p := range parts {
+		if p.Status != status {
+			return false
+		}
+	}
+	return true
+}
+
+// sale is an order's lines (of one group, or all when groupID is Nil) as
+// the ledger books them.
+func (s *Service) sale(o Order, groupID uuid.UUID) ledger.Sale {
+	sale := ledger.Sale{OrderID: o.ID, Currency: o.Currency, Shipping: map[uuid.UUID]int64{}}
+	for _, g := range o.Groups {
+		if groupID == uuid.Nil || g.GroupID == groupID {
+			sale.Shipping[g.GroupID] = g.ShippingFee
+		}
+	}
+	for _, l := range o.Lines {
+		if groupID != uuid.Nil && l.GroupID != groupID {
+			continue
+		}
+		var makers []ledger.MakerMinutes
+		_ = json.Unmarshal([]byte(l.Makers), &makers) // written by price from the same type
+		sale.Lines = append(sale.Lines, ledger.SaleLine{Line: l.Position, ProductID: l.ProductID, GroupID: l.GroupID,
+			Quantity: int64(l.Quantity), UnitPrice: l.UnitPrice, UnitMaterials: l.UnitMaterials, UnitPackaging: l.UnitPackaging,
+			HourlyWage: l.HourlyWage, Makers: makers, PlatformFeeBPS: int64(l.PlatformFeeBPS),
+			CollectiveFundBPS: int64(l.CollectiveFundBPS)})
+	}
+	return sale
+}
+
+// ExpireDue expires the unpaid card orders whose time is up: stock back,
+// payment intent cancelled. Safe with several replicas: on PostgreSQL each
+// sweeper skips the orders another holds (FOR UPDATE SKIP LOCKED). It
+// returns how many it expired.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	db := s.db.WithContext(ctx)
+	var expired []Order
+	err := db.Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, s.now()).Order("expires_at").Limit(100)
+		if models.DialectOf(tx) == models.Postgres {
+			q = q.Clauses(skipLocked)
+		}
+		var due []models.Order
+		if err := q.Find(&due).Error; err != nil {
+			return err
+		}
+		for _, d := range due {
+			o, err := load(tx, d.ID, false)
+			if err != nil {
+				return err
+			}
+			if err := setStatus(tx, &o, models.OrderExpired, models.PaymentCancelled, s.now(), models.OrderPendingPayment); err != nil {
+				return err
+			}
+			if err := s.endParts(tx, o); err != nil {
+				return err
+			}
+			expired = append(expired, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, o := range expired {
+		s.cancelIntent(ctx, o)
+	}
+	return len(expired), nil
+}
+
+var skipLocked = clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

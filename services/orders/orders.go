@@ -1,0 +1,315 @@
+// Package orders takes orders: stock taken atomically for all lines or
+// none, prices and fair-trade split inputs frozen on each line, card
+// payments through a payments.Provider with the sale booked in the ledger
+// exactly once when the payment succeeds, cash on delivery booked when the
+// cash is collected, and each group shipping its own part.
+package orders
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/page"
+	"github.com/karigar/karigar/services/payments"
+)
+
+// Options configure a Service.
+type Options struct {
+	Currency       string
+	PlatformFeeBPS int
+	TTL            time.Duration     // how long a card order waits for its payment; default 30 min
+	Payments       payments.Provider // nil: card payments are not offered
+	Ledger         *ledger.Service
+	CursorKey      []byte
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Service is the orders service.
+type Service struct {
+	db     *gorm.DB
+	opt    Options
+	cursor page.Codec
+}
+
+// New returns a Service on db.
+func New(db *gorm.DB, opt Options) (*Service, error) {
+	if !models.ValidCurrency(opt.Currency) || opt.Ledger == nil || len(opt.CursorKey) == 0 {
+		return nil, errors.New("orders: a currency, a ledger and a cursor key are required")
+	}
+	if opt.TTL == 0 {
+		opt.TTL = 30 * time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+}
+
+func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
+
+// Item is one product and quantity of an order request.
+type Item struct {
+	ProductID string
+	Quantity  int
+}
+
+// Address is where an order goes.
+type Address struct {
+	Name       string `json:"name"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	Province   string `json:"province,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Country    string `json:"country"`
+	Phone      string `json:"phone"`
+}
+
+// CreateInput is a buyer's order.
+type CreateInput struct {
+	Items           []Item
+	ShippingAddress Address
+	PaymentMethod   string
+}
+
+// Order is an order with its lines and group parts.
+type Order struct {
+	models.Order
+	Lines        []models.OrderLine
+	Groups       []models.OrderGroup
+	Address      Address
+	ClientSecret string // only in the answer to the request that created it
+}
+
+var (
+	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+	phoneNumber = regexp.MustCompile(`^\+?[0-9][0-9 -]{6,19}$`)
+)
+
+// validate checks an order request, naming every problem.
+func (s *Service) validate(in *CreateInput) ([]uuid.UUID, error) {
+	var fe services.FieldErrors
+	ids := make([]uuid.UUID, len(in.Items))
+	fe.Check(len(in.Items) == 0 || len(in.Items) > 50, "items", "must hold 1 to 50 products")
+	seen := map[uuid.UUID]bool{}
+	for i, it := range in.Items {
+		f := fmt.Sprintf("items[%d]", i)
+		id, err := uuid.Parse(it.ProductID)
+		fe.Check(err != nil, f+".product_id", "is not a UUID")
+		fe.Check(err == nil && seen[id], f+".product_id", "is in the order twice: give its quantity once")
+		fe.Check(it.Quantity < 1 || it.Quantity > 1000, f+".quantity", "must be 1 to 1000")
+		seen[id], ids[i] = true, id
+	}
+	a := &in.ShippingAddress
+	for _, p := range []*string{&a.Name, &a.Line1, &a.Line2, &a.City, &a.Province, &a.PostalCode, &a.Country, &a.Phone} {
+		*p = strings.TrimSpace(*p)
+	}
+	a.Country = strings.ToUpper(a.Country)
+	fe.Check(!services.TextWithin(a.Name, 1, 200), "shipping_address.name", "must be 1 to 200 characters")
+	fe.Check(!services.TextWithin(a.Line1, 1, 200), "shipping_address.line1", "must be 1 to 200 characters")
+	fe.Check(!services.TextWithin(a.Line2, 0, 200), "shipping_address.line2", "must be at most 200 characters")
+	fe.Check(!services.TextWithin(a.City, 1, 100), "shipping_address.city", "must be 1 to 100 characters")
+	fe.Check(!services.TextWithin(a.Province, 0, 100), "shipping_address.province", "must be at most 100 characters")
+	fe.Check(!services.TextWithin(a.PostalCode, 0, 20), "shipping_address.postal_code", "must be at most 20 characters")
+	fe.Check(!countryCode.MatchString(a.Country), "shipping_address.country", "must be a two-letter ISO 3166 code such as PK")
+	fe.Check(!phoneNumber.MatchString(a.Phone), "shipping_address.phone", "must be a phone number such as +92 300 1234567")
+	switch in.PaymentMethod {
+	case models.PayCashOnDelivery:
+	case models.PayByCard:
+		fe.Check(s.opt.Payments == nil, "payment_method", "card payments are not available here; use cash_on_delivery")
+	default:
+		fe.Add("payment_method", "must be card or cash_on_delivery")
+	}
+	return ids, fe.Err()
+}
+
+// Create takes an order: the stock of every line or none, then, for a card
+// order, a payment intent created outside the database transaction (a slow
+// provider never holds stock locks). Errors: forbidden (not a buyer),
+// validation_failed, insufficient_stock (naming the products; nothing
+// taken), unavailable (the provider could not be reached; the order is
+// cancelled and its stock back).
+func (s *Service) Create(ctx context.Context, actor services.Actor, in CreateInput) (Order, error) {
+	if actor.Role != models.RoleBuyer {
+		return Order{}, services.Forbidden("only buyers place orders")
+	}
+	ids, err := s.validate(&in)
+	if err != nil {
+		return Order{}, err
+	}
+	db := s.db.WithContext(ctx)
+	lines, groups, err := s.price(db, in.Items, ids)
+	if err != nil {
+		return Order{}, err
+	}
+	now := s.now()
+	addr, err := json.Marshal(in.ShippingAddress)
+	if err != nil {
+		return Order{}, err
+	}
+	o := Order{Order: models.Order{ID: models.NewID(), BuyerID: actor.UserID, PaymentMethod: in.PaymentMethod,
+		Currency: s.opt.Currency, ShippingAddress: string(addr), CreatedAt: now, UpdatedAt: now},
+		Lines: lines, Groups: groups, Address: in.ShippingAddress}
+	for i := range o.Lines {
+		o.Lines[i].OrderID = o.ID
+		o.Subtotal += o.Lines[i].LineTotal
+	}
+	for i := range o.Groups {
+		o.Groups[i].OrderID = o.ID
+		o.Shipping += o.Groups[i].ShippingFee
+	}
+	o.Total = o.Subtotal + o.Shipping
+	if in.PaymentMethod == models.PayByCard {
+		expires := now.Add(s.opt.TTL)
+		o.Status, o.PaymentStatus, o.ExpiresAt = models.OrderPendingPayment, models.PaymentPending, &expires
+	} else {
+		o.Status, o.PaymentStatus = models.OrderConfirmed, models.PaymentDue
+	}
+
+	err = ledger.Retry(ctx, func() error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			if err := takeStock(tx, o.Lines); err != nil {
+				return err
+			}
+			if err := tx.Create(&o.Order).Error; err != nil {
+				return err
+			}
+			if err := tx.Create(&o.Lines).Error; err != nil {
+				return err
+			}
+			return tx.Create(&o.Groups).Error
+		})
+	})
+	if err != nil || in.PaymentMethod != models.PayByCard {
+		return o, err
+	}
+	intent, err := s.opt.Payments.CreateIntent(ctx, o.ID, o.Total, o.Currency)
+	if err != nil {
+		s.opt.Logger.Error("payment intent not created; cancelling the order", "order_id", o.ID, "error", err.Error())
+		if cerr := s.release(context.WithoutCancel(ctx), o.ID, models.OrderCancelled, models.PaymentFailed); cerr != nil {
+			s.opt.Logger.Error("order not cancelled: the sweeper will expire it", "order_id", o.ID, "error", cerr.Error())
+		}
+		return Order{}, services.Unavailable("the card payment could not be started; nothing was charged and no stock is held: try again")
+	}
+	ref := intent.ID
+	if err := db.Model(&models.Order{}).Where("id = ?", o.ID).Updates(map[string]any{"provider_ref": ref}).Error; err != nil {
+		return Order{}, err
+	}
+	o.ProviderRef, o.ClientSecret = &ref, intent.ClientSecret
+	return o, nil
+}
+
+// price reads the products of an order request and builds its lines (in
+// request order) and group parts, with everything a sale will book frozen.
+func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.OrderLine, []models.OrderGroup, error) {
+	var products []models.Product
+	if err := db.Where("id IN ? AND status = ?", ids, models.ProductPublished).Find(&products).Error; err != nil {
+		return nil, nil, err
+	}
+	byID := map[uuid.UUID]models.Product{}
+	var groupIDs []uuid.UUID
+	for _, p := range products {
+		byID[p.ID] = p
+		groupIDs = append(groupIDs, p.GroupID)
+	}
+	var groups []models.Group
+	if err := db.Where("id IN ? AND status = ?", groupIDs, models.GroupVerified).Find(&groups).Error; err != nil {
+		return nil, nil, err
+	}
+	groupByID := map[uuid.UUID]models.Group{}
+	for _, g := range groups {
+		groupByID[g.ID] = g
+	}
+	var makers []models.ProductMaker
+	if err := db.Where("product_id IN ?", ids).Order("product_id, artisan_id").Find(&makers).Error; err != nil {
+		return nil, nil, err
+	}
+	makersOf := map[uuid.UUID][]ledger.MakerMinutes{}
+	for _, m := range makers {
+		makersOf[m.ProductID] = append(makersOf[m.ProductID], ledger.MakerMinutes{ArtisanID: m.ArtisanID, Minutes: int64(m.LaborMinutes)})
+	}
+	var fe services.FieldErrors
+	lines := make([]models.OrderLine, len(items))
+	var parts []models.OrderGroup
+	partOf := map[uuid.UUID]int{}
+	for i, it := range items {
+		p, ok := byID[ids[i]]
+		g, verified := groupByID[p.GroupID]
+		if !ok || !verified || p.Currency != s.opt.Currency || len(makersOf[p.ID]) == 0 {
+			fe.Add(fmt.Sprintf("items[%d].product_id", i), "is not a product on sale")
+			continue
+		}
+		mk, err := json.Marshal(makersOf[p.ID])
+		if err != nil {
+			return nil, nil, err
+		}
+		lines[i] = models.OrderLine{Position: i + 1, ProductID: p.ID, GroupID: g.ID, Title: p.Title, UnitPrice: p.Price,
+			Quantity: it.Quantity, LineTotal: p.Price * int64(it.Quantity), UnitMaterials: p.CostMaterials,
+			UnitPackaging: p.CostPackaging, HourlyWage: p.HourlyWage, PlatformFeeBPS: s.opt.PlatformFeeBPS,
+			CollectiveFundBPS: g.CollectiveFundBPS, Makers: string(mk)}
+		j, ok := partOf[g.ID]
+		if !ok {
+			j = len(parts)
+			partOf[g.ID] = j
+			parts = append(parts, models.OrderGroup{GroupID: g.ID, Status: models.PartPending, ShippingFee: g.ShippingFee,
+				Amount: g.ShippingFee})
+		}
+		parts[j].Amount += lines[i].LineTotal
+	}
+	return lines, parts, fe.Err()
+}
+
+// takeStock takes every line's quantity, in product id order (the order
+// every writer of stock takes its row locks in), each by a conditional
+// UPDATE that cannot go below zero. If any line is short, nothing is taken
+// (the caller's transaction rolls back) and the error names every short
+// product.
+func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
+	sorted := slices.Clone(lines)
+	slices.SortFunc(sorted, func(a, b models.OrderLine) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
+	var short []string
+	for _, l := range sorted {
+		res := tx.Exec("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?",
+			l.Quantity, l.ProductID, l.Quantity, models.ProductPublished)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			short = append(short, fmt.Sprintf("%q (%s, %d asked)", l.Title, l.ProductID, l.Quantity))
+		}
+	}
+	if len(short) > 0 {
+		return services.Conflict(services.CodeInsufficientStock, "not enough stock of %s; nothing was taken", strings.Join(short, ", "))
+	}
+	return nil
+}
+
+// restoreStock gives the lines' quantities back, in product id order.
+func restoreStock(tx *gorm.DB, lines []models.OrderLine) error {
+	sorted := slices.Clone(lines)
+	slices.SortFunc(sorted, func(a, b models.OrderLine) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
+	for _, l := range sorted {
+		if err := tx.Exec("UPDATE products SET stock = stock + ? WHERE id = ?", l.Quantity, l.ProductID).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}

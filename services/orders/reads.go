@@ -1,0 +1,139 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/groups"
+)
+
+// Get returns an order to its buyer, to auditors and admins, and to the
+// managers of a group in it, who see only their groups' lines and parts.
+// Anyone else gets not_found.
+func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (Order, error) {
+	db := s.db.WithContext(ctx)
+	o, err := load(db, id, false)
+	if err != nil {
+		return Order{}, err
+	}
+	switch {
+	case actor.Staff() || (actor.Role == models.RoleBuyer && o.BuyerID == actor.UserID):
+		return o, nil
+	case actor.Role == models.RoleProducer:
+		var mine []uuid.UUID
+		if err := db.Model(&models.GroupManager{}).Where("user_id = ?", actor.UserID).Pluck("group_id", &mine).Error; err != nil {
+			return Order{}, err
+		}
+		if o = onlyGroups(o, mine); len(o.Groups) > 0 {
+			return o, nil
+		}
+	}
+	return Order{}, services.NotFound("order")
+}
+
+// onlyGroups keeps the lines and parts of the given groups.
+func onlyGroups(o Order, ids []uuid.UUID) Order {
+	keep := map[uuid.UUID]bool{}
+	for _, id := range ids {
+		keep[id] = true
+	}
+	var lines []models.OrderLine
+	for _, l := range o.Lines {
+		if keep[l.GroupID] {
+			lines = append(lines, l)
+		}
+	}
+	var parts []models.OrderGroup
+	for _, g := range o.Groups {
+		if keep[g.GroupID] {
+			parts = append(parts, g)
+		}
+	}
+	o.Lines, o.Groups = lines, parts
+	return o
+}
+
+// List is a buyer's own orders, newest first.
+func (s *Service) List(ctx context.Context, actor services.Actor, cursor string, limit int) ([]Order, string, error) {
+	if actor.Role != models.RoleBuyer {
+		return nil, "", services.Forbidden("only buyers have orders; group managers see theirs at /groups/{id}/orders")
+	}
+	db := s.db.WithContext(ctx)
+	return s.page(db, db.Model(&models.Order{}).Where("buyer_id = ?", actor.UserID), "orders|"+actor.UserID.String(), cursor, limit, nil)
+}
+
+// GroupOrders is the orders with a part for a group its manager sees,
+// newest first, with only that group's lines. Errors: forbidden, not_found.
+func (s *Service) GroupOrders(ctx context.Context, actor services.Actor, groupID uuid.UUID, cursor string, limit int) ([]Order, string, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := groups.Managed(db, actor, groupID); err != nil {
+		return nil, "", err
+	}
+	q := db.Model(&models.Order{}).Where("id IN (SELECT order_id FROM order_groups WHERE group_id = ?)", groupID)
+	return s.page(db, q, "group-orders|"+groupID.String(), cursor, limit, []uuid.UUID{groupID})
+}
+
+// page reads one page of orders newest first, with their lines and parts in
+// two more queries (no query per order).
+func (s *Service) page(db, q *gorm.DB, scope, cursor string, limit int, only []uuid.UUID) ([]Order, string, error) {
+	if cursor != "" {
+		var t time.Time
+		var id uuid.UUID
+		if err := s.cursor.Decode(cursor, scope, &t, &id); err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(created_at, id) < (?, ?)", t.UTC(), id)
+	}
+	var rows []models.Order
+	if err := q.Order("created_at DESC, id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[len(rows)-1]
+		next = s.cursor.Encode(scope, last.CreatedAt.UTC(), last.ID)
+	}
+	out := make([]Order, len(rows))
+	if len(rows) == 0 {
+		return out, next, nil
+	}
+	ids := make([]uuid.UUID, len(rows))
+	index := map[uuid.UUID]int{}
+	for i, r := range rows {
+		ids[i], index[r.ID] = r.ID, i
+		out[i].Order = r
+	}
+	var lines []models.OrderLine
+	if err := db.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
+		return nil, "", err
+	}
+	for _, l := range lines {
+		out[index[l.OrderID]].Lines = append(out[index[l.OrderID]].Lines, l)
+	}
+	var parts []models.OrderGroup
+	if err := db.Where("order_id IN ?", ids).Order("order_id, group_id").Find(&parts).Error; err != nil {
+		return nil, "", err
+	}
+	for _, p := range parts {
+		out[index[p.OrderID]].Groups = append(out[index[p.OrderID]].Groups, p)
+	}
+	for i := range out {
+		if only != nil {
+			out[i] = onlyGroups(out[i], only)
+		}
+		if err := unmarshalAddress(&out[i]); err != nil {
+			return nil, "", fmt.Errorf("order %s: %w", out[i].ID, err)
+		}
+	}
+	return out, next, nil
+}
+
+func unmarshalAddress(o *Order) error { return json.Unmarshal([]byte(o.ShippingAddress), &o.Address) }
