@@ -26,7 +26,7 @@ func benchServer(b *testing.B, engine string) (http.Handler, *auth.Service) {
 		b.Fatal(err)
 	}
 	g, c, l, o := newDomainServices(b, db, orders.Options{})
-	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l, Orders: o,
+	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l, Orders: o, Audit: newAudit(b, db, l, nil),
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
@@ -42,9 +43,10 @@ type env struct {
 
 // envConfig is what an envOption may change before the server is built.
 type envConfig struct {
-	auth   *auth.Options
-	api    *api.Config
-	orders *orders.Options
+	auth     *auth.Options
+	api      *api.Config
+	orders   *orders.Options
+	auditNow *func() time.Time
 }
 
 type envOption func(envConfig)
@@ -54,8 +56,9 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	aopt := auth.Options{Secret: testSecret, BcryptCost: 10}
 	cfg := api.Config{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	var oopt orders.Options
+	var auditNow func() time.Time
 	for _, o := range opts {
-		o(envConfig{&aopt, &cfg, &oopt})
+		o(envConfig{&aopt, &cfg, &oopt, &auditNow})
 	}
 	a, err := auth.New(db, aopt)
 	if err != nil {
@@ -64,6 +67,7 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	cfg.Auth = a
 	cfg.Idempotency = mustIdem(db)
 	cfg.Groups, cfg.Catalog, cfg.Ledger, cfg.Orders = newDomainServices(t, db, oopt)
+	cfg.Audit = newAudit(t, db, cfg.Ledger, auditNow)
 	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +276,14 @@ func newDomainServices(t testing.TB, db *gorm.DB, oopt orders.Options) (*groups.
 		t.Fatal(err)
 	}
 	return g, c, l, o
+}
+
+func newAudit(t testing.TB, db *gorm.DB, l *ledger.Service, now func() time.Time) *audit.Service {
+	a, err := audit.New(db, audit.Options{Currency: "PKR", Ledger: l, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // testLedgerKey signs the test ledgers' checkpoints.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
@@ -54,7 +55,11 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Ledger: led, Orders: ord,
+			aud, err := audit.New(db, audit.Options{Currency: "PKR", Ledger: led})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Ledger: led, Orders: ord, Audit: aud,
 				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
@@ -33,6 +34,7 @@ type Config struct {
 	Catalog        *catalog.Service
 	Ledger         *ledger.Service
 	Orders         *orders.Service
+	Audit          *audit.Service
 	Logger         *slog.Logger
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
@@ -50,6 +52,7 @@ type Server struct {
 	catalog *catalog.Service
 	ledger  *ledger.Service
 	orders  *orders.Service
+	audit   *audit.Service
 	log     *slog.Logger
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
@@ -62,8 +65,8 @@ const Base = "/api/v1"
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
-		cfg.Orders == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger and Orders are required")
+		cfg.Orders == nil || cfg.Audit == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders and Audit are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -88,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, log: cfg.Logger,
 		metrics: newMetrics(sqlDB), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
@@ -181,6 +184,8 @@ func (s *Server) routes() {
 	app.POST("/audit/ledger/verify", audit, s.verifyLedgerCheckpoints)
 	app.GET("/audit/ledger/checkpoint", audit, s.ledgerCheckpoint)
 	app.GET("/audit/ledger/public-key", s.ledgerPublicKey)
+	app.GET("/audit/groups/:id/report", books, s.groupReport)
+	app.GET("/audit/impact", audit, s.impactReport)
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)

@@ -28,6 +28,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
@@ -181,8 +182,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	go sweepOrders(ctx, orderSvc, cfg.OrderTTL, log)
+	auditSvc, err := audit.New(db, audit.Options{Currency: cfg.Currency, Ledger: ledgerSvc})
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc,
-		Ledger: ledgerSvc, Orders: orderSvc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
+		Ledger: ledgerSvc, Orders: orderSvc, Audit: auditSvc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
 		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err

@@ -301,3 +301,41 @@ func TestConcurrentOverdraftsRefused(t *testing.T) {
 		}
 	})
 }
+
+// A group's own verification finds tampering in its chain and its balances,
+// and is not disturbed by another group's.
+func TestVerifyGroup(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		l := newLedger(t, db)
+		a, b := Artisan(models.NewID(), models.NewID()), Artisan(models.NewID(), models.NewID())
+		var last models.LedgerTransaction
+		for i := range 3 {
+			if _, _, err := l.Post(ctx, sale(fmt.Sprintf("a%d", i), a, 100)); err != nil {
+				t.Fatal(err)
+			}
+			tr, _, err := l.Post(ctx, sale(fmt.Sprintf("b%d", i), b, 100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = tr
+		}
+		for _, g := range []uuid.UUID{a.GroupID, b.GroupID, models.NewID()} {
+			if ok, err := l.VerifyGroup(ctx, g); err != nil || !ok {
+				t.Fatalf("clean group %s: %v %v", g, ok, err)
+			}
+		}
+		tamper(t, db, fmt.Sprintf("UPDATE ledger_postings SET amount = amount + 1 WHERE transaction_id = '%s' AND amount > 0", last.ID))
+		if ok, _ := l.VerifyGroup(ctx, b.GroupID); ok {
+			t.Error("an altered posting verified")
+		}
+		if ok, _ := l.VerifyGroup(ctx, a.GroupID); !ok {
+			t.Error("another group's tampering failed this group")
+		}
+		tamper(t, db, fmt.Sprintf("UPDATE ledger_postings SET amount = amount - 1 WHERE transaction_id = '%s' AND amount > 0", last.ID),
+			fmt.Sprintf("UPDATE ledger_accounts SET balance = balance + 5 WHERE owner_id = '%s'", a.ID))
+		if ok, _ := l.VerifyGroup(ctx, a.GroupID); ok {
+			t.Error("a balance that is not the sum of its postings verified")
+		}
+	})
+}

@@ -1,0 +1,186 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/ledger"
+)
+
+// ArtisanLine is one artisan's figures in a group report.
+type ArtisanLine struct {
+	ArtisanID    uuid.UUID
+	DisplayName  string
+	District     string
+	Minutes      int64 // labour of the units sold in the period, less refunds
+	Earned       int64 // labour, distributions, less refunds
+	Paid         int64
+	Acknowledged int64 // of the payouts made in the period, those she confirmed
+	Balance      int64 // at the period's end
+	// HourlyWage is Earned × 60 ÷ Minutes; only for an artisan with logged
+	// hours (HasHours), and MeetsBenchmark compares it with the benchmark.
+	HasHours       bool
+	HourlyWage     int64
+	MeetsBenchmark bool
+}
+
+// Finding is something an auditor should check.
+type Finding struct {
+	Kind        string // unconfirmed_payout, below_benchmark
+	ArtisanID   uuid.UUID
+	DisplayName string
+	PayoutID    *uuid.UUID
+	Amount      *int64
+	Since       *time.Time
+	Check       string
+}
+
+// GroupReport is a group's books over a period.
+type GroupReport struct {
+	Group                   models.Group
+	Period                  Period
+	Currency                string
+	Sales, Shipping         int64 // goods sold (less refunds) and shipping, booked in the period
+	Refunds                 int64 // goods refunded in the period
+	Orders                  int   // orders with a sale booked in the period
+	Units                   int64
+	CollectiveFund          int64
+	PlatformFee             int64
+	ProcessingFee           int64
+	Artisans                []ArtisanLine
+	Benchmark               models.WageBenchmark
+	WithHours, WithoutHours int   // artisans with and without logged hours
+	ComplianceBPS           int64 // of the artisans with hours, those at or above the benchmark
+	Findings                []Finding
+	LedgerVerified          bool
+}
+
+// GroupReport computes a group's report for a period: every amount from the
+// ledger's postings of the group's chain, the acknowledgements from the
+// payouts, and LedgerVerified from the verification of the group's chain.
+// Errors: forbidden, not_found, bad_request and validation_failed (period).
+func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID uuid.UUID, rawFrom, rawTo string) (GroupReport, error) {
+	db := s.db.WithContext(ctx)
+	g, err := seeGroup(db, actor, groupID)
+	if err != nil {
+		return GroupReport{}, err
+	}
+	from, to, err := ledger.Period(rawFrom, rawTo)
+	if err != nil {
+		return GroupReport{}, err
+	}
+	r := GroupReport{Group: g, Period: Period{from, to}, Currency: s.opt.Currency}
+	ps, err := s.postings(db, []uuid.UUID{groupID}, r.Period)
+	if err != nil {
+		return r, err
+	}
+	f, err := add(ps)
+	if err != nil {
+		return r, err
+	}
+	r.Sales, r.Shipping, r.Refunds, r.Orders, r.Units = f.sales, f.shipping, f.refunds, len(f.orders), f.units
+	r.CollectiveFund, r.PlatformFee, r.ProcessingFee = f.fund, f.platformFee, f.processingFee
+	if r.Benchmark, err = benchmark(db, g.Province); err != nil {
+		return r, err
+	}
+
+	var artisans []models.Artisan
+	if err := db.Select("id, display_name, district").Where("group_id = ?", groupID).Order("display_name, id").
+		Find(&artisans).Error; err != nil {
+		return r, err
+	}
+	balances, err := s.balances(ctx, groupID, to)
+	if err != nil {
+		return r, err
+	}
+	acks, unconfirmed, err := s.payouts(ctx, groupID, r.Period)
+	if err != nil {
+		return r, err
+	}
+	meeting := 0
+	for _, a := range artisans {
+		l := ArtisanLine{ArtisanID: a.ID, DisplayName: a.DisplayName, District: a.District, Minutes: f.minutes[a.ID],
+			Earned: f.earned[a.ID], Paid: f.paid[a.ID], Acknowledged: acks[a.ID], Balance: balances[a.ID]}
+		if l.Minutes > 0 {
+			l.HasHours = true
+			l.HourlyWage = l.Earned * 60 / l.Minutes
+			l.MeetsBenchmark = r.Benchmark.Currency == r.Currency && l.HourlyWage >= r.Benchmark.Hourly
+			r.WithHours++
+			if l.MeetsBenchmark {
+				meeting++
+			} else {
+				r.Findings = append(r.Findings, Finding{Kind: "below_benchmark", ArtisanID: a.ID, DisplayName: a.DisplayName,
+					Check: fmt.Sprintf("earned %d %s an hour against the benchmark's %d: check the labour minutes declared for her products, their prices, and whether her group's margin was distributed",
+						l.HourlyWage, r.Currency, r.Benchmark.Hourly)})
+			}
+		} else {
+			r.WithoutHours++
+		}
+		r.Artisans = append(r.Artisans, l)
+	}
+	if r.WithHours > 0 {
+		r.ComplianceBPS = int64(meeting) * 10000 / int64(r.WithHours)
+	}
+	names := map[uuid.UUID]string{}
+	for _, a := range artisans {
+		names[a.ID] = a.DisplayName
+	}
+	for _, p := range unconfirmed {
+		id, amount, since := p.ID, p.Amount, p.CreatedAt.UTC()
+		r.Findings = append(r.Findings, Finding{Kind: "unconfirmed_payout", ArtisanID: p.ArtisanID, DisplayName: names[p.ArtisanID],
+			PayoutID: &id, Amount: &amount, Since: &since,
+			Check: "paid by " + p.Method + " more than 14 days ago and not confirmed: ask the artisan herself whether it reached her"})
+	}
+	sort.SliceStable(r.Findings, func(i, j int) bool { return r.Findings[i].Kind < r.Findings[j].Kind })
+	r.LedgerVerified, err = s.opt.Ledger.VerifyGroup(ctx, groupID)
+	return r, err
+}
+
+// balances are the group's artisans' payables at the end of a period.
+func (s *Service) balances(ctx context.Context, groupID uuid.UUID, to *time.Time) (map[uuid.UUID]int64, error) {
+	q := s.db.WithContext(ctx).Table("ledger_postings p").Select("a.owner_id, SUM(p.amount) AS balance").
+		Joins("JOIN ledger_accounts a ON a.id = p.account_id").
+		Where("a.group_id = ? AND a.owner_kind = ? AND a.type = ? AND a.currency = ?", groupID, models.OwnerArtisan,
+			ledger.TypePayable, s.opt.Currency).Group("a.owner_id")
+	if to != nil {
+		q = q.Joins("JOIN ledger_transactions t ON t.id = p.transaction_id").Where("t.occurred_at < ?", *to)
+	}
+	var rows []struct {
+		OwnerID uuid.UUID
+		Balance int64
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := map[uuid.UUID]int64{}
+	for _, r := range rows {
+		out[r.OwnerID] = r.Balance
+	}
+	return out, nil
+}
+
+// payouts are, per artisan, the acknowledged amounts of the period's
+// payouts, and the payouts still unconfirmed after UnconfirmedAfter.
+func (s *Service) payouts(ctx context.Context, groupID uuid.UUID, p Period) (map[uuid.UUID]int64, []models.Payout, error) {
+	db := s.db.WithContext(ctx)
+	var ps []models.Payout
+	if err := inPeriod(db.Where("group_id = ?", groupID), "created_at", p).Find(&ps).Error; err != nil {
+		return nil, nil, err
+	}
+	acks := map[uuid.UUID]int64{}
+	for _, p := range ps {
+		if p.AcknowledgedAt != nil {
+			acks[p.ArtisanID] += p.Amount
+		}
+	}
+	var old []models.Payout
+	err := db.Where("group_id = ? AND acknowledged_at IS NULL AND created_at < ?", groupID, s.opt.Now().UTC().Add(-UnconfirmedAfter)).
+		Order("created_at, id").Find(&old).Error
+	return acks, old, err
+}
