@@ -38,6 +38,7 @@ const (
 	checkoutBuyers = 64
 	checkoutGroups = 5
 	checkoutStock  = 1_000_000 // per product: no order is refused for stock
+	checkoutPool   = 40        // database connections of the server
 )
 
 // BenchmarkCheckoutSpread: orders over 1,000 products, so buyers rarely
@@ -75,7 +76,7 @@ type checkoutFixture struct {
 func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
 	b.Helper()
 	ctx := context.Background()
-	db, err := models.Open(ctx, modelstest.URL(b, "postgres"), models.OpenOptions{MaxOpenConns: 40})
+	db, err := models.Open(ctx, modelstest.URL(b, "postgres"), models.OpenOptions{MaxOpenConns: checkoutPool})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,11 +141,17 @@ type checkoutWorker struct {
 
 // run places b.N orders with checkoutBuyers buyers at once, each order 1–3
 // distinct products of quantity 1–2, and reports orders/s (orders placed,
-// over the wall time of the run) and the p50 and p99 latency of a request.
+// over the wall time of the run), the p50 and p99 latency of a request and
+// how long an order waited for a database connection.
 func (f *checkoutFixture) run(b *testing.B) {
 	workers := make([]checkoutWorker, checkoutBuyers)
 	var next atomic.Int64
 	var failed atomic.Bool
+	pool, err := f.db.DB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	before := pool.Stats()
 	b.ResetTimer()
 	start := time.Now()
 	inParallel(checkoutBuyers, func(i int) {
@@ -169,6 +176,7 @@ func (f *checkoutFixture) run(b *testing.B) {
 	})
 	elapsed := time.Since(start)
 	b.StopTimer()
+	poolWait := pool.Stats().WaitDuration - before.WaitDuration
 
 	var latencies []time.Duration
 	var placed int64
@@ -188,6 +196,8 @@ func (f *checkoutFixture) run(b *testing.B) {
 	b.ReportMetric(float64(placed)/elapsed.Seconds(), "orders/s")
 	b.ReportMetric(ms(percentile(latencies, 50)), "p50-ms")
 	b.ReportMetric(ms(percentile(latencies, 99)), "p99-ms")
+	// Time spent waiting for a free database connection, per order.
+	b.ReportMetric(ms(poolWait)/float64(placed), "pool-wait-ms/order")
 }
 
 type checkoutItem struct {

@@ -160,7 +160,9 @@ func TestServeEndToEnd(t *testing.T) {
 			done := make(chan int, 1)
 			go func() { done <- run(ctx, nil, env, logs, logs) }()
 			var addr string
-			for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			// Generous: under the race detector on a busy two-core machine, start-up (the spec and
+			// the /docs page are built at start) has taken over 10 s.
+			for deadline := time.Now().Add(90 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 				if m := listening.FindStringSubmatch(logs.String()); m != nil {
 					addr = m[1]
 				}

@@ -39,7 +39,9 @@ func benchDB(b *testing.B) *gorm.DB {
 		b.Skip(modelstest.EnvPostgres + " is not set: the ledger benchmarks run on PostgreSQL only")
 	}
 	ctx := context.Background()
-	db, err := models.Open(ctx, modelstest.URL(b, "postgres"), models.OpenOptions{MaxOpenConns: benchWriters + 8})
+	// Named, so that its server processes can be told apart in pg_stat_activity.
+	u := modelstest.URL(b, "postgres") + "&application_name=karigar-ledger-bench"
+	db, err := models.Open(ctx, u, models.OpenOptions{MaxOpenConns: benchWriters + 8})
 	if err != nil {
 		b.Fatal(err)
 	}
