@@ -45,8 +45,8 @@ const (
 // wait on each other's stock row locks. Target: ≥ 300 orders/s on 2 cores.
 func BenchmarkCheckoutSpread(b *testing.B) { benchmarkCheckout(b, 1000) }
 
-// BenchmarkCheckoutHot: orders over 10 products, so every order queues for
-// the row locks of products others are buying. Target: ≥ 150 orders/s.
+// BenchmarkCheckoutHot: orders over 10 products, so most orders queue for
+// the row locks of products other buyers are taking. Target: ≥ 150 orders/s.
 func BenchmarkCheckoutHot(b *testing.B) { benchmarkCheckout(b, 10) }
 
 // benchmarkCheckout sets a catalogue of n products up once and measures
