@@ -56,16 +56,51 @@ func benchDB(b *testing.B) *gorm.DB {
 // groups of 10. A transaction moves money between four accounts of one
 // group, so it is booked on that group's chain, as every real booking of a
 // group is; 32 writers then meet on the same chain only now and then.
-func BenchmarkPostSpread(b *testing.B) { benchPost(b, 100, 10) }
+func BenchmarkPostSpread(b *testing.B) { benchPost(b, 100, 10, transfer) }
 
 // BenchmarkPostHot: 32 writers over 10 accounts of one group, so one chain:
 // every booking waits for the one before it.
-func BenchmarkPostHot(b *testing.B) { benchPost(b, 1, 10) }
+func BenchmarkPostHot(b *testing.B) { benchPost(b, 1, 10, transfer) }
 
-// benchPost books transfers from benchWriters writers until b.Loop is done:
-// two debits and two credits among four different artisans of a group
-// chosen at random. It reports bookings per second and their latency.
-func benchPost(b *testing.B, groups, perGroup int) {
+// BenchmarkPostOneChain: as BenchmarkPostSpread, but every booking on one
+// chain (the platform's), as if the ledger had one global chain head: what
+// chaining per group saves.
+func BenchmarkPostOneChain(b *testing.B) {
+	benchPost(b, 100, 10, func(rng *rand.Rand, g []Owner) Entry {
+		e := transfer(rng, g)
+		e.GroupID = nil
+		return e
+	})
+}
+
+// BenchmarkPostSales: as BenchmarkPostSpread, but shaped like a sale: money
+// from the platform's card receipts to two artisans of the group, and a fee
+// to the platform's fees account. Every booking updates those two platform
+// accounts, whatever its group.
+func BenchmarkPostSales(b *testing.B) {
+	benchPost(b, 100, 10, func(rng *rand.Rand, g []Owner) Entry {
+		pick := rng.Perm(len(g))
+		x, y, fee := 1+rng.Int64N(1000), 1+rng.Int64N(1000), 1+rng.Int64N(100)
+		return Entry{Kind: KindTransfer, GroupID: &g[0].GroupID,
+			Postings: []Posting{pkr(Platform, TypeCardReceipts, -x-y-fee), pkr(g[pick[0]], TypePayable, x),
+				pkr(g[pick[1]], TypePayable, y), pkr(Platform, TypePlatformFees, fee)}}
+	})
+}
+
+// transfer is two debits and two credits among four different artisans of
+// group g, on the group's chain.
+func transfer(rng *rand.Rand, g []Owner) Entry {
+	pick := rng.Perm(len(g))
+	x, y := 1+rng.Int64N(1000), 1+rng.Int64N(1000)
+	return Entry{Kind: KindTransfer, GroupID: &g[0].GroupID,
+		Postings: []Posting{pkr(g[pick[0]], TypePayable, -x), pkr(g[pick[1]], TypePayable, -y),
+			pkr(g[pick[2]], TypePayable, x), pkr(g[pick[3]], TypePayable, y)}}
+}
+
+// benchPost books entries from benchWriters writers until b.Loop is done,
+// each made by entry for a group chosen at random. It reports bookings per
+// second and their latency.
+func benchPost(b *testing.B, groups, perGroup int, entry func(rng *rand.Rand, g []Owner) Entry) {
 	ctx := context.Background()
 	l := newLedger(b, benchDB(b))
 	owners := fundArtisans(b, l, groups, perGroup)
@@ -77,12 +112,8 @@ func benchPost(b *testing.B, groups, perGroup int) {
 		rng := rand.New(rand.NewPCG(uint64(w), 1))
 		wg.Go(func() {
 			for i := range work {
-				g := owners[rng.IntN(len(owners))]
-				pick := rng.Perm(len(g))
-				x, y := 1+rng.Int64N(1000), 1+rng.Int64N(1000)
-				e := Entry{Reference: "bench:" + strconv.Itoa(i), Kind: KindTransfer, GroupID: &g[0].GroupID,
-					Postings: []Posting{pkr(g[pick[0]], TypePayable, -x), pkr(g[pick[1]], TypePayable, -y),
-						pkr(g[pick[2]], TypePayable, x), pkr(g[pick[3]], TypePayable, y)}}
+				e := entry(rng, owners[rng.IntN(len(owners))])
+				e.Reference = "bench:" + strconv.Itoa(i)
 				start := time.Now()
 				if _, _, err := l.Post(ctx, e); err != nil {
 					b.Error(err)
