@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ func load(tx *gorm.DB, id uuid.UUID, lock bool) (Order, error) {
 
 // setStatus moves an order, refusing with invalid_state unless it is in one of from.
 func setStatus(tx *gorm.DB, o *Order, to, payment string, now any, from ...string) error {
-	if !contains(from, o.Status) {
+	if !slices.Contains(from, o.Status) {
 		return services.Conflict(services.CodeInvalidState, "the order is %s: it cannot become %s", o.Status, to)
 	}
 	o.Status = to
@@ -52,15 +53,6 @@ func setStatus(tx *gorm.DB, o *Order, to, payment string, now any, from ...strin
 		fields["payment_status"] = payment
 	}
 	return tx.Model(&models.Order{}).Where("id = ?", o.ID).Updates(fields).Error
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // release ends an unpaid order (cancelled or expired) and gives its stock back.
