@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -124,7 +125,9 @@ func key(p Posting) accountKey { return accountKey{p.Owner.Kind, p.Owner.ID, p.T
 // accounts finds the accounts of the postings, opening those that do not
 // exist yet, and locks them in id order until the transaction ends: so
 // their balances can then be changed in one statement, whatever order it
-// visits them in, without two bookings deadlocking.
+// visits them in, without two bookings deadlocking; and so the postings'
+// foreign keys find them locked already, instead of taking KEY SHARE locks
+// that every later update of a hot account (the platform's) must merge.
 func (s *Service) accounts(tx *gorm.DB, ps []Posting) (map[accountKey]models.LedgerAccount, error) {
 	out := map[accountKey]models.LedgerAccount{}
 	find := func() error {
@@ -194,8 +197,8 @@ func lockChain(tx *gorm.DB, chainKey string) (models.LedgerChain, error) {
 // (with *InsufficientFundsError) any that would take an account that must
 // stay at or above zero below it. The condition is in the UPDATE, so it
 // holds against every other writer; the table's CHECK is the backstop. One
-// statement for all the accounts: they are locked already (accounts), and
-// a round trip per account was a tenth of a booking's time.
+// statement for all the accounts, not a round trip each: they are locked
+// already (accounts), so the order it updates them in does not matter.
 func applyBalances(tx *gorm.DB, ps []Posting, accounts map[accountKey]models.LedgerAccount) error {
 	deltas := map[uuid.UUID]int64{}
 	byID := map[uuid.UUID]Posting{}
@@ -224,15 +227,14 @@ func applyBalances(tx *gorm.DB, ps []Posting, accounts map[accountKey]models.Led
 	if res.RowsAffected == int64(len(ids)) {
 		return nil
 	}
-	// Refused: name the first account, in id order, that cannot afford its part.
-	var short []models.LedgerAccount
-	if err := tx.Where("id IN ?", ids).Order("id").Find(&short).Error; err != nil {
-		return err
-	}
-	for _, a := range short {
-		if !a.MayGoNegative && a.Balance+deltas[a.ID] < 0 {
-			p := byID[a.ID]
-			return &InsufficientFundsError{AccountID: a.ID, Owner: p.Owner, Type: p.Type, Balance: a.Balance, Currency: a.Currency}
+	// Refused: name the first account, in id order, that cannot afford its
+	// part, by the balance read when it was locked; the UPDATE may have
+	// changed the others' already.
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		p := byID[id]
+		if a := accounts[key(p)]; !a.MayGoNegative && a.Balance+deltas[id] < 0 {
+			return &InsufficientFundsError{AccountID: id, Owner: p.Owner, Type: p.Type, Balance: a.Balance, Currency: a.Currency}
 		}
 	}
 	return fmt.Errorf("ledger: %d of %d balances updated", res.RowsAffected, len(ids))
