@@ -30,11 +30,7 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 	if e.GroupID != nil {
 		chainKey = e.GroupID.String()
 	}
-	head, err := lockChain(tx, chainKey)
-	if err != nil {
-		return models.LedgerTransaction{}, false, err
-	}
-	accounts, err := s.accounts(tx, e.Postings)
+	head, accounts, err := s.lock(tx, chainKey, e.Postings)
 	if err != nil {
 		return models.LedgerTransaction{}, false, err
 	}
@@ -49,13 +45,18 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 		postings[i].TransactionID = t.ID
 	}
 	t.Hash = chainHash(t, postings)
+	cs := changesOf(e.Postings, accounts)
+	write := writeEach
+	if models.DialectOf(tx) == models.Postgres {
+		write = writeAtOnce
+	}
 	// Inserting first and looking for an earlier booking only when the
 	// reference is taken saves the common case a round trip.
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "reference"}}, DoNothing: true}).Create(&t)
-	if res.Error != nil {
-		return t, false, res.Error
+	inserted, err := write(tx, t, postings, cs)
+	if err != nil {
+		return t, false, err
 	}
-	if res.RowsAffected == 0 {
+	if !inserted {
 		var existing models.LedgerTransaction
 		if err := tx.Where("reference = ?", e.Reference).First(&existing).Error; err != nil {
 			return existing, false, err
@@ -72,15 +73,7 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 		}
 		return existing, true, nil
 	}
-	if err := tx.Create(&postings).Error; err != nil {
-		return t, false, err
-	}
-	if err := applyBalances(tx, e.Postings, accounts); err != nil {
-		return t, false, err
-	}
-	err = tx.Model(&models.LedgerChain{}).Where("chain_key = ?", chainKey).
-		Updates(map[string]any{"seq": t.ChainSeq, "head_hash": t.Hash, "head_transaction_id": t.ID}).Error
-	return t, false, err
+	return t, false, nil
 }
 
 // check refuses an entry that cannot be booked.
@@ -175,6 +168,25 @@ func (s *Service) accounts(tx *gorm.DB, ps []Posting) (map[accountKey]models.Led
 	return out, find()
 }
 
+// lock locks the chain's head, starting the chain if it has none, then the
+// postings' accounts in id order, opening those that do not exist yet.
+func (s *Service) lock(tx *gorm.DB, chainKey string, ps []Posting) (models.LedgerChain, map[accountKey]models.LedgerAccount, error) {
+	if models.DialectOf(tx) == models.Postgres {
+		head, accounts, ok, err := lockAtOnce(tx, chainKey, ps)
+		if err != nil || ok {
+			return head, accounts, err
+		}
+		// A new chain or a new account: the locks taken so far are in the
+		// same order as the ones below take them again.
+	}
+	head, err := lockChain(tx, chainKey)
+	if err != nil {
+		return head, nil, err
+	}
+	accounts, err := s.accounts(tx, ps)
+	return head, accounts, err
+}
+
 // lockChain returns the head of a chain, locked until the transaction ends,
 // starting the chain if it has none.
 func lockChain(tx *gorm.DB, chainKey string) (models.LedgerChain, error) {
@@ -193,51 +205,84 @@ func lockChain(tx *gorm.DB, chainKey string) (models.LedgerChain, error) {
 	return head, err
 }
 
-// applyBalances adds the postings to their accounts' balances, refusing
-// (with *InsufficientFundsError) any that would take an account that must
-// stay at or above zero below it. The condition is in the UPDATE, so it
-// holds against every other writer; the table's CHECK is the backstop. One
-// statement for all the accounts, not a round trip each: they are locked
-// already (accounts), so the order it updates them in does not matter.
-func applyBalances(tx *gorm.DB, ps []Posting, accounts map[accountKey]models.LedgerAccount) error {
-	deltas := map[uuid.UUID]int64{}
-	byID := map[uuid.UUID]Posting{}
+// change is what a booking adds to one account's balance.
+type change struct {
+	account models.LedgerAccount // as locked, before the booking
+	posting Posting              // one of the account's postings: its owner and type
+	amount  int64
+}
+
+// changesOf sums the postings by account, in account id order, leaving out
+// accounts whose postings cancel out.
+func changesOf(ps []Posting, accounts map[accountKey]models.LedgerAccount) []change {
+	byID := map[uuid.UUID]*change{}
+	var out []change
 	for _, p := range ps {
 		a := accounts[key(p)]
-		deltas[a.ID] += p.Amount
-		byID[a.ID] = p
+		c, ok := byID[a.ID]
+		if !ok {
+			c = &change{account: a, posting: p}
+			byID[a.ID] = c
+		}
+		c.amount += p.Amount
 	}
-	var ids []uuid.UUID
-	var cases []any // id, delta, id, delta, …
-	for id, d := range deltas {
-		if d != 0 {
-			ids = append(ids, id)
-			cases = append(cases, id, d)
+	for _, c := range byID {
+		if c.amount != 0 {
+			out = append(out, *c)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	delta := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS bigint)", len(ids)) + " END"
-	res := tx.Exec("UPDATE ledger_accounts SET balance = balance + "+delta+
-		" WHERE id IN ? AND (may_go_negative OR balance + "+delta+" >= 0)", slices.Concat(cases, []any{ids}, cases)...)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == int64(len(ids)) {
-		return nil
-	}
-	// Refused: name the first account, in id order, that cannot afford its
-	// part, by the balance read when it was locked; the UPDATE may have
-	// changed the others' already.
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		p := byID[id]
-		if a := accounts[key(p)]; !a.MayGoNegative && a.Balance+deltas[id] < 0 {
-			return &InsufficientFundsError{AccountID: id, Owner: p.Owner, Type: p.Type, Balance: a.Balance, Currency: a.Currency}
+	slices.SortFunc(out, func(a, b change) int { return bytes.Compare(a.account.ID[:], b.account.ID[:]) })
+	return out
+}
+
+// refusal names the first account, in id order, that cannot afford its part
+// of a booking whose balance update changed fewer rows than it should. The
+// balances are those read when the accounts were locked: the update may have
+// changed the others' already.
+func refusal(cs []change, updated int64) error {
+	for _, c := range cs {
+		if a := c.account; !a.MayGoNegative && a.Balance+c.amount < 0 {
+			return &InsufficientFundsError{AccountID: a.ID, Owner: c.posting.Owner, Type: c.posting.Type, Balance: a.Balance, Currency: a.Currency}
 		}
 	}
-	return fmt.Errorf("ledger: %d of %d balances updated", res.RowsAffected, len(ids))
+	return fmt.Errorf("ledger: %d of %d balances updated", updated, len(cs))
+}
+
+// writeEach writes a booking statement by statement: the transaction, unless
+// its reference is taken (then it reports false and writes nothing more),
+// its postings, the balances and the chain's head. A balance that must stay
+// at or above zero and would not is refused (*InsufficientFundsError) by the
+// condition in the UPDATE, so it holds against every other writer; the
+// table's CHECK is the backstop. One UPDATE for all the accounts, not a
+// round trip each: they are locked already, so the order it updates them in
+// does not matter.
+func writeEach(tx *gorm.DB, t models.LedgerTransaction, postings []models.LedgerPosting, cs []change) (bool, error) {
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "reference"}}, DoNothing: true}).Create(&t)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	if err := tx.Create(&postings).Error; err != nil {
+		return false, err
+	}
+	if len(cs) > 0 {
+		var ids, cases []any // cases: id, amount, id, amount, …
+		for _, c := range cs {
+			ids = append(ids, c.account.ID)
+			cases = append(cases, c.account.ID, c.amount)
+		}
+		delta := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS bigint)", len(cs)) + " END"
+		res := tx.Exec("UPDATE ledger_accounts SET balance = balance + "+delta+
+			" WHERE id IN ? AND (may_go_negative OR balance + "+delta+" >= 0)", slices.Concat(cases, []any{ids}, cases)...)
+		if res.Error != nil {
+			return false, res.Error
+		}
+		if res.RowsAffected != int64(len(cs)) {
+			return false, refusal(cs, res.RowsAffected)
+		}
+	}
+	err := tx.Model(&models.LedgerChain{}).Where("chain_key = ?", t.ChainKey).
+		Updates(map[string]any{"seq": t.ChainSeq, "head_hash": t.Hash, "head_transaction_id": t.ID}).Error
+	return true, err
 }
 
 // Retry runs fn again, up to five times in all, when PostgreSQL aborted it
