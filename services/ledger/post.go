@@ -21,7 +21,9 @@ import (
 // booking commits or rolls back with the change it records (an order's
 // payment, a payout). Locks are taken in one order: the chain's head, then
 // the accounts in id order; so bookings wait for each other instead of
-// deadlocking, and two bookings of one chain are serialised.
+// deadlocking, and two bookings of one chain are serialised. After an
+// error tx must be rolled back (or to a savepoint taken before): part of
+// the booking may have been written when a balance refused it.
 func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, error) {
 	if err := check(e); err != nil {
 		return models.LedgerTransaction{}, false, err
