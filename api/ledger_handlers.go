@@ -73,7 +73,7 @@ func (s *Server) createPayout(c *gin.Context) {
 	// A malformed id is no artisan of the group: the service says so with the other problems.
 	artisanID, _ := uuid.Parse(req.ArtisanID)
 	p, err := s.ledger.CreatePayout(c.Request.Context(), actorOf(c), groupID, ledger.PayoutInput{ArtisanID: artisanID,
-		Amount: req.Amount, Method: req.Method, Reference: req.Reference})
+		Amount: req.Amount, Method: req.Method, Reference: req.Reference, Key: c.GetHeader(headerIdempotencyKey)})
 	if err != nil {
 		writeError(c, err)
 		return

@@ -151,6 +151,37 @@ func TestPayoutsAndAcknowledgements(t *testing.T) {
 	})
 }
 
+// A payout retried with its key after the replay store lost its record
+// (expired, or never completed because the server died after the commit)
+// is still paid once; the same key for another payout is refused.
+func TestPayoutRetriedWithoutItsReplayRecord(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newCatalogFixture(e)
+		sell(e, f.group.ID, 1, ledger.MakerMinutes{ArtisanID: uuid.MustParse(f.public.ID), Minutes: 240}) // Rs 1,000
+		path := "/api/v1/groups/" + f.group.ID + "/payouts"
+		body := map[string]any{"artisan_id": f.public.ID, "amount": pkr(30000), "method": "cash"}
+		pay := func(body map[string]any) *response {
+			e.db.Exec("DELETE FROM idempotency_keys")
+			return e.do("POST", path, body, bearer(f.manager.AccessToken), header("Idempotency-Key", "cash-1"))
+		}
+		var first, again payoutBody
+		res := pay(body)
+		res.wantStatus(t, 201)
+		res.decode(t, &first)
+		res = pay(body)
+		res.wantStatus(t, 201)
+		res.decode(t, &again)
+		if again.ID != first.ID || e.count("payouts", "") != 1 || e.accounts(f.group.ID, f.manager)[f.public.ID+":payable"] != 70000 {
+			t.Fatalf("paid again: %s then %s, %d payouts", first.ID, again.ID, e.count("payouts", ""))
+		}
+		body["amount"] = pkr(20000)
+		pay(body).wantError(t, 409, "idempotency_key_reused")
+		if e.count("payouts", "") != 1 {
+			t.Fatal("a reused key paid")
+		}
+	})
+}
+
 // Twenty payouts at once from one balance through the API: exactly the
 // affordable ones are paid.
 func TestConcurrentPayouts(t *testing.T) {

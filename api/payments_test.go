@@ -255,3 +255,58 @@ func TestCardOrderExpiryAndCancellation(t *testing.T) {
 		e.verifyLedger(f.auditor)
 	}, withOrderClock(now), withStripe(t))
 }
+
+// A paid order of two groups, cancelled after one maker was paid her
+// earnings from it: the buyer gets everything back, the platform advances
+// what she was paid, nobody's balance goes below zero, her statement shows
+// she keeps the money and no longer the minutes, and the books verify.
+func TestRefundAfterPayoutIsAdvancedByThePlatform(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newTwoGroups(e)
+		o := e.order(f.buyer, "card-two", orderBodyOf("card", item(f.vase.ID, 1), item(f.basket.ID, 1)))
+		e.deliverWebhook(webhookEvent(t, "evt_two", "payment_intent.succeeded", o, o.Total.Amount), webhookSecret, time.Now()).
+			wantStatus(t, 200)
+		// The vase: 180 of its 240 minutes are hers, at Rs 250 an hour: Rs 750.
+		if got := e.accounts(f.group.ID, f.manager)[f.public.ID+":payable"]; got != 75000 {
+			t.Fatalf("her payable after the sale: %d", got)
+		}
+		e.do("POST", "/api/v1/groups/"+f.group.ID+"/payouts", map[string]any{"artisan_id": f.public.ID, "amount": pkr(75000),
+			"method": "easypaisa"}, bearer(f.manager.AccessToken), header("Idempotency-Key", "pay-all")).wantStatus(t, 201)
+
+		var c orderBody
+		res := e.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil, bearer(f.buyer.AccessToken))
+		res.wantStatus(t, 200)
+		res.decode(t, &c)
+		if c.Status != "refunded" || e.count("ledger_transactions", "kind = 'refund'") != 2 {
+			t.Fatalf("cancelled order %+v", c)
+		}
+		for _, g := range []struct {
+			id string
+			s  session
+		}{{f.group.ID, f.manager}, {f.second.ID, f.other}} {
+			for k, v := range e.accounts(g.id, g.s) {
+				if v != 0 {
+					t.Errorf("after the refund %s = %d", k, v)
+				}
+			}
+		}
+		var advanced, receipts int64
+		e.db.Raw("SELECT balance FROM ledger_accounts WHERE owner_kind = 'platform' AND type = 'refunds_advanced'").Scan(&advanced)
+		e.db.Raw("SELECT balance FROM ledger_accounts WHERE owner_kind = 'platform' AND type = 'card_receipts'").Scan(&receipts)
+		if advanced != -75000 || receipts != 0 {
+			t.Errorf("refunds advanced %d, card receipts %d", advanced, receipts)
+		}
+		var st struct {
+			PaidOut     money `json:"paid_out"`
+			Balance     money `json:"balance"`
+			MinutesWork int64 `json:"minutes_worked"`
+		}
+		res = e.do("GET", "/api/v1/artisans/"+f.public.ID+"/statement", nil, bearer(f.manager.AccessToken))
+		res.wantStatus(t, 200)
+		res.decode(t, &st)
+		if st.PaidOut.Amount != 75000 || st.Balance.Amount != 0 || st.MinutesWork != 0 {
+			t.Errorf("her statement %+v", st)
+		}
+		e.verifyLedger(f.auditor)
+	}, withStripe(t))
+}

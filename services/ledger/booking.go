@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -45,7 +46,7 @@ type Sale struct {
 	Currency      string
 }
 
-// ErrShortMargin: the actual processing fee leaves a line less than its costs.
+// ErrShortMargin: a line's price is less than its costs and the platform's fee.
 var ErrShortMargin = errors.New("ledger: a line's price does not cover its costs and fees")
 
 // saleMemo is what a sale's transaction records besides its postings; the
@@ -104,6 +105,13 @@ func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]mod
 	}
 	fees[len(fees)-1] = sale.ProcessingFee - given
 
+	groups := make([]*uuid.UUID, len(sale.Lines))
+	for i := range sale.Lines {
+		groups[i] = &sale.Lines[i].GroupID
+	}
+	if err := lockChains(tx, groups); err != nil {
+		return nil, err
+	}
 	shipped := map[uuid.UUID]bool{}
 	var out []models.LedgerTransaction
 	for i, l := range sale.Lines {
@@ -142,8 +150,13 @@ func saleEntry(sale Sale, l SaleLine, amount, fee int64, kind, receipts string, 
 	materials, packaging := l.UnitMaterials*l.Quantity, l.UnitPackaging*l.Quantity
 	platformFee := amount * l.PlatformFeeBPS / 10000
 	margin := amount - labor - materials - packaging - platformFee - fee
+	var absorbed int64
 	if margin < 0 {
-		return Entry{}, ErrShortMargin
+		if margin+fee < 0 {
+			return Entry{}, ErrShortMargin // the price never covered the costs: a catalogue error
+		}
+		// The actual fee was more than the margin left: the platform bears the rest.
+		absorbed, margin = -margin, 0
 	}
 	fund := margin * l.CollectiveFundBPS / 10000
 	received := amount
@@ -164,6 +177,7 @@ func saleEntry(sale Sale, l SaleLine, amount, fee int64, kind, receipts string, 
 	add(g, TypeUndistributed, margin-fund)
 	add(Platform, TypePlatformFees, platformFee)
 	add(Platform, TypeProcessingFees, fee)
+	add(Platform, TypeFeesAbsorbed, -absorbed)
 	if withShipping {
 		received += sale.Shipping[l.GroupID]
 		add(g, TypeShipping, sale.Shipping[l.GroupID])
@@ -191,6 +205,13 @@ func (s *Service) BookRefund(tx *gorm.DB, orderID uuid.UUID) ([]models.LedgerTra
 	}
 	if len(sales) == 0 {
 		return nil, errors.New("ledger: the order has no sale booked")
+	}
+	groups := make([]*uuid.UUID, len(sales))
+	for i := range sales {
+		groups[i] = sales[i].GroupID
+	}
+	if err := lockChains(tx, groups); err != nil {
+		return nil, err
 	}
 	var out []models.LedgerTransaction
 	for _, sale := range sales {
@@ -230,6 +251,26 @@ func (s *Service) BookRefund(tx *gorm.DB, orderID uuid.UUID) ([]models.LedgerTra
 			return nil, err
 		}
 		e.Memo = string(raw)
+		// Locked before anything is read, so the balances measured hold
+		// until the refund commits, and a refund booked meanwhile is seen.
+		chain := PlatformChain
+		if sale.GroupID != nil {
+			chain = sale.GroupID.String()
+		}
+		advanced := Posting{Owner: Platform, Type: TypeRefundsAdvanced, Currency: e.Postings[0].Currency}
+		_, locked, err := s.lock(tx, chain, append(slices.Clone(e.Postings), advanced))
+		if err != nil {
+			return nil, err
+		}
+		var prior models.LedgerTransaction
+		if err := tx.Where("reference = ?", e.Reference).Limit(1).Find(&prior).Error; err != nil {
+			return nil, err
+		}
+		if prior.ID != uuid.Nil {
+			out = append(out, prior)
+			continue
+		}
+		e.Postings = advance(e.Postings, locked)
 		t, _, err := s.PostTx(tx, e)
 		if err != nil {
 			return nil, err
@@ -237,4 +278,41 @@ func (s *Service) BookRefund(tx *gorm.DB, orderID uuid.UUID) ([]models.LedgerTra
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// advance moves the part of each of a refund's postings that its account
+// can no longer give (an artisan's earnings paid out to her, a margin shared
+// among the artisans) to the platform's refunds_advanced account, by the
+// balances as locked: the buyer gets all her money back, and no artisan is
+// asked for money she was paid. Without a shortfall the refund is the exact
+// reversal of the sale.
+func advance(ps []Posting, accounts map[accountKey]models.LedgerAccount) []Posting {
+	left := map[accountKey]int64{}
+	for _, p := range ps {
+		if p.Amount > 0 {
+			left[key(p)] += p.Amount
+		}
+	}
+	var out []Posting
+	var short int64
+	for _, p := range ps {
+		k := key(p)
+		a := accounts[k]
+		if p.Amount > 0 || a.MayGoNegative {
+			out = append(out, p)
+			continue
+		}
+		take := min(-p.Amount, max(a.Balance+left[k], 0))
+		left[k] -= take
+		if take > 0 {
+			q := p
+			q.Amount = -take
+			out = append(out, q)
+		}
+		short += -p.Amount - take
+	}
+	if short > 0 {
+		out = append(out, Posting{Owner: Platform, Type: TypeRefundsAdvanced, Amount: -short, Currency: ps[0].Currency})
+	}
+	return out
 }

@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -88,6 +90,139 @@ func TestBookSaleAndRefund(t *testing.T) {
 		db.Model(&models.LedgerTransaction{}).Count(&n)
 		if v, err := l.Verify(context.Background()); err != nil || !v.OK || n != 4 {
 			t.Fatalf("%d transactions, verify %+v %v", n, v, err)
+		}
+	})
+}
+
+// exampleLine is the contract's example product (Rs 3,000; 4 h at Rs 250;
+// materials 500, packaging 50; platform fee 10%, fund 20%) made by m.
+func exampleLine(line int, g, m uuid.UUID) SaleLine {
+	return SaleLine{Line: line, ProductID: models.NewID(), GroupID: g, Quantity: 1, UnitPrice: 300000, UnitMaterials: 50000,
+		UnitPackaging: 5000, HourlyWage: 25000, Makers: []MakerMinutes{{m, 240}}, PlatformFeeBPS: 1000, CollectiveFundBPS: 2000}
+}
+
+func book(t *testing.T, db *gorm.DB, fn func(tx *gorm.DB) error) {
+	t.Helper()
+	if err := db.Transaction(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A processor fee above what a line's margin can bear is borne by the
+// platform instead of failing the sale; a price below the costs is refused.
+func TestSaleFeeAboveMarginIsAbsorbed(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		l := newLedger(t, db)
+		g, m := models.NewID(), models.NewID()
+		// Margin before the fee: 300000 − 100000 − 55000 − 30000 = 115000; the fee is 120000.
+		sale := Sale{OrderID: models.NewID(), Lines: []SaleLine{exampleLine(1, g, m)}, ProcessingFee: 120000, Currency: "PKR"}
+		book(t, db, func(tx *gorm.DB) error { _, err := l.BookSale(tx, sale); return err })
+		for _, c := range []struct {
+			o    Owner
+			typ  string
+			want int64
+		}{
+			{Group(g), TypeUndistributed, 0}, {Group(g), TypeCollectiveFund, 0}, {Artisan(m, g), TypePayable, 100000},
+			{Platform, TypeProcessingFees, 120000}, {Platform, TypeFeesAbsorbed, -5000}, {Platform, TypePlatformFees, 30000},
+		} {
+			var a models.LedgerAccount
+			db.Where("owner_kind = ? AND owner_id = ? AND type = ?", c.o.Kind, c.o.ID, c.typ).Limit(1).Find(&a)
+			if a.Balance != c.want {
+				t.Errorf("%s %s = %d, want %d", c.o.Kind, c.typ, a.Balance, c.want)
+			}
+		}
+		short := exampleLine(1, g, m)
+		short.UnitMaterials = 200000 // 300000 < 100000 + 200000 + 5000 + 30000
+		err := db.Transaction(func(tx *gorm.DB) error {
+			_, err := l.BookSale(tx, Sale{OrderID: models.NewID(), Lines: []SaleLine{short}, Currency: "PKR"})
+			return err
+		})
+		if !errors.Is(err, ErrShortMargin) {
+			t.Fatalf("a price below the costs: %v", err)
+		}
+	})
+}
+
+// A refund after the artisan was paid and the margin shared: the buyer gets
+// everything back, the platform advances what the group no longer has, and
+// nothing goes below zero.
+func TestRefundAfterPayoutAndDistribution(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		l := newLedger(t, db)
+		g, m := models.NewID(), models.NewID()
+		order := models.NewID()
+		sale := Sale{OrderID: order, Lines: []SaleLine{exampleLine(1, g, m)}, ProcessingFee: 9000, Currency: "PKR"}
+		book(t, db, func(tx *gorm.DB) error { _, err := l.BookSale(tx, sale); return err })
+		// Margin 115000 − 9000 = 106000: fund 21200, undistributed 84800. She is paid
+		// 60000 of her 100000, and 50000 of the margin is shared to her.
+		pay := Entry{Reference: "payout:1", Kind: KindPayout, GroupID: &g,
+			Postings: []Posting{pkr(Artisan(m, g), TypePayable, -60000), pkr(Platform, TypePaidOut, 60000)}}
+		share := Entry{Reference: "distribution:1", Kind: KindDistribution, GroupID: &g,
+			Postings: []Posting{pkr(Group(g), TypeUndistributed, -50000), pkr(Artisan(m, g), TypePayable, 50000)}}
+		for _, e := range []Entry{pay, share} {
+			if _, _, err := l.Post(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 { // booked once
+			book(t, db, func(tx *gorm.DB) error { _, err := l.BookRefund(tx, order); return err })
+		}
+		// Her payable: 100000 − 60000 + 50000 = 90000 against 100000 refunded: 10000 advanced.
+		// Undistributed: 34800 against 84800: 50000 advanced.
+		for _, c := range []struct {
+			o    Owner
+			typ  string
+			want int64
+		}{
+			{Artisan(m, g), TypePayable, 0}, {Group(g), TypeUndistributed, 0}, {Group(g), TypeCollectiveFund, 0},
+			{Group(g), TypeMaterials, 0}, {Platform, TypeCardReceipts, 0}, {Platform, TypePaidOut, 60000},
+			{Platform, TypeRefundsAdvanced, -60000},
+		} {
+			if got := balance(t, db, c.o, c.typ); got != c.want {
+				t.Errorf("%s %s = %d, want %d", c.o.Kind, c.typ, got, c.want)
+			}
+		}
+		var n int64
+		db.Model(&models.LedgerTransaction{}).Where("kind = ?", KindRefund).Count(&n)
+		if v, err := l.Verify(ctx); err != nil || !v.OK || !v.TrialBalanceOK || n != 1 {
+			t.Fatalf("%d refunds, verify %+v %v", n, v, err)
+		}
+	})
+}
+
+// Sales of two groups' lines and sales of one group, booked at once, each
+// in one database transaction with no retry: none deadlocks.
+func TestMultiGroupSalesDoNotDeadlock(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		l := newLedger(t, db)
+		a, b := models.NewID(), models.NewID()
+		ma, mb := models.NewID(), models.NewID()
+		var wg sync.WaitGroup
+		errs := make(chan error, 80)
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					lines := []SaleLine{exampleLine(1, b, mb)}
+					switch w % 3 {
+					case 0:
+						lines = []SaleLine{exampleLine(1, a, ma), exampleLine(2, b, mb)}
+					case 1:
+						lines = []SaleLine{exampleLine(1, b, mb), exampleLine(2, a, ma)}
+					}
+					sale := Sale{OrderID: models.NewID(), Lines: lines, ProcessingFee: 9000, Currency: "PKR"}
+					errs <- db.Transaction(func(tx *gorm.DB) error { _, err := l.BookSale(tx, sale); return err })
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
 		}
 	})
 }

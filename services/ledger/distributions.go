@@ -51,22 +51,23 @@ func (s *Service) Distribute(ctx context.Context, actor services.Actor, groupID 
 	if until != nil {
 		end = until.UTC().Truncate(time.Microsecond)
 	}
-	var prev models.Distribution
-	if err := db.Where("group_id = ?", groupID).Order("until DESC").Limit(1).Find(&prev).Error; err != nil {
-		return DistributionResult{}, err
-	}
-	if end.After(now) || (prev.ID != uuid.Nil && end.Before(prev.Until)) {
-		return DistributionResult{}, services.Invalid(map[string]string{
-			"until": "must be no later than now and no earlier than the previous distribution's (" + prev.Until.Format(time.RFC3339) + ")"})
-	}
-	out := DistributionResult{From: prev.Until}
+	var out DistributionResult
 	err = Retry(ctx, func() error {
 		return db.Transaction(func(tx *gorm.DB) error {
 			// The chain's lock first, as PostTx takes it: a distribution made at
-			// the same time waits, then sees this one's period as taken.
+			// the same time waits, then reads this one as the previous.
 			if _, err := lockChain(tx, groupID.String()); err != nil {
 				return err
 			}
+			var prev models.Distribution
+			if err := tx.Where("group_id = ?", groupID).Order("until DESC").Limit(1).Find(&prev).Error; err != nil {
+				return err
+			}
+			if end.After(now) || (prev.ID != uuid.Nil && end.Before(prev.Until)) {
+				return services.Invalid(map[string]string{"until": "must be no later than now and no earlier than the previous distribution's (" +
+					prev.Until.Format(time.RFC3339) + ")"})
+			}
+			out.From = prev.Until
 			var margin []struct {
 				Amount  int64
 				Balance int64

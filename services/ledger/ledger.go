@@ -26,7 +26,8 @@ import (
 // Account types. Group accounts: what a group's sales owe it, by purpose.
 // Artisan accounts: what an artisan has earned and not yet been paid.
 // Platform accounts: its fees, the payment processor's fees, money received
-// (card and cash, the only accounts that go negative) and money paid out.
+// (card and cash), money paid out, and what the platform bore of fees and
+// refunds; only the last four may go negative.
 const (
 	TypeMaterials      = "materials"
 	TypePackaging      = "packaging"
@@ -39,10 +40,17 @@ const (
 	TypeCardReceipts   = "card_receipts"
 	TypeCashReceipts   = "cash_receipts"
 	TypePaidOut        = "paid_out"
+	// TypeFeesAbsorbed (platform): the part of a payment processor's fee
+	// that a line's margin could not bear, so that a sale never fails for it.
+	TypeFeesAbsorbed = "fees_absorbed"
+	// TypeRefundsAdvanced (platform): the part of a refund that the group or
+	// its artisans no longer had, because it had been paid out or shared
+	// already. The platform bears it; an artisan never owes a refund back.
+	TypeRefundsAdvanced = "refunds_advanced"
 )
 
 // mayGoNegative are the account types whose balance may fall below zero.
-var mayGoNegative = map[string]bool{TypeCardReceipts: true, TypeCashReceipts: true}
+var mayGoNegative = map[string]bool{TypeCardReceipts: true, TypeCashReceipts: true, TypeFeesAbsorbed: true, TypeRefundsAdvanced: true}
 
 // Transaction kinds.
 const (

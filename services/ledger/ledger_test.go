@@ -60,6 +60,11 @@ func TestPostBalancesOnceAndRefusesWhatCannotBeBooked(t *testing.T) {
 		if _, _, err := l.Post(ctx, sale("order:1:sale", a, 6000)); !errors.Is(err, ErrReferenceReused) {
 			t.Errorf("same reference, other postings: %v", err)
 		}
+		elsewhere := sale("order:1:sale", a, 5000)
+		elsewhere.GroupID = nil // the platform's chain
+		if _, _, err := l.Post(ctx, elsewhere); !errors.Is(err, ErrReferenceReused) {
+			t.Errorf("same reference and postings, another chain: %v", err)
+		}
 		for _, ps := range [][]Posting{
 			{pkr(Platform, TypeCardReceipts, -100), pkr(a, TypePayable, 99)},
 			{pkr(a, TypePayable, 100)},
@@ -185,7 +190,16 @@ func TestVerifyFindsTampering(t *testing.T) {
 			t.Fatalf("restored: %+v", v.FirstBad)
 		}
 
-		// 2. A transaction deleted: verify names the missing one.
+		// 2. A transaction's sequence number changed (the last, so the chain has a gap
+		// but nothing is missing): verify names that one, not its intact predecessor.
+		tamper(t, db, fmt.Sprintf("UPDATE ledger_transactions SET chain_seq = 6 WHERE id = '%s'", ids[4]))
+		v, err = l.Verify(ctx)
+		if err != nil || v.OK || v.FirstBad == nil || v.FirstBad.ID != ids[4] {
+			t.Fatalf("renumbered transaction: %+v %v", v.FirstBad, err)
+		}
+		tamper(t, db, fmt.Sprintf("UPDATE ledger_transactions SET chain_seq = 5 WHERE id = '%s'", ids[4]))
+
+		// 3. A transaction deleted: verify names the missing one.
 		tamper(t, db,
 			fmt.Sprintf("DELETE FROM ledger_postings WHERE transaction_id = '%s'", ids[1]),
 			fmt.Sprintf("DELETE FROM ledger_transactions WHERE id = '%s'", ids[1]))
@@ -194,7 +208,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 			t.Fatalf("deleted transaction: %+v %v", v.FirstBad, err)
 		}
 
-		// 3. The whole chain rewritten consistently (hashes recomputed by whoever holds the
+		// 4. The whole chain rewritten consistently (hashes recomputed by whoever holds the
 		// database) verifies on its own, but not against a checkpoint taken before.
 		if err := rewriteChain(db, a.GroupID.String()); err != nil {
 			t.Fatal(err)

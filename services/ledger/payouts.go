@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -24,6 +26,10 @@ type PayoutInput struct {
 	Amount    models.Money
 	Method    string
 	Reference string // the bank or wallet transaction id, or a receipt number for cash
+	// Key is the client's Idempotency-Key. The booking's reference is
+	// derived from it, so that a retry the HTTP layer's replay store no
+	// longer answers (its record lost or expired) still pays only once.
+	Key string
 }
 
 // CreatePayout records a payout to an artisan of a group the actor manages
@@ -58,18 +64,31 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 	if err != nil {
 		return p, err
 	}
+	ref := "payout:" + p.ID.String()
+	if in.Key != "" {
+		sum := sha256.Sum256([]byte(groupID.String() + "\x00" + actor.UserID.String() + "\x00" + in.Key))
+		ref = "payout:key:" + hex.EncodeToString(sum[:16])
+	}
 	err = Retry(ctx, func() error {
 		return db.Transaction(func(tx *gorm.DB) error {
-			t, _, err := s.PostTx(tx, Entry{Reference: "payout:" + p.ID.String(), Kind: KindPayout, GroupID: &groupID,
+			t, dup, err := s.PostTx(tx, Entry{Reference: ref, Kind: KindPayout, GroupID: &groupID,
 				Memo: string(memo), Postings: []Posting{
 					{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
 					{Owner: Platform, Type: TypePaidOut, Amount: p.Amount, Currency: p.Currency},
 				}})
 			var short *InsufficientFundsError
-			if errors.As(err, &short) {
+			switch {
+			case errors.As(err, &short):
 				return services.Conflict(services.CodeInsufficientFunds,
 					"the artisan's balance is %d %s: a payout of %d is more than it", short.Balance, short.Currency, p.Amount)
-			} else if err != nil {
+			case errors.Is(err, ErrReferenceReused):
+				return services.Conflict(services.CodeIdempotencyKeyReused, "this Idempotency-Key was used for another payout")
+			case err != nil:
+				return err
+			case dup: // paid already: the same payout
+				var paid models.Payout
+				err := tx.Where("transaction_id = ?", t.ID).First(&paid).Error
+				p = paid
 				return err
 			}
 			p.TransactionID = t.ID

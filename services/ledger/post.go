@@ -70,7 +70,9 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 		for i := range postings {
 			postings[i].TransactionID = existing.ID
 		}
-		if existing.Kind != e.Kind || !slices.Equal(booked, postings) {
+		// The memo is not compared: it may name what the caller made anew
+		// for this attempt (a payout's id), while the postings say what moved.
+		if existing.Kind != e.Kind || existing.ChainKey != chainKey || !slices.Equal(booked, postings) {
 			return existing, false, ErrReferenceReused
 		}
 		return existing, true, nil
@@ -205,6 +207,34 @@ func lockChain(tx *gorm.DB, chainKey string) (models.LedgerChain, error) {
 	}
 	err := models.ForUpdate(tx).Where("chain_key = ?", chainKey).First(&head).Error
 	return head, err
+}
+
+// lockChains locks the heads of the chains of groups (nil: the platform's)
+// in chain key order, for a database transaction that books on several:
+// each booking locks its chain's head and then its accounts, so without
+// this a sale of two groups' lines would hold the platform's accounts
+// (booked by its first line) while waiting for the second group's head,
+// which a sale of that group holds while it waits for the same accounts.
+func lockChains(tx *gorm.DB, groups []*uuid.UUID) error {
+	var keys []string
+	for _, g := range groups {
+		k := PlatformChain
+		if g != nil {
+			k = g.String()
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if len(keys) < 2 {
+		return nil // its booking locks it first anyway
+	}
+	for _, k := range keys {
+		if _, err := lockChain(tx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // change is what a booking adds to one account's balance.

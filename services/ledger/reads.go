@@ -238,9 +238,8 @@ func (s *Service) Statement(ctx context.Context, actor services.Actor, artisanID
 	var rows []struct {
 		Kind   string
 		Amount int64
-		Memo   string
 	}
-	q := db.Table("ledger_postings p").Select("t.kind, p.amount, t.memo").
+	q := db.Table("ledger_postings p").Select("t.kind, p.amount").
 		Joins("JOIN ledger_transactions t ON t.id = p.transaction_id").
 		Joins("JOIN ledger_accounts acc ON acc.id = p.account_id").
 		Where("acc.owner_kind = ? AND acc.owner_id = ? AND acc.type = ? AND acc.currency = ?",
@@ -255,22 +254,33 @@ func (s *Service) Statement(ctx context.Context, actor services.Actor, artisanID
 			continue
 		case KindDistribution:
 			st.Distributed += r.Amount
-		case KindSale, KindCashSale, KindRefund:
-			var memo saleMemo
-			if err := json.Unmarshal([]byte(r.Memo), &memo); err != nil {
-				return st, err
-			}
-			for _, w := range memo.Work {
-				if w.ArtisanID == a.ID {
-					if r.Kind == KindRefund {
-						st.Minutes -= w.Minutes
-					} else {
-						st.Minutes += w.Minutes
-					}
-				}
-			}
 		}
 		st.Earned[r.Kind] += r.Amount
+	}
+	// Her minutes come from the sales' recorded work, not from her postings:
+	// a share rounded to nothing, or a refund the platform advanced, posts
+	// nothing to her, and she may be listed more than once on a line.
+	var sales []struct {
+		Kind string
+		Memo string
+	}
+	q = db.Model(&models.LedgerTransaction{}).Select("kind, memo").
+		Where("group_id = ? AND kind IN ? AND memo LIKE ?", a.GroupID, []string{KindSale, KindCashSale, KindRefund}, "%"+a.ID.String()+"%")
+	if err := inPeriod(q, "occurred_at").Scan(&sales).Error; err != nil {
+		return st, err
+	}
+	for _, r := range sales {
+		var memo saleMemo
+		if err := json.Unmarshal([]byte(r.Memo), &memo); err != nil {
+			return st, err
+		}
+		for _, w := range memo.Work {
+			if w.ArtisanID == a.ID && r.Kind == KindRefund {
+				st.Minutes -= w.Minutes
+			} else if w.ArtisanID == a.ID {
+				st.Minutes += w.Minutes
+			}
+		}
 	}
 	ack := db.Model(&models.Payout{}).Select("COALESCE(SUM(amount), 0)").
 		Where("artisan_id = ? AND acknowledged_at IS NOT NULL", a.ID)

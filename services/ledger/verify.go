@@ -227,6 +227,7 @@ func (w *walk) add(t models.LedgerTransaction, ps []models.LedgerPosting) {
 type chainState struct {
 	key     string
 	seq     int64
+	last    uuid.UUID // the transaction walked last
 	hash    []byte
 	broken  bool            // after the first problem the rest of the chain is not judged again
 	problem *BadTransaction // the first
@@ -249,6 +250,10 @@ func (c *chainState) next(t models.LedgerTransaction, ps []models.LedgerPosting,
 		problem := ""
 		id, seq := t.ID, t.ChainSeq
 		switch {
+		case t.ChainSeq != c.seq+1 && deref(t.PrevID) == c.last:
+			// Its recorded predecessor is the one just walked: nothing is
+			// missing, its own number was changed.
+			problem = fmt.Sprintf("its sequence number is %d, after %d: altered", t.ChainSeq, c.seq)
 		case t.ChainSeq != c.seq+1:
 			problem = fmt.Sprintf("missing: the chain goes from %d to %d", c.seq, t.ChainSeq)
 			id, seq = deref(t.PrevID), c.seq+1
@@ -265,6 +270,7 @@ func (c *chainState) next(t models.LedgerTransaction, ps []models.LedgerPosting,
 	}
 	c.hash = hash
 	c.seq = t.ChainSeq
+	c.last = t.ID
 	if w.want[t.ChainKey][t.ChainSeq] {
 		if w.v.at[t.ChainKey] == nil {
 			w.v.at[t.ChainKey] = map[int64][]byte{}
