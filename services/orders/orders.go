@@ -8,6 +8,7 @@ package orders
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -287,8 +288,12 @@ func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
 	slices.SortFunc(sorted, func(a, b models.OrderLine) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
 	var short []string
 	for _, l := range sorted {
-		res := tx.Exec("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?",
-			l.Quantity, l.ProductID, l.Quantity, models.ProductPublished)
+		q := "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?"
+		args := []any{l.Quantity, l.ProductID, l.Quantity, models.ProductPublished}
+		if models.DialectOf(tx) == models.Postgres {
+			q, args = q+queueForStock, append(args, stockQueueKey(l.ProductID))
+		}
+		res := tx.Exec(q, args...)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -301,6 +306,22 @@ func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
 	}
 	return nil
 }
+
+// queueForStock makes a stock UPDATE on PostgreSQL first wait for a
+// transaction-scoped advisory lock on the product (a one-time filter,
+// evaluated before the row is read). Waiters for a row lock are not served
+// in turn: every UPDATE of a product leaves a new row version, the waiters
+// for the old one are woken together and race again, and some checkouts of
+// a popular product lose many times over (p99 at 14 times p50). An advisory
+// lock's key does not change between versions, so its waiters queue in
+// arrival order. Checkouts take both locks product by product in id order;
+// other writers of stock (cancellations, a manager's edit) take row locks
+// only, in the same order, so no two wait for each other.
+const queueForStock = " AND (SELECT true FROM pg_advisory_xact_lock(CAST(? AS bigint)))"
+
+// stockQueueKey is the advisory lock key of a product: the last 8 bytes of
+// its UUIDv7, its random bits.
+func stockQueueKey(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint64(id[8:])) }
 
 // restoreStock gives the lines' quantities back, in product id order.
 func restoreStock(tx *gorm.DB, lines []models.OrderLine) error {
