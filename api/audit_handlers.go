@@ -56,7 +56,7 @@ type groupReportResponse struct {
 	Orders                int               `json:"orders"`
 	Units                 int64             `json:"units"`
 	CollectiveFund        models.Money      `json:"collective_fund"`
-	Fees                  map[string]any    `json:"fees"`
+	Fees                  reportFees        `json:"fees"`
 	Benchmark             benchmarkResponse `json:"benchmark"`
 	Artisans              []reportArtisan   `json:"artisans"`
 	ArtisansWithHours     int               `json:"artisans_with_hours"`
@@ -66,12 +66,17 @@ type groupReportResponse struct {
 	LedgerVerified        bool              `json:"ledger_verified"`
 }
 
+type reportFees struct {
+	Platform          models.Money `json:"platform"`
+	PaymentProcessing models.Money `json:"payment_processing"`
+}
+
 func toGroupReport(r audit.GroupReport) groupReportResponse {
 	m := func(a int64) models.Money { return models.NewMoney(a, r.Currency) }
 	out := groupReportResponse{GroupID: r.Group.ID.String(), GroupName: r.Group.Name, Province: string(r.Group.Province),
 		District: r.Group.District, Period: periodResponse{utc(r.Period.From), utc(r.Period.To)}, Sales: m(r.Sales),
 		Shipping: m(r.Shipping), Refunds: m(r.Refunds), Orders: r.Orders, Units: r.Units, CollectiveFund: m(r.CollectiveFund),
-		Fees:      map[string]any{"platform": m(r.PlatformFee), "payment_processing": m(r.ProcessingFee)},
+		Fees:      reportFees{Platform: m(r.PlatformFee), PaymentProcessing: m(r.ProcessingFee)},
 		Benchmark: toBenchmark(r.Benchmark), Artisans: []reportArtisan{}, ArtisansWithHours: r.WithHours,
 		ArtisansWithoutHours: r.WithoutHours, FairWageComplianceBPS: r.ComplianceBPS, Findings: []finding{},
 		LedgerVerified: r.LedgerVerified}
@@ -104,8 +109,10 @@ func wantsCSV(c *gin.Context) (bool, error) {
 	switch c.Query("format") {
 	case "csv":
 		return true, nil
-	case "", "json":
-		return c.Query("format") == "" && strings.Contains(c.GetHeader("Accept"), "text/csv"), nil
+	case "json":
+		return false, nil
+	case "":
+		return strings.Contains(c.GetHeader("Accept"), "text/csv"), nil
 	}
 	return false, services.BadRequest("format must be json or csv")
 }

@@ -44,15 +44,29 @@ func bindJSON(c *gin.Context, dst any) error {
 // bindOptionalJSON is bindJSON for routes whose body may be absent: an empty
 // body, however it is framed, leaves dst as it is.
 func bindOptionalJSON(c *gin.Context, dst any) error {
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c)
 	if err != nil {
-		return decodeError(err)
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	return bindJSON(c, dst)
+}
+
+// readBody reads the whole request body (within the server's size limit)
+// and puts it back, for the handlers further on to read again.
+func readBody(c *gin.Context) ([]byte, error) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errTooLarge
+		}
+		return nil, services.BadRequest("could not read the request body")
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
 }
 
 func decodeError(err error) error {

@@ -104,6 +104,16 @@ func pathID(c *gin.Context) (uuid.UUID, error) {
 	return id, nil
 }
 
+// bodyID parses a UUID field of a request body; a malformed one is a
+// validation error naming the field.
+func bodyID(field, raw string) (uuid.UUID, error) {
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return uuid.Nil, services.Invalid(map[string]string{field: "is not a UUID"})
+	}
+	return id, nil
+}
+
 func (s *Server) createGroup(c *gin.Context) {
 	var req groupRequest
 	if err := bindJSON(c, &req); err != nil {

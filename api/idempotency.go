@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -16,21 +14,28 @@ import (
 
 const headerIdempotencyKey = "Idempotency-Key"
 
-// idempotent switches Idempotency-Key handling on for a route. With required
-// the header must be present. Keys are scoped to the signed-in user and
+// requireKey refuses a request without an Idempotency-Key. The key itself
+// is handled by idempotentPOST, which runs first.
+func requireKey() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.GetHeader(headerIdempotencyKey) == "" {
+			writeError(c, services.BadRequest("the Idempotency-Key header is required on this request"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// idempotent switches Idempotency-Key handling on for a route. Keys are scoped to the signed-in user and
 // bound to a hash of the method, path and body: a retry replays the first
 // response, a different request under the same key is a 409. Anonymous
 // requests may send the header; it is accepted and not stored, since no
 // user owns it. The /auth routes do not use it at all: their responses hold
 // fresh tokens, which must not be kept anywhere in a usable form.
-func (s *Server) idempotent(required bool) gin.HandlerFunc {
+func (s *Server) idempotent() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := c.GetHeader(headerIdempotencyKey)
 		if key == "" {
-			if required {
-				writeError(c, services.BadRequest("the Idempotency-Key header is required on this request"))
-				return
-			}
 			c.Next()
 			return
 		}
@@ -43,17 +48,11 @@ func (s *Server) idempotent(required bool) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		body, err := io.ReadAll(c.Request.Body)
+		body, err := readBody(c)
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				writeError(c, errTooLarge)
-				return
-			}
-			writeError(c, services.BadRequest("could not read the request body"))
+			writeError(c, err)
 			return
 		}
-		c.Request.Body = io.NopCloser(bytes.NewReader(body))
 
 		replay, err := s.idem.Begin(c.Request.Context(), who.UserID, key,
 			idempotency.Request{Method: c.Request.Method, Path: c.Request.URL.Path, Body: body})

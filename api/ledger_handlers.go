@@ -16,18 +16,6 @@ import (
 	"github.com/karigar/karigar/services/page"
 )
 
-// requireKey refuses a POST without an Idempotency-Key. The key itself is
-// handled by the group's idempotentPOST, which runs first.
-func requireKey() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if c.GetHeader(headerIdempotencyKey) == "" {
-			writeError(c, services.BadRequest("the Idempotency-Key header is required on this request"))
-			return
-		}
-		c.Next()
-	}
-}
-
 type payoutRequest struct {
 	ArtisanID string       `json:"artisan_id"`
 	Amount    models.Money `json:"amount"`
@@ -49,14 +37,10 @@ type payoutResponse struct {
 }
 
 func toPayout(p models.Payout) payoutResponse {
-	out := payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
+	return payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
 		Amount: models.NewMoney(p.Amount, p.Currency), Method: p.Method, Reference: p.Reference,
-		TransactionID: p.TransactionID.String(), CreatedAt: p.CreatedAt.UTC(), AcknowledgeNote: p.AcknowledgementNote}
-	if p.AcknowledgedAt != nil {
-		t := p.AcknowledgedAt.UTC()
-		out.AcknowledgedAt = &t
-	}
-	return out
+		TransactionID: p.TransactionID.String(), CreatedAt: p.CreatedAt.UTC(), AcknowledgedAt: utc(p.AcknowledgedAt),
+		AcknowledgeNote: p.AcknowledgementNote}
 }
 
 func (s *Server) createPayout(c *gin.Context) {
@@ -134,11 +118,9 @@ func (s *Server) distribute(c *gin.Context) {
 		return
 	}
 	var req distributionRequest
-	if c.Request.ContentLength != 0 {
-		if err := bindJSON(c, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	if err := bindOptionalJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
 	}
 	d, err := s.ledger.Distribute(c.Request.Context(), actorOf(c), groupID, req.Until)
 	if err != nil {
@@ -371,7 +353,6 @@ func (s *Server) verifyLedgerCheckpoints(c *gin.Context) {
 			cv.Problem = &p
 		}
 		out.Checkpoints = append(out.Checkpoints, cv)
-		out.OK = out.OK && r.OK
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -194,9 +194,9 @@ func (s *Server) routes() {
 }
 
 // idempotentPOST accepts an Idempotency-Key on every POST; routes that
-// require one add s.idempotent(true) themselves.
+// require one add requireKey() themselves.
 func (s *Server) idempotentPOST() gin.HandlerFunc {
-	optional := s.idempotent(false)
+	optional := s.idempotent()
 	return func(c *gin.Context) {
 		if c.Request.Method == http.MethodPost {
 			optional(c)

@@ -78,7 +78,8 @@ type CheckpointResult struct {
 
 // VerifyCheckpoints verifies the ledger (as Verify) and, for each
 // checkpoint an auditor kept, whether its signature is the platform's and
-// the recomputed chains still pass through every head it covers.
+// the recomputed chains still pass through every head it covers. The
+// verification is OK only if every checkpoint is.
 func (s *Service) VerifyCheckpoints(ctx context.Context, cps []Checkpoint) (Verification, []CheckpointResult, error) {
 	if len(cps) == 0 || len(cps) > 100 {
 		return Verification{}, nil, services.Invalid(map[string]string{"checkpoints": "must hold 1 to 100 checkpoints"})
@@ -86,19 +87,31 @@ func (s *Service) VerifyCheckpoints(ctx context.Context, cps []Checkpoint) (Veri
 	results := make([]CheckpointResult, len(cps))
 	recorded := make([][]Head, len(cps))
 	want := map[string]map[int64]bool{}
+	var hashes [][]byte
 	for i, cp := range cps {
 		results[i] = CheckpointResult{Checkpoint: cp}
 		if !ed25519.Verify(s.PublicKey(), cp.message(), cp.Signature) {
 			results[i].Problem = "its signature is not this platform's: it was altered or made elsewhere"
 			continue
 		}
-		var row models.LedgerCheckpoint
-		err := s.db.WithContext(ctx).Where("head_hash = ?", cp.HeadHash).Limit(1).Find(&row).Error
-		if err != nil {
+		hashes = append(hashes, cp.HeadHash)
+	}
+	var rows []models.LedgerCheckpoint
+	if len(hashes) > 0 {
+		if err := s.db.WithContext(ctx).Where("head_hash IN ?", hashes).Find(&rows).Error; err != nil {
 			return Verification{}, nil, err
 		}
+	}
+	kept := map[string]string{} // head hash → the heads it covers
+	for _, r := range rows {
+		kept[string(r.HeadHash)] = r.Heads
+	}
+	for i, cp := range cps {
+		if results[i].Problem != "" {
+			continue
+		}
 		var heads []Head
-		if row.Heads == "" || json.Unmarshal([]byte(row.Heads), &heads) != nil || !bytes.Equal(headsHash(heads), cp.HeadHash) {
+		if raw := kept[string(cp.HeadHash)]; raw == "" || json.Unmarshal([]byte(raw), &heads) != nil || !bytes.Equal(headsHash(heads), cp.HeadHash) {
 			results[i].Problem = "the ledger no longer holds the record of this checkpoint's chain heads"
 			continue
 		}
@@ -129,6 +142,9 @@ func (s *Service) VerifyCheckpoints(ctx context.Context, cps []Checkpoint) (Veri
 				break
 			}
 		}
+	}
+	for _, r := range results {
+		v.OK = v.OK && r.OK
 	}
 	return v, results, nil
 }
