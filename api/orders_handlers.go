@@ -1,16 +1,12 @@
 package api
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/karigar/karigar/models"
-	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/page"
 )
@@ -184,9 +180,9 @@ func (s *Server) shipOrder(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	groupID, err := uuid.Parse(req.GroupID)
+	groupID, err := bodyID("group_id", req.GroupID)
 	if err != nil {
-		writeError(c, services.Invalid(map[string]string{"group_id": "is not a UUID"}))
+		writeError(c, err)
 		return
 	}
 	o, err := s.orders.Ship(c.Request.Context(), actorOf(c), id, orders.ShipInput{GroupID: groupID, Carrier: req.Carrier,
@@ -214,9 +210,9 @@ func (s *Server) deliverOrder(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	groupID, err := uuid.Parse(req.GroupID)
+	groupID, err := bodyID("group_id", req.GroupID)
 	if err != nil {
-		writeError(c, services.Invalid(map[string]string{"group_id": "is not a UUID"}))
+		writeError(c, err)
 		return
 	}
 	o, err := s.orders.Deliver(c.Request.Context(), actorOf(c), id, groupID, req.CashCollected)
@@ -234,13 +230,9 @@ type webhookResponse struct {
 
 // stripeWebhook reads the raw body: the signature covers its exact bytes.
 func (s *Server) stripeWebhook(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeError(c, errTooLarge)
-		return
-	} else if err != nil {
-		writeError(c, services.BadRequest("could not read the request body"))
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, err)
 		return
 	}
 	outcome, err := s.orders.HandleWebhook(c.Request.Context(), body, c.GetHeader("Stripe-Signature"))

@@ -223,17 +223,23 @@ func TestCardOrderExpiryAndCancellation(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		f := newTwoGroups(e)
 		o := e.order(f.buyer, "card-x", orderBodyOf("card", item(f.vase.ID, 3)))
+		o2 := e.order(f.buyer, "card-y", orderBodyOf("card", item(f.basket.ID, 1), item(f.vase.ID, 2)))
 		if n, err := e.orders.ExpireDue(context.Background()); err != nil || n != 0 {
 			t.Fatalf("expired %d before time: %v", n, err)
 		}
 		mu.Lock()
 		clock = clock.Add(31 * time.Minute)
 		mu.Unlock()
-		if n, err := e.orders.ExpireDue(context.Background()); err != nil || n != 1 {
+		basket := e.stock(f.basket.ID)
+		if n, err := e.orders.ExpireDue(context.Background()); err != nil || n != 2 {
 			t.Fatalf("expired %d: %v", n, err)
 		}
 		if got := e.orderStatus(f.buyer, o.ID); got.Status != "expired" || e.stock(f.vase.ID) != 5 {
 			t.Fatalf("expired order %+v, stock %d", got, e.stock(f.vase.ID))
+		}
+		if got := e.orderStatus(f.buyer, o2.ID); got.Status != "expired" || got.Payment.Status != "cancelled" ||
+			e.stock(f.basket.ID) != basket+1 || got.Groups[0].Status != "cancelled" {
+			t.Fatalf("second expired order %+v, basket stock %d", got, e.stock(f.basket.ID))
 		}
 		e.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil, bearer(f.buyer.AccessToken)).wantError(t, 409, "invalid_state")
 

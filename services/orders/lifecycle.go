@@ -79,6 +79,8 @@ func (s *Service) endParts(tx *gorm.DB, o Order) error {
 	return tx.Model(&models.OrderGroup{}).Where("order_id = ?", o.ID).Update("status", models.PartCancelled).Error
 }
 
+var errShippedPart = services.Conflict(services.CodeInvalidState, "part of the order was shipped: it can no longer be cancelled")
+
 // Cancel is the buyer's cancellation before anything was shipped: an unpaid
 // card order is cancelled (and its payment intent), a cash order is
 // cancelled, a paid order is refunded through the provider and its sale
@@ -93,12 +95,13 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 		}
 		return Order{}, err
 	}
-	for _, g := range o.Groups {
-		if g.Status != models.PartPending {
-			return o, services.Conflict(services.CodeInvalidState, "part of the order was shipped: it can no longer be cancelled")
-		}
+	if !all(o.Groups, models.PartPending) {
+		return o, errShippedPart
 	}
 	if o.Status == models.OrderPaid && o.ProviderRef != nil {
+		if s.opt.Payments == nil {
+			return o, services.Unavailable("card payments are not configured here: the order cannot be refunded now")
+		}
 		// The refund is asked for first and is idempotent per order, so a retry after a
 		// failure below asks again harmlessly.
 		if _, err := s.opt.Payments.Refund(ctx, o.ID, *o.ProviderRef); err != nil {
@@ -112,10 +115,8 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 			if o, err = load(tx, id, true); err != nil {
 				return err
 			}
-			for _, g := range o.Groups {
-				if g.Status != models.PartPending {
-					return services.Conflict(services.CodeInvalidState, "part of the order was shipped: it can no longer be cancelled")
-				}
+			if !all(o.Groups, models.PartPending) {
+				return errShippedPart
 			}
 			switch o.Status {
 			case models.OrderPaid:
@@ -315,38 +316,44 @@ func (s *Service) sale(o Order, groupID uuid.UUID) ledger.Sale {
 // returns how many it expired.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	db := s.db.WithContext(ctx)
-	var expired []Order
-	err := db.Transaction(func(tx *gorm.DB) error {
-		q := tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, s.now()).Order("expires_at").Limit(100)
-		if models.DialectOf(tx) == models.Postgres {
-			q = q.Clauses(skipLocked)
-		}
-		var due []models.Order
-		if err := q.Find(&due).Error; err != nil {
-			return err
-		}
-		for _, d := range due {
-			o, err := load(tx, d.ID, false)
-			if err != nil {
+	var due []models.Order
+	err := ledger.Retry(ctx, func() error {
+		due = nil
+		return db.Transaction(func(tx *gorm.DB) error {
+			now := s.now()
+			q := tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, now).Order("expires_at").Limit(100)
+			if models.DialectOf(tx) == models.Postgres {
+				q = q.Clauses(skipLocked)
+			}
+			if err := q.Find(&due).Error; err != nil || len(due) == 0 {
 				return err
 			}
-			if err := setStatus(tx, &o, models.OrderExpired, models.PaymentCancelled, s.now(), models.OrderPendingPayment); err != nil {
+			ids := make([]uuid.UUID, len(due))
+			for i, d := range due {
+				ids[i] = d.ID
+			}
+			var lines []models.OrderLine
+			if err := tx.Where("order_id IN ?", ids).Find(&lines).Error; err != nil {
 				return err
 			}
-			if err := s.endParts(tx, o); err != nil {
+			// Every order's stock in one pass in product id order, as checkouts take it.
+			if err := restoreStock(tx, lines); err != nil {
 				return err
 			}
-			expired = append(expired, o)
-		}
-		return nil
+			if err := tx.Model(&models.Order{}).Where("id IN ?", ids).Updates(map[string]any{"status": models.OrderExpired,
+				"payment_status": models.PaymentCancelled, "updated_at": now}).Error; err != nil {
+				return err
+			}
+			return tx.Model(&models.OrderGroup{}).Where("order_id IN ?", ids).Update("status", models.PartCancelled).Error
+		})
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, o := range expired {
-		s.cancelIntent(ctx, o)
+	for _, d := range due {
+		s.cancelIntent(ctx, Order{Order: d})
 	}
-	return len(expired), nil
+	return len(due), nil
 }
 
 var skipLocked = clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}

@@ -284,13 +284,12 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.Or
 // (the caller's transaction rolls back) and the error names every short
 // product.
 func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
-	sorted := slices.Clone(lines)
-	slices.SortFunc(sorted, func(a, b models.OrderLine) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
+	queue := models.DialectOf(tx) == models.Postgres
 	var short []string
-	for _, l := range sorted {
+	for _, l := range byProduct(lines) {
 		q := "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?"
 		args := []any{l.Quantity, l.ProductID, l.Quantity, models.ProductPublished}
-		if models.DialectOf(tx) == models.Postgres {
+		if queue {
 			q, args = q+queueForStock, append(args, stockQueueKey(l.ProductID))
 		}
 		res := tx.Exec(q, args...)
@@ -323,11 +322,18 @@ const queueForStock = " AND (SELECT true FROM pg_advisory_xact_lock(CAST(? AS bi
 // its UUIDv7, its random bits.
 func stockQueueKey(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint64(id[8:])) }
 
-// restoreStock gives the lines' quantities back, in product id order.
-func restoreStock(tx *gorm.DB, lines []models.OrderLine) error {
+// byProduct is lines in product id order: the order every writer of stock
+// takes its row locks in.
+func byProduct(lines []models.OrderLine) []models.OrderLine {
 	sorted := slices.Clone(lines)
-	slices.SortFunc(sorted, func(a, b models.OrderLine) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
-	for _, l := range sorted {
+	slices.SortStableFunc(sorted, func(a, b models.OrderLine) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
+	return sorted
+}
+
+// restoreStock gives the lines' quantities back, in product id order (the
+// lines may be of several orders).
+func restoreStock(tx *gorm.DB, lines []models.OrderLine) error {
+	for _, l := range byProduct(lines) {
 		if err := tx.Exec("UPDATE products SET stock = stock + ? WHERE id = ?", l.Quantity, l.ProductID).Error; err != nil {
 			return err
 		}

@@ -48,9 +48,9 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	if seen > 0 {
 		return OutcomeDuplicate, nil
 	}
-	var relevant = map[string]bool{payments.EventPaymentSucceeded: true, payments.EventPaymentFailed: true,
-		payments.EventPaymentCanceled: true, payments.EventChargeRefunded: true}
-	if !relevant[ev.Type] {
+	switch ev.Type {
+	case payments.EventPaymentSucceeded, payments.EventPaymentFailed, payments.EventPaymentCanceled, payments.EventChargeRefunded:
+	default:
 		return OutcomeIgnored, nil
 	}
 	o, err := s.orderOf(db, ev)
@@ -67,14 +67,14 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		case models.OrderExpired, models.OrderCancelled:
 			if o.PaymentStatus != models.PaymentRefunded {
 				if _, err := s.opt.Payments.Refund(ctx, o.ID, ev.IntentID); err != nil {
-					return "", err
+					return "", s.providerDown("refund of a late payment", o.ID, err)
 				}
 			}
 			refundLate = true
 		case models.OrderPendingPayment:
 			f, ok, err := s.opt.Payments.Fee(ctx, ev.IntentID)
 			if err != nil {
-				return "", err
+				return "", s.providerDown("fee lookup", o.ID, err)
 			}
 			if ok && f >= 0 && f <= o.Total {
 				fee = f
@@ -200,4 +200,12 @@ func nilIfZero(id uuid.UUID) *uuid.UUID {
 		return nil
 	}
 	return &id
+}
+
+// providerDown logs a failed call to the payment provider and answers 503,
+// which Stripe retries as it does a 500: the failure is theirs or the
+// network's, not a bug of ours.
+func (s *Service) providerDown(what string, orderID uuid.UUID, err error) error {
+	s.opt.Logger.Error("payment provider call failed", "call", what, "order_id", orderID, "error", err.Error())
+	return services.Unavailable("the payment provider could not be reached: the event was not applied, send it again")
 }
