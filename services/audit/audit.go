@@ -15,9 +15,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
-	"github.com/karigar/karigar/services"
-	"github.com/karigar/karigar/services/catalog"
-	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/ledger"
 )
 
@@ -200,27 +197,4 @@ func median(xs []int64) int64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// seeGroup: auditors and admins see every group, its managers their own.
-func seeGroup(db *gorm.DB, actor services.Actor, groupID uuid.UUID) (models.Group, error) {
-	if actor.Role == models.RoleProducer {
-		return groups.Managed(db, actor, groupID)
-	}
-	if !actor.Staff() {
-		return models.Group{}, services.Forbidden("only auditors, admins and the group's managers see its report")
-	}
-	var g models.Group
-	if err := db.Where("id = ?", groupID).Limit(1).Find(&g).Error; err != nil {
-		return g, err
-	}
-	if g.ID == uuid.Nil {
-		return g, services.NotFound("group")
-	}
-	return g, nil
-}
-
-// benchmark is the wage benchmark of a province.
-func benchmark(db *gorm.DB, p models.Province) (models.WageBenchmark, error) {
-	return catalog.Benchmark(db, p)
 }

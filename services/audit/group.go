@@ -10,7 +10,10 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 // ArtisanLine is one artisan's figures in a group report.
@@ -67,7 +70,7 @@ type GroupReport struct {
 // Errors: forbidden, not_found, bad_request and validation_failed (period).
 func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID uuid.UUID, rawFrom, rawTo string) (GroupReport, error) {
 	db := s.db.WithContext(ctx)
-	g, err := seeGroup(db, actor, groupID)
+	g, err := groups.Readable(db, actor, groupID)
 	if err != nil {
 		return GroupReport{}, err
 	}
@@ -86,7 +89,7 @@ func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID
 	}
 	r.Sales, r.Shipping, r.Refunds, r.Orders, r.Units = f.sales, f.shipping, f.refunds, len(f.orders), f.units
 	r.CollectiveFund, r.PlatformFee, r.ProcessingFee = f.fund, f.platformFee, f.processingFee
-	if r.Benchmark, err = benchmark(db, g.Province); err != nil {
+	if r.Benchmark, err = catalog.Benchmark(db, g.Province); err != nil {
 		return r, err
 	}
 
@@ -110,7 +113,8 @@ func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID
 		if l.Minutes > 0 {
 			l.HasHours = true
 			l.HourlyWage = l.Earned * 60 / l.Minutes
-			l.MeetsBenchmark = r.Benchmark.Currency == r.Currency && l.HourlyWage >= r.Benchmark.Hourly
+			// The catalogue's rule, so a report and a product page agree.
+			l.MeetsBenchmark = r.Benchmark.Currency == r.Currency && pricing.WageRatioBPS(l.HourlyWage, r.Benchmark.Hourly) >= 10000
 			r.WithHours++
 			if l.MeetsBenchmark {
 				meeting++

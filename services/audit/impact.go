@@ -8,7 +8,9 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 // ImpactRow is the figures of one province, district and gender: never
@@ -119,11 +121,15 @@ func (s *Service) Impact(ctx context.Context, actor services.Actor, rawFrom, raw
 			r = &ImpactRow{Province: g.Province, District: a.District, Gender: gender}
 			rows[k] = r
 			if _, ok := bench[g.Province]; !ok {
-				b, err := benchmark(db, g.Province)
+				b, err := catalog.Benchmark(db, g.Province)
 				if err != nil {
 					return out, err
 				}
-				bench[g.Province] = b.Hourly
+				if b.Currency == s.opt.Currency {
+					bench[g.Province] = b.Hourly
+				} else {
+					bench[g.Province] = 0 // no benchmark in the report's currency: no ratio
+				}
 			}
 			r.Benchmark = bench[g.Province]
 		}
@@ -145,9 +151,7 @@ func (s *Service) Impact(ctx context.Context, actor services.Actor, rawFrom, raw
 	for _, r := range rows {
 		if r.Minutes > 0 {
 			r.HourlyEarnings = r.HourlyEarnings * 60 / r.Minutes
-			if r.Benchmark > 0 {
-				r.RatioBPS = r.HourlyEarnings * 10000 / r.Benchmark
-			}
+			r.RatioBPS = pricing.WageRatioBPS(r.HourlyEarnings, r.Benchmark)
 		} else {
 			r.HourlyEarnings = 0
 		}

@@ -347,6 +347,26 @@ func Managed(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, err
 	return g, err
 }
 
+// Readable returns the group if actor may read its books and reports:
+// auditors and admins any group, producers the groups they manage
+// (not_found for others), anyone else is forbidden.
+func Readable(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, error) {
+	var g models.Group
+	switch {
+	case actor.Role == models.RoleProducer:
+		return Managed(db, actor, id)
+	case !actor.Staff():
+		return g, services.Forbidden("only the group's managers, auditors and admins see its books and reports")
+	}
+	if err := db.Where("id = ?", id).Limit(1).Find(&g).Error; err != nil {
+		return g, err
+	}
+	if g.ID == uuid.Nil {
+		return g, services.NotFound("group")
+	}
+	return g, nil
+}
+
 // Manager is a user who manages a group.
 type Manager struct {
 	UserID  uuid.UUID

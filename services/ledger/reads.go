@@ -14,26 +14,6 @@ import (
 	"github.com/karigar/karigar/services/groups"
 )
 
-// seeGroup allows auditors and admins every group, and producers the groups
-// they manage (404 for others, not revealing them); anyone else is refused.
-func seeGroup(db *gorm.DB, actor services.Actor, groupID uuid.UUID) error {
-	switch {
-	case actor.Staff():
-		var n int64
-		if err := db.Model(&models.Group{}).Where("id = ?", groupID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n == 0 {
-			return services.NotFound("group")
-		}
-		return nil
-	case actor.Role == models.RoleProducer:
-		_, err := groups.Managed(db, actor, groupID)
-		return err
-	}
-	return services.Forbidden("only the group's managers, auditors and admins see its books")
-}
-
 // AccountView is an account with the name of its artisan, if it is one's.
 type AccountView struct {
 	models.LedgerAccount
@@ -44,7 +24,7 @@ type AccountView struct {
 // their balances: the group's own first, by type, then the artisans' by name.
 func (s *Service) GroupAccounts(ctx context.Context, actor services.Actor, groupID uuid.UUID) ([]AccountView, error) {
 	db := s.db.WithContext(ctx)
-	if err := seeGroup(db, actor, groupID); err != nil {
+	if _, err := groups.Readable(db, actor, groupID); err != nil {
 		return nil, err
 	}
 	var out []AccountView
@@ -88,7 +68,7 @@ func (s *Service) Transactions(ctx context.Context, actor services.Actor, q Tran
 		if err != nil {
 			return nil, "", services.BadRequest("group_id is not a UUID")
 		}
-		if err := seeGroup(db, actor, id); err != nil {
+		if _, err := groups.Readable(db, actor, id); err != nil {
 			return nil, "", err
 		}
 		tx = tx.Where("group_id = ?", id)
@@ -214,7 +194,7 @@ func (s *Service) Statement(ctx context.Context, actor services.Actor, artisanID
 		}
 		return Statement{}, services.Forbidden("only the group's managers, auditors and admins see statements")
 	}
-	if err := seeGroup(db, actor, a.GroupID); err != nil {
+	if _, err := groups.Readable(db, actor, a.GroupID); err != nil {
 		if services.IsCode(err, services.CodeNotFound) {
 			return Statement{}, services.NotFound("artisan")
 		}
