@@ -294,6 +294,10 @@ type checkpointVerified struct {
 	Problem *string `json:"problem,omitempty"`
 }
 
+// VerificationBody is a verification as the API answers it; the CLI prints
+// the same.
+func VerificationBody(v ledger.Verification) any { return toVerify(v) }
+
 func toVerify(v ledger.Verification) verifyResponse {
 	out := verifyResponse{OK: v.OK, TransactionsChecked: v.TransactionsChecked, HeadHash: hex.EncodeToString(v.HeadHash),
 		TrialBalanceOK: v.TrialBalanceOK}

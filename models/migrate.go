@@ -82,6 +82,32 @@ var typeNames = map[Dialect]*strings.Replacer{
 	SQLite:   strings.NewReplacer("{{uuid}}", "TEXT", "{{timestamp}}", "TIMESTAMP", "{{bytes}}", "BLOB", "{{json}}", "TEXT"),
 }
 
+// Pending returns the versions of the migrations db has not had yet, without
+// changing it: for commands that must read a schema, not make one.
+func Pending(ctx context.Context, db *gorm.DB) ([]int, error) {
+	migs, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	have := map[int]bool{}
+	if db.Migrator().HasTable("schema_migrations") {
+		var done []int
+		if err := db.WithContext(ctx).Raw(`SELECT version FROM schema_migrations`).Scan(&done).Error; err != nil {
+			return nil, err
+		}
+		for _, v := range done {
+			have[v] = true
+		}
+	}
+	var out []int
+	for _, m := range migs {
+		if !have[m.Version] {
+			out = append(out, m.Version)
+		}
+	}
+	return out, nil
+}
+
 // Migrate applies every migration not yet recorded in schema_migrations, all
 // in one transaction. It is safe to run twice and, on PostgreSQL, from
 // several replicas at once: an advisory lock held for the transaction makes

@@ -4,11 +4,11 @@
 //	karigar migrate       apply database migrations and exit
 //	karigar admin create  create an admin or auditor account
 //	karigar seed --demo   add the demo data set
+//	karigar ledger verify recompute the ledger's hash chains and trial balance
 package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -170,7 +170,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("fees differ from those the product figures were computed with: refigured", "products", n,
 			"platform_fee_bps", cfg.PlatformFeeBPS, "processing_bps", cfg.ProcessingFeeBPS)
 	}
-	if cfg.LedgerKeyDerived {
+	switch {
+	case cfg.LedgerKeyDerived && cfg.JWTSecretGenerated:
+		log.Warn("KARIGAR_LEDGER_SIGNING_KEY and KARIGAR_JWT_SECRET are not set: ledger checkpoints are signed with a key made for this run only, so they will not verify after a restart (development only)")
+	case cfg.LedgerKeyDerived:
 		log.Warn("KARIGAR_LEDGER_SIGNING_KEY is not set: ledger checkpoints are signed with a key derived from the JWT secret (development only)")
 	}
 	ledgerSvc, err := newLedger(db, cfg)
@@ -258,7 +261,7 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
 	}
-	db, err := openDB(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -304,7 +307,7 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if *demo == (*products > 0) {
 		return usageError{errors.New("usage: karigar seed --demo | karigar seed --products N [--groups G] [--artisans A]")}
 	}
-	db, err := openDB(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -338,17 +341,25 @@ func newLedger(db *gorm.DB, cfg config) (*ledger.Service, error) {
 		CursorKey: derivedKey(cfg.JWTSecret, "ledger-cursor")})
 }
 
-// ledgerCommand is "karigar ledger verify": the same check as GET
-// /audit/ledger/verify, printed as JSON, for an operator or a cron job.
+// ledgerCommand is "karigar ledger verify": the same check and the same JSON
+// as GET /audit/ledger/verify, for an operator or a cron job. It only reads:
+// a database not migrated to this binary's schema is an error, not migrated.
 func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	if len(args) != 1 || args[0] != "verify" {
 		return usageError{errors.New("usage: karigar ledger verify")}
 	}
-	db, err := openDB(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	db, err := models.Open(ctx, cfg.DatabaseURL, models.OpenOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer models.Close(db)
+	pending, err := models.Pending(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("the database lacks migrations %v of this binary: run karigar migrate first, or verify with the binary that wrote it", pending)
+	}
 	l, err := newLedger(db, cfg)
 	if err != nil {
 		return err
@@ -357,14 +368,9 @@ func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"ok": v.OK, "transactions_checked": v.TransactionsChecked,
-		"head_hash": hex.EncodeToString(v.HeadHash), "trial_balance_ok": v.TrialBalanceOK}
-	if b := v.FirstBad; b != nil {
-		out["first_bad_transaction"] = map[string]any{"id": b.ID, "chain": b.ChainKey, "sequence": b.ChainSeq, "problem": b.Problem}
-	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(api.VerificationBody(v)); err != nil {
 		return err
 	}
 	if !v.OK {

@@ -235,6 +235,14 @@ func TestLedgerVerifyCommand(t *testing.T) {
 			url := modelstest.URL(t, engine)
 			env := envOf(map[string]string{"KARIGAR_DATABASE_URL": url, "KARIGAR_JWT_SECRET": strings.Repeat("k", 40)})
 			var out, errOut bytes.Buffer
+			if code := run(t.Context(), []string{"ledger", "verify"}, env, &out, &errOut); code != 1 ||
+				!strings.Contains(out.String(), "karigar migrate") {
+				t.Fatalf("unmigrated database: %d %s", code, out.String())
+			}
+			if code := run(t.Context(), []string{"migrate"}, env, &out, &errOut); code != 0 {
+				t.Fatalf("migrate: %s", errOut.String())
+			}
+			out.Reset()
 			if code := run(t.Context(), []string{"ledger", "verify"}, env, &out, &errOut); code != 0 ||
 				!strings.Contains(out.String(), `"ok": true`) {
 				t.Fatalf("empty ledger: %d %s %s", code, out.String(), errOut.String())
