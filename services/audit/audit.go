@@ -5,7 +5,6 @@
 package audit
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"sort"
@@ -91,16 +90,6 @@ func inPeriod(q *gorm.DB, col string, p Period) *gorm.DB {
 	return q
 }
 
-// work is the labour a sale or refund memo records.
-type work struct {
-	OrderID  uuid.UUID `json:"order_id"`
-	Quantity int64     `json:"quantity"`
-	Work     []struct {
-		ArtisanID uuid.UUID `json:"artisan_id"`
-		Minutes   int64     `json:"minutes"`
-	} `json:"work"`
-}
-
 func isSale(kind string) bool { return kind == ledger.KindSale || kind == ledger.KindCashSale }
 
 // figures is what the postings of a set of transactions add up to.
@@ -169,19 +158,16 @@ func (f *figures) transaction(ps []posting) error {
 			f.shares = append(f.shares, toMakers*10000/goods)
 		}
 	}
-	var w work
-	if err := json.Unmarshal([]byte(ps[0].Memo), &w); err != nil {
+	w, err := ledger.WorkOf(kind, ps[0].Memo)
+	if err != nil {
 		return err
 	}
-	sign := int64(1)
-	if refund {
-		sign = -1
-	} else {
+	if !refund {
 		f.orders[w.OrderID] = true
 	}
-	f.units += sign * w.Quantity
-	for _, m := range w.Work {
-		f.minutes[m.ArtisanID] += sign * m.Minutes
+	f.units += w.Quantity
+	for _, m := range w.Makers {
+		f.minutes[m.ArtisanID] += m.Minutes
 	}
 	return nil
 }

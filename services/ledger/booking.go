@@ -46,6 +46,39 @@ type Sale struct {
 	Currency      string
 }
 
+// Work is the labour a sale or refund transaction records, signed: a
+// refund's units and minutes are negative, so sums over a period net out.
+type Work struct {
+	OrderID  uuid.UUID
+	Quantity int64
+	Makers   []MakerWork
+}
+
+// MakerWork is one maker's part of a line's work (all its units).
+type MakerWork struct {
+	ArtisanID uuid.UUID
+	Minutes   int64
+	Units     int64
+}
+
+// WorkOf reads the work from the memo of a transaction of kind sale,
+// cash_sale or refund, the one place that knows the memo's shape.
+func WorkOf(kind, memo string) (Work, error) {
+	var m saleMemo
+	if err := json.Unmarshal([]byte(memo), &m); err != nil {
+		return Work{}, fmt.Errorf("ledger: the memo of a %s: %w", kind, err)
+	}
+	sign := int64(1)
+	if kind == KindRefund {
+		sign = -1
+	}
+	w := Work{OrderID: m.OrderID, Quantity: sign * m.Quantity, Makers: make([]MakerWork, len(m.Work))}
+	for i, mw := range m.Work {
+		w.Makers[i] = MakerWork{ArtisanID: mw.ArtisanID, Minutes: sign * mw.Minutes, Units: sign * mw.Units}
+	}
+	return w, nil
+}
+
 // ErrShortMargin: a line's price is less than its costs and the platform's fee.
 var ErrShortMargin = errors.New("ledger: a line's price does not cover its costs and fees")
 

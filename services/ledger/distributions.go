@@ -175,7 +175,7 @@ func (s *Service) weights(tx *gorm.DB, g models.Group, from, until time.Time) ([
 
 // work sums, per artisan, the labour minutes and units of the sales booked
 // in the group's chain in (from, until], less those refunded in it.
-func (s *Service) work(tx *gorm.DB, groupID uuid.UUID, from, until time.Time) (map[uuid.UUID]workMemo, error) {
+func (s *Service) work(tx *gorm.DB, groupID uuid.UUID, from, until time.Time) (map[uuid.UUID]MakerWork, error) {
 	var memos []struct {
 		Kind string
 		Memo string
@@ -186,21 +186,17 @@ func (s *Service) work(tx *gorm.DB, groupID uuid.UUID, from, until time.Time) (m
 		Scan(&memos).Error; err != nil {
 		return nil, err
 	}
-	out := map[uuid.UUID]workMemo{}
+	out := map[uuid.UUID]MakerWork{}
 	for _, m := range memos {
-		var memo saleMemo
-		if err := json.Unmarshal([]byte(m.Memo), &memo); err != nil {
+		w, err := WorkOf(m.Kind, m.Memo)
+		if err != nil {
 			return nil, err
 		}
-		sign := int64(1)
-		if m.Kind == KindRefund {
-			sign = -1
-		}
-		for _, w := range memo.Work {
-			sum := out[w.ArtisanID]
-			sum.Minutes += sign * w.Minutes
-			sum.Units += sign * w.Units
-			out[w.ArtisanID] = sum
+		for _, mw := range w.Makers {
+			sum := out[mw.ArtisanID]
+			sum.Minutes += mw.Minutes
+			sum.Units += mw.Units
+			out[mw.ArtisanID] = sum
 		}
 	}
 	return out, nil

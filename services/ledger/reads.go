@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -250,15 +249,13 @@ func (s *Service) Statement(ctx context.Context, actor services.Actor, artisanID
 		return st, err
 	}
 	for _, r := range sales {
-		var memo saleMemo
-		if err := json.Unmarshal([]byte(r.Memo), &memo); err != nil {
+		w, err := WorkOf(r.Kind, r.Memo)
+		if err != nil {
 			return st, err
 		}
-		for _, w := range memo.Work {
-			if w.ArtisanID == a.ID && r.Kind == KindRefund {
-				st.Minutes -= w.Minutes
-			} else if w.ArtisanID == a.ID {
-				st.Minutes += w.Minutes
+		for _, mw := range w.Makers {
+			if mw.ArtisanID == a.ID {
+				st.Minutes += mw.Minutes
 			}
 		}
 	}
