@@ -112,7 +112,7 @@ func (s *Service) orderOf(db *gorm.DB, ev payments.Event) (Order, error) {
 		id = ev.OrderID
 	} else if ev.IntentID != "" {
 		var o models.Order
-		if err := db.Where("provider_ref = ?", ev.IntentID).Order("created_at DESC").Limit(1).Find(&o).Error; err != nil {
+		if err := db.Where("provider_ref = ?", ev.IntentID).Limit(1).Find(&o).Error; err != nil {
 			return Order{}, err
 		}
 		id = o.ID
