@@ -184,7 +184,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	go sweepOrders(ctx, orderSvc, cfg.OrderTTL, log)
+	go every(ctx, log, min(max(cfg.OrderTTL/10, 5*time.Second), time.Minute), sweepOrders(orderSvc, log))
 	auditSvc, err := audit.New(db, audit.Options{Currency: cfg.Currency, Ledger: ledgerSvc})
 	if err != nil {
 		return err
@@ -207,7 +207,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go janitor(ctx, log, idem.Purge, authSvc.Purge)
+	// Expired idempotency keys, refresh tokens and login counters.
+	go every(ctx, log, time.Hour, idem.Purge, authSvc.Purge)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -228,20 +229,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
-// janitor deletes expired idempotency keys, refresh tokens and login
-// counters hourly. Any replica may run it: deleting what has expired is the
-// same whoever does it.
-func janitor(ctx context.Context, log *slog.Logger, purges ...func(context.Context) error) {
-	t := time.NewTicker(time.Hour)
+// every runs jobs each interval until ctx ends, logging their failures.
+// Any replica may run them: each job is safe to run on several at once.
+func every(ctx context.Context, log *slog.Logger, interval time.Duration, jobs ...func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for _, purge := range purges {
-				if err := purge(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("purge expired rows", "error", err.Error())
+			for _, job := range jobs {
+				if err := job(ctx); err != nil && ctx.Err() == nil {
+					log.Error("background job failed", "error", err.Error())
 				}
 			}
 		}
@@ -396,22 +396,14 @@ func newOrders(db *gorm.DB, cfg config, l *ledger.Service, log *slog.Logger) (*o
 	return orders.New(db, opt)
 }
 
-// sweepOrders expires unpaid card orders until ctx ends. Every replica runs
-// it; they skip each other's rows, so an order is expired once.
-func sweepOrders(ctx context.Context, o *orders.Service, ttl time.Duration, log *slog.Logger) {
-	every := min(max(ttl/10, 5*time.Second), time.Minute)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := o.ExpireDue(ctx); err != nil && ctx.Err() == nil {
-				log.Error("order sweep failed", "error", err.Error())
-			} else if n > 0 {
-				log.Info("unpaid orders expired", "orders", n)
-			}
+// sweepOrders expires unpaid card orders. Every replica runs it; they skip
+// each other's rows, so an order is expired once.
+func sweepOrders(o *orders.Service, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		n, err := o.ExpireDue(ctx)
+		if n > 0 {
+			log.Info("unpaid orders expired", "orders", n)
 		}
+		return err
 	}
 }
