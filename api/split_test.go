@@ -64,12 +64,12 @@ func TestThreeUnitsBookThreeTimesTheUnitSplit(t *testing.T) {
 
 		got := e.booked(o.ID)
 		want := map[string]int64{
-			"materials":       3 * shown["materials"],
-			"packaging":       3 * shown["packaging"],
-			"collective_fund": 3 * shown["collective_fund"],
-			"platform_fees":   3 * shown["platform_fee"],
-			"undistributed":   3 * (shown["group_margin"] + shown["payment_processing"]),
-			"cash_receipts":   -(3*331337 + o.Shipping.Amount),
+			"materials":            3 * shown["materials"],
+			"packaging":            3 * shown["packaging"],
+			"collective_fund":      3 * shown["collective_fund"],
+			"platform_fees":        3 * shown["platform_fee"],
+			"undistributed_margin": 3 * (shown["group_margin"] + shown["payment_processing"]),
+			"cash_receipts":        -(3*331337 + o.Shipping.Amount),
 		}
 		for k, v := range want {
 			if got[k] != v {
