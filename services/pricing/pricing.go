@@ -34,6 +34,9 @@ type Inputs struct {
 	PlatformFeeBPS    int64
 	ProcessingBPS     int64
 	CollectiveFundBPS int64
+	// MakerMinutes is each maker's labour on one unit, in the order the
+	// makers are paid; when given, it must add up to LaborMinutes.
+	MakerMinutes []int64
 }
 
 // Line is one part of the price.
@@ -48,6 +51,10 @@ type Split struct {
 	Lines               []Line
 	ArtisanShareBPS     int64 // (labour + group margin) × 10000 ÷ price
 	EffectiveHourlyWage int64 // (labour + group margin) × 60 ÷ labour minutes
+	// MakerLabor is each maker's part of the labour line, in the order of
+	// Inputs.MakerMinutes: her minutes × the hourly wage ÷ 60, rounded down,
+	// and the paisa the rounding leaves to the first maker.
+	MakerLabor []int64
 }
 
 // Amount returns the amount of the line of kind, or 0.
@@ -82,7 +89,7 @@ func Compute(in Inputs) (Split, error) {
 	if in.Price <= 0 || in.Price > MaxAmount || in.Materials < 0 || in.Materials > MaxAmount ||
 		in.Packaging < 0 || in.Packaging > MaxAmount || in.LaborMinutes <= 0 || in.LaborMinutes > MaxLaborMinutes ||
 		in.HourlyWage < 0 || in.HourlyWage > MaxHourlyWage || !rate(in.PlatformFeeBPS) || !rate(in.ProcessingBPS) ||
-		!rate(in.CollectiveFundBPS) || in.PlatformFeeBPS+in.ProcessingBPS > 10000 {
+		!rate(in.CollectiveFundBPS) || in.PlatformFeeBPS+in.ProcessingBPS > 10000 || !makersAddUp(in) {
 		return Split{}, ErrInvalidInputs
 	}
 	labor := in.LaborMinutes * in.HourlyWage / 60
@@ -111,10 +118,42 @@ func Compute(in Inputs) (Split, error) {
 	toMakers := labor + groupMargin
 	s.ArtisanShareBPS = toMakers * 10000 / in.Price
 	s.EffectiveHourlyWage = toMakers * 60 / in.LaborMinutes
+	s.MakerLabor = makerLabor(in, labor)
 	return s, nil
 }
 
 func rate(bps int64) bool { return bps >= 0 && bps <= 10000 }
+
+func makersAddUp(in Inputs) bool {
+	if len(in.MakerMinutes) == 0 {
+		return true
+	}
+	var sum int64
+	for _, m := range in.MakerMinutes {
+		if m <= 0 || m > MaxLaborMinutes {
+			return false
+		}
+		sum += m
+	}
+	return sum == in.LaborMinutes
+}
+
+// makerLabor is section 7's rule for one unit: each maker's minutes at the
+// wage, rounded down, and what the rounding left of the labour line to the
+// first maker, so the parts sum to the line.
+func makerLabor(in Inputs, labor int64) []int64 {
+	if len(in.MakerMinutes) == 0 {
+		return nil
+	}
+	out := make([]int64, len(in.MakerMinutes))
+	var given int64
+	for i, m := range in.MakerMinutes {
+		out[i] = m * in.HourlyWage / 60
+		given += out[i]
+	}
+	out[0] += labor - given
+	return out
+}
 
 // fixedCosts is everything but the margin at a given price.
 func fixedCosts(in Inputs, price int64) int64 {
