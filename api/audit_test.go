@@ -80,15 +80,17 @@ type impactBody struct {
 // (Rs 2,000; 240 min at Rs 100/h, the same costs); Sassi (woman) makes
 // nothing. Stripe's fee (stripe-mock's) is 0.
 //
-//  1. Card, paid: vase + basket. Vase: labour 100000 (75000 + 25000), margin
-//     300000 − 100000 − 55000 − 30000 = 115000, fund 23000, group 92000.
-//     Basket: labour 40000, margin 200000 − 40000 − 55000 − 20000 = 85000,
-//     fund 17000, group 68000.
-//  2. Cash, delivered: 2 vases: labour 200000 (150000 + 50000), margin
-//     230000, fund 46000, group 184000.
+//  1. Card, paid: vase + basket. Each books the split the buyer was shown,
+//     with the card fee estimate (3%) replaced by the fee paid, 0, in the
+//     group margin. Vase: labour 100000 (75000 + 25000), margin 300000 −
+//     100000 − 55000 − 30000 − 9000 = 106000, fund 21200, group 84800 + 9000
+//     = 93800. Basket: labour 40000, margin 200000 − 40000 − 55000 − 20000 −
+//     6000 = 79000, fund 15800, group 63200 + 6000 = 69200.
+//  2. Cash, delivered: 2 vases: labour 200000 (150000 + 50000), fund 42400,
+//     group 187600.
 //  3. Card, paid, then cancelled by the buyer: a basket sold and refunded.
-//  4. Distributions: Multan 276000 by minutes (Shazia 540, Rukhsana 180):
-//     207000 and 69000. Thar 68000 equally: 34000 each.
+//  4. Distributions: Multan 281400 by minutes (Shazia 540, Rukhsana 180):
+//     211050 and 70350. Thar 69200 equally: 34600 each.
 //  5. Payouts: Shazia 300000 (confirmed), Rukhsana 100000 (not confirmed,
 //     and the report is read 15 days later), Marvi 30000 (confirmed).
 func TestAuditReports(t *testing.T) {
@@ -157,7 +159,7 @@ func TestAuditReports(t *testing.T) {
 		// Multan.
 		a := report(f.group.ID, bearer(f.auditor.AccessToken), period)
 		if a.Sales.Amount != 900000 || a.Shipping.Amount != 50000 || a.Refunds.Amount != 0 || a.Orders != 2 || a.Units != 3 ||
-			a.CollectiveFund.Amount != 69000 || a.Fees.Platform.Amount != 90000 || a.Fees.PaymentProcessing.Amount != 0 ||
+			a.CollectiveFund.Amount != 63600 || a.Fees.Platform.Amount != 90000 || a.Fees.PaymentProcessing.Amount != 0 ||
 			a.WithHours != 2 || a.WithoutHours != 1 || a.ComplianceBPS != 10000 || !a.LedgerVerified {
 			t.Errorf("Multan totals %+v", a)
 		}
@@ -185,8 +187,8 @@ func TestAuditReports(t *testing.T) {
 			}
 		}
 		check(a, map[string]line{
-			"Shazia":   {540, 432000, 300000, 300000, 132000, 48000, &yes},
-			"Rukhsana": {180, 144000, 100000, 0, 44000, 48000, &yes},
+			"Shazia":   {540, 436050, 300000, 300000, 136050, 48450, &yes},
+			"Rukhsana": {180, 145350, 100000, 0, 45350, 48450, &yes},
 			"نسرین":    {0, 0, 0, 0, 0, -1, nil},
 		})
 		if len(a.Findings) != 1 || a.Findings[0].Kind != "unconfirmed_payout" || a.Findings[0].DisplayName != "Rukhsana" ||
@@ -197,13 +199,13 @@ func TestAuditReports(t *testing.T) {
 		// Thar.
 		b := report(f.second.ID, other, period)
 		if b.Sales.Amount != 400000 || b.Refunds.Amount != 200000 || b.Shipping.Amount != 25000 || b.Orders != 2 || b.Units != 1 ||
-			b.CollectiveFund.Amount != 17000 || b.Fees.Platform.Amount != 20000 || b.WithHours != 1 || b.WithoutHours != 1 ||
+			b.CollectiveFund.Amount != 15800 || b.Fees.Platform.Amount != 20000 || b.WithHours != 1 || b.WithoutHours != 1 ||
 			b.ComplianceBPS != 0 || !b.LedgerVerified {
 			t.Errorf("Thar totals %+v", b)
 		}
 		check(b, map[string]line{
-			"Marvi": {240, 74000, 30000, 30000, 44000, 18500, &no},
-			"Sassi": {0, 34000, 0, 0, 34000, -1, nil},
+			"Marvi": {240, 74600, 30000, 30000, 44600, 18650, &no},
+			"Sassi": {0, 34600, 0, 0, 34600, -1, nil},
 		})
 		if len(b.Findings) != 1 || b.Findings[0].Kind != "below_benchmark" || b.Findings[0].DisplayName != "Marvi" {
 			t.Errorf("Thar findings %+v", b.Findings)
@@ -235,8 +237,8 @@ func TestAuditReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]string{
-				"Shazia":   "Shazia,Multan,540,9.00,4320.00,3000.00,3000.00,1320.00,480.00,true",
-				"Rukhsana": "Rukhsana,Multan,180,3.00,1440.00,1000.00,0.00,440.00,480.00,true",
+				"Shazia":   "Shazia,Multan,540,9.00,4360.50,3000.00,3000.00,1360.50,484.50,true",
+				"Rukhsana": "Rukhsana,Multan,180,3.00,1453.50,1000.00,0.00,453.50,484.50,true",
 				"نسرین":    "نسرین,Multan,0,0.00,0.00,0.00,0.00,0.00,,",
 			}
 			if len(rows) != 4 || strings.Join(rows[0], ",") != "artisan_id,display_name,district,labor_minutes,hours,earned_rs,paid_rs,acknowledged_rs,balance_rs,effective_hourly_wage_rs,meets_benchmark" {
@@ -255,13 +257,13 @@ func TestAuditReports(t *testing.T) {
 		res.wantStatus(t, 200)
 		res.decode(t, &imp)
 		if imp.ActiveGroups != 2 || imp.ActiveArtisans != 4 || imp.WithoutHours != 1 || imp.Paid.Amount != 430000 ||
-			imp.Earned.Amount != 684000 || imp.MedianShare != 5900 || imp.Hourly.Amount != 40625 || !imp.LedgerVerified {
+			imp.Earned.Amount != 690600 || imp.MedianShare != 5960 || imp.Hourly.Amount != 41000 || !imp.LedgerVerified {
 			t.Errorf("impact totals %+v", imp)
 		}
 		wantRows := []string{
-			"punjab|Multan|undisclosed|1|1|0|180|144000|48000|19230|24960",
-			"punjab|Multan|woman|1|1|0|540|432000|48000|19230|24960",
-			"sindh|Tharparkar|woman|2|1|1|240|108000|18500|19230|9620",
+			"punjab|Multan|undisclosed|1|1|0|180|145350|48450|19230|25195",
+			"punjab|Multan|woman|1|1|0|540|436050|48450|19230|25195",
+			"sindh|Tharparkar|woman|2|1|1|240|109200|18650|19230|9698",
 		}
 		var gotRows []string
 		for _, r := range imp.Rows {
@@ -280,7 +282,7 @@ func TestAuditReports(t *testing.T) {
 		res = e.do("GET", "/api/v1/audit/impact?format=csv&province=sindh&"+period, nil, bearer(f.admin.AccessToken))
 		res.wantStatus(t, 200)
 		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(res.Body), "\ufeff"))).ReadAll()
-		if err != nil || len(rows) != 2 || strings.Join(rows[1], ",") != "sindh,Tharparkar,woman,2,1,1,240,4.00,1080.00,185.00,192.30,9620" {
+		if err != nil || len(rows) != 2 || strings.Join(rows[1], ",") != "sindh,Tharparkar,woman,2,1,1,240,4.00,1092.00,186.50,192.30,9698" {
 			t.Errorf("impact CSV %q %v", rows, err)
 		}
 		e.do("GET", "/api/v1/audit/impact", nil, manager).wantError(t, 403, "forbidden")

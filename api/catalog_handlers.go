@@ -102,6 +102,7 @@ type productResponse struct {
 	Stock               int             `json:"stock"`
 	Cost                costResponse    `json:"cost"`
 	EffectiveHourlyWage models.Money    `json:"effective_hourly_wage"`
+	Shortfall           *models.Money   `json:"shortfall,omitempty"` // managers only: what the price lacks to cover its costs and fees
 	Makers              []makerResponse `json:"makers"`
 	CreatedAt           time.Time       `json:"created_at"`
 	UpdatedAt           time.Time       `json:"updated_at"`
@@ -131,6 +132,10 @@ func toProduct(p catalog.Product) productResponse {
 		Makers:              make([]makerResponse, len(p.Makers)), CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 	if out.Materials == nil {
 		out.Materials = []string{}
+	}
+	if p.Privileged && p.Shortfall > 0 {
+		short := models.NewMoney(p.Shortfall, p.Currency)
+		out.Shortfall = &short
 	}
 	for i, m := range p.Makers {
 		skills := m.Skills

@@ -154,7 +154,7 @@ func TestProductLifecycle(t *testing.T) {
 			// (fees 17815 + 5344 = 23159, margin 0), 78159 more than 100000.
 			body := f.product("Vase", "pottery", 100000)
 			er := e.do("POST", create, body, bearer(f.manager.AccessToken)).wantError(t, 422, "validation_failed")
-			if !strings.Contains(er.Error.Fields["price.amount"], "78159 PKR short") {
+			if !strings.Contains(er.Error.Fields["price.amount"], "Rs 781.59 short") {
 				t.Errorf("shortfall message %q", er.Error.Fields["price.amount"])
 			}
 			if after := e.count("products", ""); after != before {

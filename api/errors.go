@@ -22,6 +22,7 @@ var statusOf = map[services.Code]int{
 	services.CodeInsufficientFunds:    http.StatusConflict,
 	services.CodeIdempotencyKeyReused: http.StatusConflict,
 	services.CodeInvalidState:         http.StatusConflict,
+	services.CodeProductUnavailable:   http.StatusConflict,
 	services.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	services.CodeValidation:           http.StatusUnprocessableEntity,
 	services.CodeRateLimited:          http.StatusTooManyRequests,

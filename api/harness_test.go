@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"io"
@@ -261,6 +262,9 @@ func newDomainServices(t testing.TB, db *gorm.DB, oopt orders.Options) (*groups.
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.InitFees(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: testSecret, TermsChanged: c.RefigureGroup})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +273,7 @@ func newDomainServices(t testing.TB, db *gorm.DB, oopt orders.Options) (*groups.
 	if err != nil {
 		t.Fatal(err)
 	}
-	oopt.Currency, oopt.PlatformFeeBPS, oopt.Ledger, oopt.CursorKey = "PKR", 1000, l, testSecret
+	oopt.Currency, oopt.Ledger, oopt.CursorKey = "PKR", l, testSecret
 	oopt.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	o, err := orders.New(db, oopt)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 type accountBody struct {
@@ -59,8 +60,8 @@ func sell(e *env, groupID string, qty int64, makers ...ledger.MakerMinutes) uuid
 	order := models.NewID()
 	g := uuid.MustParse(groupID)
 	sale := ledger.Sale{OrderID: order, Currency: "PKR", Lines: []ledger.SaleLine{{Line: 1, ProductID: models.NewID(), GroupID: g,
-		Quantity: qty, UnitPrice: 300000, UnitMaterials: 50000, UnitPackaging: 5000, HourlyWage: 25000, Makers: makers,
-		PlatformFeeBPS: 1000, CollectiveFundBPS: 2000}}}
+		Quantity: qty, Makers: makers, Unit: pricing.Inputs{Price: 300000, Materials: 50000, Packaging: 5000, HourlyWage: 25000,
+			PlatformFeeBPS: 1000, ProcessingBPS: 300, CollectiveFundBPS: 2000}}}}
 	if err := e.db.Transaction(func(tx *gorm.DB) error { _, err := ledgerOf(e).BookSale(tx, sale); return err }); err != nil {
 		e.t.Fatal(err)
 	}
@@ -223,8 +224,9 @@ func TestDistributions(t *testing.T) {
 				// Sale 1: 2 units, 180 + 60 minutes each. Sale 2: 1 unit, all 240 minutes hers (private).
 				sell(e, f.group.ID, 2, ledger.MakerMinutes{ArtisanID: pub, Minutes: 180}, ledger.MakerMinutes{ArtisanID: priv, Minutes: 60})
 				sell(e, f.group.ID, 1, ledger.MakerMinutes{ArtisanID: priv, Minutes: 240})
-				// Each unit leaves a group margin of 92000 (the contract's example with no card fee): 3 units.
-				const margin = 3 * 92000
+				// Each unit leaves the group margin shown, 84800, and the card fee estimate, 9000, as
+				// no fee was paid: 3 units.
+				const margin = 3 * 93800
 				path := "/api/v1/groups/" + f.group.ID + "/distributions"
 				e.do("POST", path, nil, bearer(f.buyer.AccessToken)).wantError(t, 403, "forbidden")
 				e.do("POST", path, nil, bearer(f.other.AccessToken)).wantError(t, 404, "not_found")
@@ -287,7 +289,7 @@ func TestLedgerReadsAndRoles(t *testing.T) {
 		e.do("GET", accounts, nil, bearer(f.buyer.AccessToken)).wantError(t, 403, "forbidden")
 		e.do("GET", accounts, nil, bearer(f.other.AccessToken)).wantError(t, 404, "not_found")
 		for _, s := range []session{f.manager, f.auditor, f.admin} {
-			if a := e.accounts(f.group.ID, s); a[f.public.ID+":payable"] != 300000 || a["undistributed_margin"] != 3*92000 {
+			if a := e.accounts(f.group.ID, s); a[f.public.ID+":payable"] != 300000 || a["undistributed_margin"] != 3*93800 {
 				t.Errorf("accounts %v", a)
 			}
 		}

@@ -60,6 +60,16 @@ func (s *Server) productPage(c *gin.Context) {
 		renderProductPage(c, http.StatusNotFound, "missing", nil)
 		return
 	}
+	if services.IsCode(err, services.CodeProductUnavailable) {
+		// Withdrawn until it is repriced: the tag still leads somewhere that says so.
+		p, gerr := s.catalog.Get(c.Request.Context(), services.Actor{}, id)
+		if gerr != nil {
+			writeError(c, gerr)
+			return
+		}
+		renderProductPage(c, http.StatusOK, "unavailable", unavailableView{Title: p.Title, Group: p.Group.Name})
+		return
+	}
 	if err != nil {
 		writeError(c, err)
 		return
@@ -114,6 +124,11 @@ type productView struct {
 	Wage             wageView
 	Makers           []makerView
 	URL, QR          string
+}
+
+// unavailableView is a product that is not for sale now.
+type unavailableView struct {
+	Title, Group string
 }
 
 type lineView struct {

@@ -191,6 +191,8 @@ func (s *Server) routes() {
 	admin.POST("/users", s.createUser)
 	admin.POST("/groups/:id/verify", s.verifyGroup)
 	admin.PUT("/wage-benchmarks/:region", s.setBenchmark)
+	admin.GET("/fees", s.getFees)
+	admin.PUT("/fees", s.setFees)
 }
 
 // idempotentPOST accepts an Idempotency-Key on every POST; routes that

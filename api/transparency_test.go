@@ -1,12 +1,10 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/karigar/karigar/services/catalog"
 )
 
 type transparencyBody struct {
@@ -222,48 +220,6 @@ func TestWageBenchmarkChangeRefiguresProducts(t *testing.T) {
 		if tr = e.transparency(p.ID); tr.WageCheck.Benchmark.Region != "khyber_pakhtunkhwa" || !tr.WageCheck.MeetsBenchmark ||
 			fair() != "Blue pottery vase" {
 			t.Errorf("under its own benchmark: %+v, fair %q", tr.WageCheck, fair())
-		}
-	})
-}
-
-// Fees are configuration: a server started with other fees than the stored
-// figures were computed with refigures every product once.
-func TestFeeChangeRefiguresProducts(t *testing.T) {
-	eachDB(t, func(t *testing.T, e *env) {
-		f := newCatalogFixture(e)
-		e.do("PATCH", "/api/v1/groups/"+f.group.ID, map[string]any{"profit_sharing": map[string]any{"method": "labor_hours",
-			"collective_fund_bps": 2000}}, bearer(f.manager.AccessToken)).wantStatus(t, 200)
-		p := e.newProduct(f, f.product("Blue pottery vase", "pottery", 300000), true)
-		refigure := func(platformBPS int) int64 {
-			t.Helper()
-			c, err := catalog.New(e.db, catalog.Options{Currency: "PKR", PlatformFeeBPS: platformBPS, ProcessingBPS: 300, CursorKey: testSecret})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := c.RefigureForFees(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		stored := func() productBody {
-			t.Helper()
-			var out productBody
-			e.do("GET", "/api/v1/products/"+p.ID, nil).decode(t, &out)
-			return out
-		}
-		if n := refigure(1000); n != 1 || stored().ArtisanShareBPS != 6160 {
-			t.Fatalf("first start (no fees recorded): %d products, share %d", n, stored().ArtisanShareBPS)
-		}
-		if n := refigure(1000); n != 0 {
-			t.Errorf("same fees refigured %d products", n)
-		}
-		// 20% platform fee: margin 76000, fund 15200, group margin 60800; (100000 + 60800) × 10000 ÷ 300000.
-		if n, got := refigure(2000), stored(); n != 1 || got.ArtisanShareBPS != 5360 || got.EffectiveHourlyWage.Amount != 40200 {
-			t.Errorf("after a fee rise: %d products, %+v", n, got)
-		}
-		if refigure(1000); stored().ArtisanShareBPS != 6160 {
-			t.Errorf("after the fee went back: %+v", stored())
 		}
 	})
 }

@@ -123,11 +123,14 @@ type WageBenchmark struct {
 // FederalRegion is the benchmark region that stands for any region without its own.
 const FederalRegion = "federal"
 
-// Product statuses: draft → published → archived.
+// Product statuses: draft → published → archived; a published product
+// whose price stops covering its costs and fees is needs_repricing until a
+// covering price publishes it again.
 const (
-	ProductDraft     = "draft"
-	ProductPublished = "published"
-	ProductArchived  = "archived"
+	ProductDraft          = "draft"
+	ProductPublished      = "published"
+	ProductNeedsRepricing = "needs_repricing"
+	ProductArchived       = "archived"
 )
 
 // Product is a listing of a group. Amounts are minor units of Currency.
@@ -149,6 +152,7 @@ type Product struct {
 	ArtisanShareBPS     int `gorm:"column:artisan_share_bps"`
 	EffectiveHourlyWage int64
 	MeetsWageBenchmark  bool
+	Shortfall           int64 // how much more the price must be to cover its costs and fees; 0 when it does
 	Status              string
 	Province            Province
 	DistrictKey         string
@@ -165,7 +169,8 @@ type ProductMaker struct {
 	LaborMinutes int
 }
 
-// FigureBasis is the fees the stored product figures were computed with (one row).
+// FigureBasis is the fees in force (one row): admin data, which the stored
+// product figures were computed with and which checkouts freeze on lines.
 type FigureBasis struct {
 	ID             int `gorm:"primaryKey"`
 	PlatformFeeBPS int `gorm:"column:platform_fee_bps"`

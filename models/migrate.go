@@ -75,6 +75,12 @@ func (m Migration) SQL(d Dialect) string {
 	return typeNames[d].Replace(m.shared + "\n" + m.only[d])
 }
 
+// nextSchemaVersion stands, in a SQLite migration that edits sqlite_master
+// in place, for the schema version it must set so that every connection
+// reads the edited schema. It is read just before the migration runs, so
+// such a migration must edit nothing else.
+const nextSchemaVersion = "{{next_schema_version}}"
+
 // typeNames keeps one schema text for both engines. SQLite gets TIMESTAMP
 // because its driver parses times only for columns declared that way.
 var typeNames = map[Dialect]*strings.Replacer{
@@ -145,7 +151,15 @@ func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
 			if have[m.Version] {
 				continue
 			}
-			if err := tx.Exec(m.SQL(d)).Error; err != nil {
+			text := m.SQL(d)
+			if strings.Contains(text, nextSchemaVersion) {
+				var v int64
+				if err := tx.Raw(`PRAGMA schema_version`).Scan(&v).Error; err != nil {
+					return err
+				}
+				text = strings.ReplaceAll(text, nextSchemaVersion, strconv.FormatInt(v+1, 10))
+			}
+			if err := tx.Exec(text).Error; err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 			}
 			if err := tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/bits"
 	"regexp"
+	"strconv"
+	"strings"
 )
 
 // Money is an amount in minor units (paisa for PKR) of one ISO 4217 currency.
@@ -22,7 +24,39 @@ func ValidCurrency(code string) bool { return currencyCode.MatchString(code) }
 // NewMoney returns amount minor units of currency.
 func NewMoney(amount int64, currency string) Money { return Money{Amount: amount, Currency: currency} }
 
-func (m Money) String() string { return fmt.Sprintf("%d %s", m.Amount, m.Currency) }
+// String is the amount as people read it, in whole units with two decimals
+// and thousands separated: "Rs 2,450.00" for rupees, the ISO code before
+// any other currency ("USD 12.50"). Every currency here has two decimals.
+func (m Money) String() string {
+	prefix := m.Currency + " "
+	if m.Currency == "PKR" {
+		prefix = "Rs "
+	}
+	amount := m.Amount
+	sign := ""
+	if amount < 0 {
+		sign = "-"
+	}
+	whole := strconv.FormatUint(absUint(amount)/100, 10)
+	var b strings.Builder
+	b.WriteString(sign + prefix)
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	fmt.Fprintf(&b, ".%02d", absUint(amount)%100)
+	return b.String()
+}
+
+// absUint is |n|, which for the smallest int64 only an unsigned type holds.
+func absUint(n int64) uint64 {
+	if n < 0 {
+		return uint64(-(n + 1)) + 1
+	}
+	return uint64(n)
+}
 
 // ErrCurrencyMismatch is returned when two amounts of different currencies meet.
 var ErrCurrencyMismatch = errors.New("currency mismatch")

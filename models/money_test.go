@@ -105,3 +105,23 @@ func TestMoneyAllocateKeepsCurrency(t *testing.T) {
 		t.Fatalf("Add across currencies: %v", err)
 	}
 }
+
+func TestMoneyStringIsForPeople(t *testing.T) {
+	for _, c := range []struct {
+		m    models.Money
+		want string
+	}{
+		{models.NewMoney(28159, "PKR"), "Rs 281.59"},
+		{models.NewMoney(245000, "PKR"), "Rs 2,450.00"},
+		{models.NewMoney(5, "PKR"), "Rs 0.05"},
+		{models.NewMoney(0, "PKR"), "Rs 0.00"},
+		{models.NewMoney(-15000, "PKR"), "-Rs 150.00"},
+		{models.NewMoney(123456789012, "PKR"), "Rs 1,234,567,890.12"},
+		{models.NewMoney(1250, "USD"), "USD 12.50"},
+		{models.NewMoney(-9223372036854775808, "PKR"), "-Rs 92,233,720,368,547,758.08"},
+	} {
+		if got := c.m.String(); got != c.want {
+			t.Errorf("%d %s: %q, want %q", c.m.Amount, c.m.Currency, got, c.want)
+		}
+	}
+}

@@ -68,6 +68,7 @@ type OrderLine struct {
 	UnitPackaging     int64
 	HourlyWage        int64
 	PlatformFeeBPS    int `gorm:"column:platform_fee_bps"`
+	ProcessingBPS     int `gorm:"column:processing_bps"` // the card fee estimate the buyer was shown
 	CollectiveFundBPS int `gorm:"column:collective_fund_bps"`
 	Makers            string
 }

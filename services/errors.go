@@ -25,6 +25,7 @@ const (
 	CodeInsufficientFunds    Code = "insufficient_funds"
 	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
 	CodeInvalidState         Code = "invalid_state"
+	CodeProductUnavailable   Code = "product_unavailable"
 	CodePayloadTooLarge      Code = "payload_too_large"
 	CodeValidation           Code = "validation_failed"
 	CodeRateLimited          Code = "rate_limited"

@@ -164,11 +164,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if n, err := catalogSvc.RefigureForFees(ctx); err != nil {
+	if recorded, err := catalogSvc.InitFees(ctx); err != nil {
 		return err
-	} else if n > 0 {
-		log.Info("fees differ from those the product figures were computed with: refigured", "products", n,
+	} else if recorded {
+		log.Info("first fees recorded from the configuration; from now on they are set with PUT /api/v1/admin/fees",
 			"platform_fee_bps", cfg.PlatformFeeBPS, "processing_bps", cfg.ProcessingFeeBPS)
+	} else if fees, err := catalogSvc.Fees(ctx); err != nil {
+		return err
+	} else if fees.PlatformFeeBPS != cfg.PlatformFeeBPS || fees.ProcessingFeeBPS != cfg.ProcessingFeeBPS {
+		log.Warn("KARIGAR_PLATFORM_FEE_BPS and KARIGAR_PROCESSING_FEE_BPS give the first fees only: the fees in force are those set with PUT /api/v1/admin/fees",
+			"platform_fee_bps", fees.PlatformFeeBPS, "processing_bps", fees.ProcessingFeeBPS)
 	}
 	switch {
 	case cfg.LedgerKeyDerived && cfg.JWTSecretGenerated:
@@ -320,6 +325,9 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	if _, err := c.InitFees(ctx); err != nil {
+		return err
+	}
 	services := seed.Services{Auth: a, Groups: g, Catalog: c, Currency: cfg.Currency}
 	start := time.Now()
 	var r seed.Report
@@ -381,7 +389,7 @@ func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 
 // newOrders builds the orders service, with Stripe when a key is configured.
 func newOrders(db *gorm.DB, cfg config, l *ledger.Service, log *slog.Logger) (*orders.Service, error) {
-	opt := orders.Options{Currency: cfg.Currency, PlatformFeeBPS: cfg.PlatformFeeBPS, TTL: cfg.OrderTTL, Ledger: l,
+	opt := orders.Options{Currency: cfg.Currency, TTL: cfg.OrderTTL, Ledger: l,
 		CursorKey: derivedKey(cfg.JWTSecret, "orders-cursor"), Logger: log}
 	if cfg.StripeSecretKey != "" {
 		p, err := payments.NewStripe(payments.StripeOptions{SecretKey: cfg.StripeSecretKey,

@@ -15,6 +15,7 @@ import (
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 // BenchmarkGroupReport is a group's report over 10,000 orders and 1,000
@@ -49,8 +50,8 @@ func BenchmarkGroupReport(b *testing.B) {
 				}
 				_, err := l.BookCashSale(tx, ledger.Sale{OrderID: models.NewID(), Currency: "PKR", Shipping: map[uuid.UUID]int64{g.ID: 25000},
 					Lines: []ledger.SaleLine{{Line: 1, ProductID: models.NewID(), GroupID: g.ID, Quantity: int64(1 + n%3),
-						UnitPrice: 300000, UnitMaterials: 50000, UnitPackaging: 5000, HourlyWage: 25000, Makers: makers,
-						PlatformFeeBPS: 1000, CollectiveFundBPS: 2000}}})
+						Makers: makers, Unit: pricing.Inputs{Price: 300000, Materials: 50000, Packaging: 5000, HourlyWage: 25000,
+							PlatformFeeBPS: 1000, ProcessingBPS: 300, CollectiveFundBPS: 2000}}}})
 				if err != nil {
 					return err
 				}

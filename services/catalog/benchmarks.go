@@ -99,7 +99,8 @@ func (s *Service) SetBenchmark(ctx context.Context, actor services.Actor, region
 			Order("id").Pluck("id", &ids).Error; err != nil {
 			return err
 		}
-		return s.refigureWhere(tx, "province IN ?", provinces)
+		_, err = s.refigureWhere(tx, "province IN ?", provinces)
+		return err
 	})
 	return b, created, err
 }
@@ -122,36 +123,4 @@ func provincesUnder(tx *gorm.DB, region string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// RefigureForFees brings the stored figures of every product in line with
-// this service's fees, when they were computed with others (or when no
-// fees were recorded yet), and records the fees. It returns how many
-// products it looked at: 0 when nothing changed. The server calls it at
-// start; replicas starting at once take turns on the basis row's lock.
-func (s *Service) RefigureForFees(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var b models.FigureBasis
-		err := models.ForUpdate(tx).First(&b, "id = 1").Error
-		switch {
-		case err == nil && b.PlatformFeeBPS == s.opt.PlatformFeeBPS && b.ProcessingBPS == s.opt.ProcessingBPS:
-			return nil
-		case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
-			return err
-		}
-		var ids []string
-		if err := models.ForUpdate(tx).Model(&models.Group{}).Order("id").Pluck("id", &ids).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&models.Product{}).Count(&n).Error; err != nil {
-			return err
-		}
-		if err := s.refigureWhere(tx, "1 = 1"); err != nil {
-			return err
-		}
-		b = models.FigureBasis{ID: 1, PlatformFeeBPS: s.opt.PlatformFeeBPS, ProcessingBPS: s.opt.ProcessingBPS, UpdatedAt: s.now()}
-		return tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&b).Error
-	})
-	return n, err
 }

@@ -21,6 +21,10 @@ func (s *Service) ImportPublished(ctx context.Context, ps []models.Product, make
 	if err := db.Find(&cats).Error; err != nil {
 		return err
 	}
+	fees, err := FeesIn(db)
+	if err != nil {
+		return err
+	}
 	catByslug := map[string]models.Category{}
 	for _, c := range cats {
 		catByslug[c.Slug] = c
@@ -49,8 +53,12 @@ func (s *Service) ImportPublished(ctx context.Context, ps []models.Product, make
 			return fmt.Errorf("catalog: import into unverified group %s", g.ID)
 		}
 		p.Status, p.Currency = models.ProductPublished, s.opt.Currency
-		if err := s.figures(p, g, t.bench); err != nil {
+		if err := figures(p, g, t.bench, fees); err != nil {
 			return fmt.Errorf("catalog: import %q: %w", p.Title, err)
+		}
+		if p.Shortfall > 0 {
+			return fmt.Errorf("catalog: import %q: the price is %s short of its costs and fees", p.Title,
+				models.NewMoney(p.Shortfall, p.Currency))
 		}
 		c := catByslug[p.Category]
 		p.Province, p.DistrictKey = g.Province, g.DistrictKey

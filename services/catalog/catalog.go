@@ -24,7 +24,9 @@ import (
 
 // Options configure a Service.
 type Options struct {
-	Currency       string
+	Currency string
+	// The first fees in force, recorded by InitFees when none are; after
+	// that the fees are admin data (SetFees).
 	PlatformFeeBPS int
 	ProcessingBPS  int
 	CursorKey      []byte
@@ -120,6 +122,9 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, groupID uuid
 		if err := s.apply(tx, &p, g, in, &fe); err != nil {
 			return err
 		}
+		if p.Shortfall > 0 {
+			fe.Add("price.amount", shortMessage(p.Shortfall, p.Currency))
+		}
 		if err := fe.Err(); err != nil {
 			return err
 		}
@@ -152,6 +157,11 @@ func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID
 		if err := s.apply(tx, &p, g, in, &fe); err != nil {
 			return err
 		}
+		if p.Shortfall > 0 && in.changesMoney() {
+			// A new price or cost must cover the costs and fees; other edits of
+			// a product short of them are kept, and it stays withdrawn.
+			fe.Add("price.amount", shortMessage(p.Shortfall, p.Currency))
+		}
 		if in.Makers == nil && in.LaborMinutes != nil {
 			// The makers stay; their minutes must still add up.
 			var sum int64
@@ -162,7 +172,7 @@ func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID
 			fe.Check(sum > 0 && sum != int64(p.LaborMinutes), "cost.labor_minutes",
 				fmt.Sprintf("must equal the makers' labour minutes, %d; send makers too to change both", sum))
 		}
-		if p.Status == models.ProductPublished && in.Makers != nil {
+		if (p.Status == models.ProductPublished || p.Status == models.ProductNeedsRepricing) && in.Makers != nil {
 			fe.Check(len(*in.Makers) == 0, "makers", "a published product needs at least one maker")
 		}
 		if err := fe.Err(); err != nil {
@@ -181,11 +191,17 @@ func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID
 	return out, err
 }
 
-// Publish makes a draft public. It needs a verified group and at least one
-// maker. Errors: forbidden, not_found, invalid_state (not a draft, or the
-// group is not verified), validation_failed (no makers).
+// Publish makes a draft public. It needs a verified group, at least one
+// maker and a price that covers the costs and fees in force. Errors:
+// forbidden, not_found, invalid_state (not a draft, or the group is not
+// verified), validation_failed (no makers, or the price falls short).
 func (s *Service) Publish(ctx context.Context, actor services.Actor, id uuid.UUID) (Product, error) {
 	return s.move(ctx, actor, id, func(tx *gorm.DB, p *models.Product, g models.Group) error {
+		if p.Status == models.ProductNeedsRepricing {
+			return services.Conflict(services.CodeInvalidState,
+				"the price no longer covers the costs and fees: it is %s short; a covering price publishes it again",
+				models.NewMoney(p.Shortfall, p.Currency))
+		}
 		if p.Status != models.ProductDraft {
 			return services.Conflict(services.CodeInvalidState, "only a draft can be published; this product is %s", p.Status)
 		}
@@ -198,6 +214,9 @@ func (s *Service) Publish(ctx context.Context, actor services.Actor, id uuid.UUI
 		}
 		if makers == 0 {
 			return services.Invalid(map[string]string{"makers": "at least one maker is needed to publish"})
+		}
+		if p.Shortfall > 0 {
+			return services.Invalid(map[string]string{"price.amount": shortMessage(p.Shortfall, p.Currency)})
 		}
 		now := s.now()
 		p.Status, p.PublishedAt = models.ProductPublished, &now
@@ -256,10 +275,21 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 		}
 		privileged = ok
 	}
-	if p.Status != models.ProductPublished && !privileged {
+	if !privileged && p.Status != models.ProductPublished && p.Status != models.ProductNeedsRepricing {
 		return Product{}, services.NotFound("product")
 	}
 	return load(db, id, privileged)
+}
+
+// shortMessage says by how much a price falls short, in rupees.
+func shortMessage(shortfall int64, currency string) string {
+	return fmt.Sprintf("does not cover the costs and fees: it is %s short", models.NewMoney(shortfall, currency))
+}
+
+// changesMoney reports whether an update sets anything the split is made of.
+func (in ProductInput) changesMoney() bool {
+	return in.Price != nil || in.CostMaterials != nil || in.CostPackaging != nil || in.LaborMinutes != nil ||
+		in.HourlyWage != nil || in.Makers != nil
 }
 
 // apply validates in and copies it onto p, recomputing the fair-trade figures.
@@ -326,12 +356,6 @@ func (s *Service) apply(tx *gorm.DB, p *models.Product, g models.Group, in Produ
 		return nil
 	}
 	if err := s.refigure(tx, p, g); err != nil {
-		var short *pricing.ShortfallError
-		if errors.As(err, &short) {
-			fe.Add("price.amount", fmt.Sprintf("does not cover the costs and fees: it is %d %s short",
-				short.Shortfall, p.Currency))
-			return nil
-		}
 		return err
 	}
 	p.Province, p.DistrictKey = g.Province, g.DistrictKey
@@ -391,20 +415,40 @@ func replaceMakers(tx *gorm.DB, productID uuid.UUID, makers *[]Maker) error {
 }
 
 // refigure recomputes the product's fair-trade figures from its price and
-// costs, the fees, its group's collective fund rate and the wage benchmark
-// of the group's province.
+// costs, the fees in force, its group's collective fund rate and the wage
+// benchmark of the group's province.
 func (s *Service) refigure(tx *gorm.DB, p *models.Product, g models.Group) error {
 	b, err := Benchmark(tx, g.Province)
 	if err != nil {
 		return err
 	}
-	return s.figures(p, g, b)
-}
-
-func (s *Service) figures(p *models.Product, g models.Group, b models.WageBenchmark) error {
-	split, err := pricing.Compute(s.inputs(*p, g))
+	fees, err := FeesIn(tx)
 	if err != nil {
 		return err
+	}
+	return figures(p, g, b, fees)
+}
+
+// figures sets the stored figures of p from pricing's split. A price short
+// of its costs and fees keeps the figures it had, records the shortfall and
+// withdraws a published product from sale (needs_repricing); a covering one
+// publishes such a product again.
+func figures(p *models.Product, g models.Group, b models.WageBenchmark, fees Fees) error {
+	split, err := pricing.Compute(inputs(*p, g, fees))
+	var short *pricing.ShortfallError
+	if errors.As(err, &short) {
+		p.Shortfall, p.MeetsWageBenchmark = short.Shortfall, false
+		if p.Status == models.ProductPublished {
+			p.Status = models.ProductNeedsRepricing
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.Shortfall = 0
+	if p.Status == models.ProductNeedsRepricing {
+		p.Status = models.ProductPublished
 	}
 	p.ArtisanShareBPS = int(split.ArtisanShareBPS)
 	p.EffectiveHourlyWage = split.EffectiveHourlyWage
@@ -435,18 +479,23 @@ func Benchmark(db *gorm.DB, province models.Province) (models.WageBenchmark, err
 // group; groups calls it, holding the group's row lock, when the group's
 // province or fund rate changes.
 func (s *Service) RefigureGroup(tx *gorm.DB, groupID uuid.UUID) error {
-	return s.refigureWhere(tx, "group_id = ?", groupID)
+	_, err := s.refigureWhere(tx, "group_id = ?", groupID)
+	return err
 }
 
 // refigureWhere recomputes the stored figures of the products matching the
-// condition, writing only those that change. A product the new terms leave
-// uncovered keeps its listing but is counted as not meeting the benchmark,
-// with no share beyond its labour.
-func (s *Service) refigureWhere(tx *gorm.DB, cond string, args ...any) error {
+// condition with the fees in force, writing only those that change, and
+// reports how many changed (see figures for what a shortfall does).
+func (s *Service) refigureWhere(tx *gorm.DB, cond string, args ...any) (int64, error) {
+	fees, err := FeesIn(tx)
+	if err != nil {
+		return 0, err
+	}
 	groupsByID := map[uuid.UUID]models.Group{}
 	benchmarks := map[models.Province]models.WageBenchmark{}
 	var batch []models.Product
-	return tx.Where(cond, args...).Order("id").FindInBatches(&batch, 500, func(b *gorm.DB, _ int) error {
+	var changed int64
+	err = tx.Where(cond, args...).Order("id").FindInBatches(&batch, 500, func(b *gorm.DB, _ int) error {
 		for i := range batch {
 			p := &batch[i]
 			g, ok := groupsByID[p.GroupID]
@@ -465,27 +514,23 @@ func (s *Service) refigureWhere(tx *gorm.DB, cond string, args ...any) error {
 				benchmarks[g.Province] = bm
 			}
 			before := *p
-			if err := s.figures(p, g, bm); err != nil {
-				var short *pricing.ShortfallError
-				if !errors.As(err, &short) {
-					return err
-				}
-				labor := int64(p.LaborMinutes) * p.HourlyWage / 60
-				p.ArtisanShareBPS = int(min(labor*10000/p.Price, 10000))
-				p.EffectiveHourlyWage = labor * 60 / int64(p.LaborMinutes)
-				p.MeetsWageBenchmark = false
+			if err := figures(p, g, bm, fees); err != nil {
+				return err
 			}
 			if p.ArtisanShareBPS == before.ArtisanShareBPS && p.EffectiveHourlyWage == before.EffectiveHourlyWage &&
-				p.MeetsWageBenchmark == before.MeetsWageBenchmark {
+				p.MeetsWageBenchmark == before.MeetsWageBenchmark && p.Shortfall == before.Shortfall && p.Status == before.Status {
 				continue
 			}
+			changed++
 			if err := tx.Model(p).Updates(map[string]any{"artisan_share_bps": p.ArtisanShareBPS,
-				"effective_hourly_wage": p.EffectiveHourlyWage, "meets_wage_benchmark": p.MeetsWageBenchmark}).Error; err != nil {
+				"effective_hourly_wage": p.EffectiveHourlyWage, "meets_wage_benchmark": p.MeetsWageBenchmark,
+				"shortfall": p.Shortfall, "status": p.Status}).Error; err != nil {
 				return err
 			}
 		}
 		return nil
 	}).Error
+	return changed, err
 }
 
 // searchText is the non-title text search reads: description, the

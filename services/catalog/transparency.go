@@ -34,22 +34,27 @@ type Transparency struct {
 // Transparency computes the split of a product's price with the fees, the
 // group's collective fund rate and the benchmark in force now: what the
 // stored figures were computed from. It shows what Get shows, to whom Get
-// shows it. Errors: not_found; invalid_state when fees raised since the
-// product was listed leave its price short of its costs.
+// shows it. Errors: not_found; product_unavailable when the price does not
+// cover the costs and fees in force (needs_repricing, or a draft), with the
+// shortfall in rupees for the group's managers.
 func (s *Service) Transparency(ctx context.Context, actor services.Actor, id uuid.UUID) (Transparency, error) {
 	p, err := s.Get(ctx, actor, id)
 	if err != nil {
 		return Transparency{}, err
 	}
-	b, err := Benchmark(s.db.WithContext(ctx), p.Group.Province)
+	db := s.db.WithContext(ctx)
+	b, err := Benchmark(db, p.Group.Province)
 	if err != nil {
 		return Transparency{}, err
 	}
-	split, err := pricing.Compute(s.inputs(p.Product, p.Group))
+	fees, err := FeesIn(db)
+	if err != nil {
+		return Transparency{}, err
+	}
+	split, err := pricing.Compute(inputs(p.Product, p.Group, fees))
 	var short *pricing.ShortfallError
 	if errors.As(err, &short) {
-		return Transparency{}, services.Conflict(services.CodeInvalidState,
-			"the price no longer covers the product's costs and the fees: it is %d %s short", short.Shortfall, p.Currency)
+		return Transparency{}, Unavailable(p.Product, p.Privileged, short.Shortfall)
 	} else if err != nil {
 		return Transparency{}, err
 	}
@@ -60,19 +65,31 @@ func (s *Service) Transparency(ctx context.Context, actor services.Actor, id uui
 		t.MeetsBenchmark = t.RatioBPS >= 10000
 	}
 	for _, l := range split.Lines {
-		t.Lines = append(t.Lines, Line{Line: l, Label: s.label(l.Kind, p.Product, p.Group)})
+		t.Lines = append(t.Lines, Line{Line: l, Label: label(l.Kind, p.Product, p.Group, fees)})
 	}
 	return t, nil
 }
 
-func (s *Service) inputs(p models.Product, g models.Group) pricing.Inputs {
+// Unavailable is the refusal of a product that is not for sale now because
+// its price does not cover its costs and fees; its managers (privileged) are
+// told by how much, in rupees.
+func Unavailable(p models.Product, privileged bool, shortfall int64) *services.Error {
+	msg := fmt.Sprintf("%q (%s) is not for sale now: its price no longer covers its costs and fees", p.Title, p.ID)
+	if privileged {
+		msg += fmt.Sprintf("; it is %s short", models.NewMoney(shortfall, p.Currency))
+	}
+	return services.Conflict(services.CodeProductUnavailable, "%s", msg)
+}
+
+// inputs are the split inputs of one unit of p at the fees in force.
+func inputs(p models.Product, g models.Group, fees Fees) pricing.Inputs {
 	return pricing.Inputs{Price: p.Price, Materials: p.CostMaterials, Packaging: p.CostPackaging,
-		LaborMinutes: int64(p.LaborMinutes), HourlyWage: p.HourlyWage, PlatformFeeBPS: int64(s.opt.PlatformFeeBPS),
-		ProcessingBPS: int64(s.opt.ProcessingBPS), CollectiveFundBPS: int64(g.CollectiveFundBPS)}
+		LaborMinutes: int64(p.LaborMinutes), HourlyWage: p.HourlyWage, PlatformFeeBPS: int64(fees.PlatformFeeBPS),
+		ProcessingBPS: int64(fees.ProcessingFeeBPS), CollectiveFundBPS: int64(g.CollectiveFundBPS)}
 }
 
 // label says what a line of the split pays for.
-func (s *Service) label(kind string, p models.Product, g models.Group) string {
+func label(kind string, p models.Product, g models.Group, fees Fees) string {
 	switch kind {
 	case pricing.ArtisanLabor:
 		return "Paid to the artisans for " + Duration(p.LaborMinutes) + " of work"
@@ -86,9 +103,9 @@ func (s *Service) label(kind string, p models.Product, g models.Group) string {
 	case pricing.CollectiveFund:
 		return fmt.Sprintf("The group's collective fund (%s of what is left after costs and fees)", Percent(int64(g.CollectiveFundBPS)))
 	case pricing.PlatformFee:
-		return fmt.Sprintf("Karigar's platform fee (%s)", Percent(int64(s.opt.PlatformFeeBPS)))
+		return fmt.Sprintf("Karigar's platform fee (%s)", Percent(int64(fees.PlatformFeeBPS)))
 	case pricing.PaymentProcessing:
-		return fmt.Sprintf("Card payment processing (an estimate: %s)", Percent(int64(s.opt.ProcessingBPS)))
+		return fmt.Sprintf("Card payment processing (an estimate: %s)", Percent(int64(fees.ProcessingFeeBPS)))
 	case pricing.GroupMargin:
 		return "Shared among the makers by " + g.Name
 	}

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 // MakerMinutes is one maker's labour on one unit.
@@ -23,17 +24,14 @@ type MakerMinutes struct {
 // them (per unit), so that a later change of price, costs or fees does not
 // change what a past sale booked.
 type SaleLine struct {
-	Line              int // its position in the order, from 1: part of its booking's reference
-	ProductID         uuid.UUID
-	GroupID           uuid.UUID
-	Quantity          int64
-	UnitPrice         int64
-	UnitMaterials     int64
-	UnitPackaging     int64
-	HourlyWage        int64
-	Makers            []MakerMinutes // in the order the product lists them; the first takes labour's odd paisa
-	PlatformFeeBPS    int64
-	CollectiveFundBPS int64
+	Line      int // its position in the order, from 1: part of its booking's reference
+	ProductID uuid.UUID
+	GroupID   uuid.UUID
+	Quantity  int64
+	// Unit is the frozen split inputs of one unit; its LaborMinutes and
+	// MakerMinutes are those of Makers.
+	Unit   pricing.Inputs
+	Makers []MakerMinutes // the first takes labour's odd paisa
 }
 
 // Sale is a paid order: its lines, the payment processor's actual fee for
@@ -79,9 +77,6 @@ func WorkOf(kind, memo string) (Work, error) {
 	return w, nil
 }
 
-// ErrShortMargin: a line's price is less than its costs and the platform's fee.
-var ErrShortMargin = errors.New("ledger: a line's price does not cover its costs and fees")
-
 // saleMemo is what a sale's transaction records besides its postings; the
 // distributions read the work from it.
 type saleMemo struct {
@@ -117,27 +112,28 @@ func (s *Service) BookCashSale(tx *gorm.DB, sale Sale) ([]models.LedgerTransacti
 }
 
 func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]models.LedgerTransaction, error) {
-	if len(sale.Lines) == 0 || sale.ProcessingFee < 0 || !models.ValidCurrency(sale.Currency) {
-		return nil, errors.New("ledger: a sale needs lines, a currency and a fee of 0 or more")
+	if len(sale.Lines) == 0 || !models.ValidCurrency(sale.Currency) {
+		return nil, errors.New("ledger: a sale needs lines and a currency")
 	}
 	amounts := make([]int64, len(sale.Lines))
-	var total int64
 	for i, l := range sale.Lines {
-		if l.Line <= 0 || l.Quantity <= 0 || l.UnitPrice <= 0 || len(l.Makers) == 0 {
-			return nil, fmt.Errorf("ledger: line %d needs its position, a quantity, a price and makers", i+1)
+		if l.Line <= 0 {
+			return nil, fmt.Errorf("ledger: line %d needs its position", i+1)
 		}
-		amounts[i] = l.UnitPrice * l.Quantity
-		total += amounts[i]
+		amounts[i] = l.Unit.Price * l.Quantity
 	}
-	// The fee apportioned over the lines by amount, rounded down, the remainder to the last line.
-	fees := make([]int64, len(sale.Lines))
-	var given int64
-	for i := range sale.Lines[:len(sale.Lines)-1] {
-		fees[i] = sale.ProcessingFee * amounts[i] / total
-		given += fees[i]
+	fees, err := pricing.ApportionFee(sale.ProcessingFee, amounts)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: the fee %d over lines %v: %w", sale.ProcessingFee, amounts, err)
 	}
-	fees[len(fees)-1] = sale.ProcessingFee - given
-
+	entries := make([]Entry, len(sale.Lines))
+	shipped := map[uuid.UUID]bool{}
+	for i, l := range sale.Lines {
+		if entries[i], err = saleEntry(sale, l, fees[i], kind, receipts, !shipped[l.GroupID]); err != nil {
+			return nil, err
+		}
+		shipped[l.GroupID] = true
+	}
 	groups := make([]*uuid.UUID, len(sale.Lines))
 	for i := range sale.Lines {
 		groups[i] = &sale.Lines[i].GroupID
@@ -145,54 +141,31 @@ func (s *Service) bookSale(tx *gorm.DB, sale Sale, kind, receipts string) ([]mod
 	if err := lockChains(tx, groups); err != nil {
 		return nil, err
 	}
-	shipped := map[uuid.UUID]bool{}
-	var out []models.LedgerTransaction
-	for i, l := range sale.Lines {
-		e, err := saleEntry(sale, l, amounts[i], fees[i], kind, receipts, !shipped[l.GroupID])
-		if err != nil {
+	out := make([]models.LedgerTransaction, len(entries))
+	for i, e := range entries {
+		if out[i], _, err = s.PostTx(tx, e); err != nil {
 			return nil, err
 		}
-		shipped[l.GroupID] = true
-		t, _, err := s.PostTx(tx, e)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
 	}
 	return out, nil
 }
 
-// saleEntry is the split of section 5 for one line, with the actual fee.
-func saleEntry(sale Sale, l SaleLine, amount, fee int64, kind, receipts string, withShipping bool) (Entry, error) {
+// saleEntry maps pricing's booking of one line to postings: the receipts
+// to each maker's payable, the group's accounts and the platform's.
+func saleEntry(sale Sale, l SaleLine, fee int64, kind, receipts string, withShipping bool) (Entry, error) {
+	in := l.Unit
+	in.LaborMinutes, in.MakerMinutes = 0, make([]int64, len(l.Makers))
+	for j, m := range l.Makers {
+		in.MakerMinutes[j] = m.Minutes
+		in.LaborMinutes += m.Minutes
+	}
+	b, err := pricing.Book(in, l.Quantity, fee)
+	if err != nil {
+		return Entry{}, fmt.Errorf("ledger: line %d of order %s: %w", l.Line, sale.OrderID, err)
+	}
 	cur := sale.Currency
 	g := Group(l.GroupID)
-	var minutes int64
-	for _, m := range l.Makers {
-		minutes += m.Minutes
-	}
-	unitLabor := minutes * l.HourlyWage / 60
-	shares := make([]int64, len(l.Makers))
-	var given int64
-	for j, m := range l.Makers {
-		shares[j] = m.Minutes * l.HourlyWage / 60
-		given += shares[j]
-	}
-	shares[0] += unitLabor - given
-
-	labor := unitLabor * l.Quantity
-	materials, packaging := l.UnitMaterials*l.Quantity, l.UnitPackaging*l.Quantity
-	platformFee := amount * l.PlatformFeeBPS / 10000
-	margin := amount - labor - materials - packaging - platformFee - fee
-	var absorbed int64
-	if margin < 0 {
-		if margin+fee < 0 {
-			return Entry{}, ErrShortMargin // the price never covered the costs: a catalogue error
-		}
-		// The actual fee was more than the margin left: the platform bears the rest.
-		absorbed, margin = -margin, 0
-	}
-	fund := margin * l.CollectiveFundBPS / 10000
-	received := amount
+	received := b.Amount
 	var ps []Posting
 	add := func(o Owner, typ string, amt int64) {
 		if amt != 0 {
@@ -201,16 +174,16 @@ func saleEntry(sale Sale, l SaleLine, amount, fee int64, kind, receipts string, 
 	}
 	memo := saleMemo{OrderID: sale.OrderID, Line: l.Line, ProductID: l.ProductID, Quantity: l.Quantity}
 	for j, m := range l.Makers {
-		add(Artisan(m.ArtisanID, l.GroupID), TypePayable, shares[j]*l.Quantity)
+		add(Artisan(m.ArtisanID, l.GroupID), TypePayable, b.MakerLabor[j])
 		memo.Work = append(memo.Work, workMemo{ArtisanID: m.ArtisanID, Minutes: m.Minutes * l.Quantity, Units: l.Quantity})
 	}
-	add(g, TypeMaterials, materials)
-	add(g, TypePackaging, packaging)
-	add(g, TypeCollectiveFund, fund)
-	add(g, TypeUndistributed, margin-fund)
-	add(Platform, TypePlatformFees, platformFee)
-	add(Platform, TypeProcessingFees, fee)
-	add(Platform, TypeFeesAbsorbed, -absorbed)
+	add(g, TypeMaterials, b.Materials)
+	add(g, TypePackaging, b.Packaging)
+	add(g, TypeCollectiveFund, b.CollectiveFund)
+	add(g, TypeUndistributed, b.GroupMargin)
+	add(Platform, TypePlatformFees, b.PlatformFee)
+	add(Platform, TypeProcessingFees, b.Processing)
+	add(Platform, TypeFeesAbsorbed, -b.Absorbed)
 	if withShipping {
 		received += sale.Shipping[l.GroupID]
 		add(g, TypeShipping, sale.Shipping[l.GroupID])

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 // The contract's example product sold by card with an actual fee of Rs 87
@@ -20,11 +20,11 @@ func TestBookSaleAndRefund(t *testing.T) {
 		l := newLedger(t, db)
 		g := models.NewID()
 		m1, m2 := models.NewID(), models.NewID()
-		line := SaleLine{Line: 1, ProductID: models.NewID(), GroupID: g, Quantity: 1, UnitPrice: 300000, UnitMaterials: 50000,
-			UnitPackaging: 5000, HourlyWage: 25000, Makers: []MakerMinutes{{m1, 180}, {m2, 60}}, PlatformFeeBPS: 1000,
-			CollectiveFundBPS: 2000}
+		line := SaleLine{Line: 1, ProductID: models.NewID(), GroupID: g, Quantity: 1, Unit: exampleUnit,
+			Makers: []MakerMinutes{{m1, 180}, {m2, 60}}}
 		second := line
-		second.Line, second.UnitPrice, second.Quantity, second.UnitMaterials, second.UnitPackaging = 2, 50000, 2, 0, 0
+		second.Line, second.Quantity = 2, 2
+		second.Unit.Price, second.Unit.Materials, second.Unit.Packaging = 50000, 0, 0
 		second.Makers = []MakerMinutes{{m2, 7}} // 7 min × 25000 ÷ 60 = 2916.67: 2916 a unit
 		order := models.NewID()
 		sale := Sale{OrderID: order, Lines: []SaleLine{line, second}, ProcessingFee: 11601, Currency: "PKR",
@@ -43,14 +43,16 @@ func TestBookSaleAndRefund(t *testing.T) {
 			t.Fatalf("%d transactions, want 2", n)
 		}
 		// Fee 11601 over 300000 and 100000: 8700 (11601 × 3/4 = 8700.75) and the rest, 2901.
-		// Line 1: margin 300000 − 100000 − 55000 − 30000 − 8700 = 106300; fund 21260; group 85040.
-		// Line 2: 100000 − 5832 − 10000 − 2901 = 81267; fund 16253; group 65014.
+		// Line 1, as shown: margin 300000 − 100000 − 55000 − 30000 − 9000 = 106000; fund 21200;
+		// group 84800, and the estimate less the fee, 9000 − 8700: 85100.
+		// Line 2, a unit: 50000 − 2916 − 5000 − 1500 = 40584; fund 8116; group 32468. Two units:
+		// fund 16232; group 64936 + 3000 − 2901 = 65035.
 		want := map[string]int64{
 			"artisan:" + m1.String() + ":payable": 75000,
 			"artisan:" + m2.String() + ":payable": 25000 + 5832,
 			"group:" + g.String() + ":materials":  50000, "group:" + g.String() + ":packaging": 5000,
-			"group:" + g.String() + ":collective_fund":           21260 + 16253,
-			"group:" + g.String() + ":undistributed_margin":      85040 + 65014,
+			"group:" + g.String() + ":collective_fund":           21200 + 16232,
+			"group:" + g.String() + ":undistributed_margin":      85100 + 65035,
 			"group:" + g.String() + ":shipping":                  25000,
 			"platform:" + uuid.Nil.String() + ":platform_fees":   30000 + 10000,
 			"platform:" + uuid.Nil.String() + ":processing_fees": 11601,
@@ -94,11 +96,15 @@ func TestBookSaleAndRefund(t *testing.T) {
 	})
 }
 
-// exampleLine is the contract's example product (Rs 3,000; 4 h at Rs 250;
-// materials 500, packaging 50; platform fee 10%, fund 20%) made by m.
+// exampleUnit is the contract's example product: Rs 3,000; 4 h at Rs 250;
+// materials 500, packaging 50; platform fee 10%, card fee 3%, fund 20%.
+var exampleUnit = pricing.Inputs{Price: 300000, Materials: 50000, Packaging: 5000, LaborMinutes: 240, HourlyWage: 25000,
+	PlatformFeeBPS: 1000, ProcessingBPS: 300, CollectiveFundBPS: 2000}
+
+// exampleLine is one unit of the example product, made by m.
 func exampleLine(line int, g, m uuid.UUID) SaleLine {
-	return SaleLine{Line: line, ProductID: models.NewID(), GroupID: g, Quantity: 1, UnitPrice: 300000, UnitMaterials: 50000,
-		UnitPackaging: 5000, HourlyWage: 25000, Makers: []MakerMinutes{{m, 240}}, PlatformFeeBPS: 1000, CollectiveFundBPS: 2000}
+	return SaleLine{Line: line, ProductID: models.NewID(), GroupID: g, Quantity: 1, Unit: exampleUnit,
+		Makers: []MakerMinutes{{m, 240}}}
 }
 
 func book(t *testing.T, db *gorm.DB, fn func(tx *gorm.DB) error) {
@@ -108,13 +114,14 @@ func book(t *testing.T, db *gorm.DB, fn func(tx *gorm.DB) error) {
 	}
 }
 
-// A processor fee above what a line's margin can bear is borne by the
-// platform instead of failing the sale; a price below the costs is refused.
+// A processor fee above what a line's group margin can bear is borne by
+// the platform instead of failing the sale; a price below its frozen costs
+// (an order an older release took) books with the platform's fee cut.
 func TestSaleFeeAboveMarginIsAbsorbed(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		l := newLedger(t, db)
 		g, m := models.NewID(), models.NewID()
-		// Margin before the fee: 300000 − 100000 − 55000 − 30000 = 115000; the fee is 120000.
+		// As shown: fund 21200, group margin 84800, estimate 9000; the fee is 120000, 26200 beyond them.
 		sale := Sale{OrderID: models.NewID(), Lines: []SaleLine{exampleLine(1, g, m)}, ProcessingFee: 120000, Currency: "PKR"}
 		book(t, db, func(tx *gorm.DB) error { _, err := l.BookSale(tx, sale); return err })
 		for _, c := range []struct {
@@ -122,8 +129,8 @@ func TestSaleFeeAboveMarginIsAbsorbed(t *testing.T) {
 			typ  string
 			want int64
 		}{
-			{Group(g), TypeUndistributed, 0}, {Group(g), TypeCollectiveFund, 0}, {Artisan(m, g), TypePayable, 100000},
-			{Platform, TypeProcessingFees, 120000}, {Platform, TypeFeesAbsorbed, -5000}, {Platform, TypePlatformFees, 30000},
+			{Group(g), TypeUndistributed, 0}, {Group(g), TypeCollectiveFund, 21200}, {Artisan(m, g), TypePayable, 100000},
+			{Platform, TypeProcessingFees, 120000}, {Platform, TypeFeesAbsorbed, -26200}, {Platform, TypePlatformFees, 30000},
 		} {
 			var a models.LedgerAccount
 			db.Where("owner_kind = ? AND owner_id = ? AND type = ?", c.o.Kind, c.o.ID, c.typ).Limit(1).Find(&a)
@@ -131,14 +138,22 @@ func TestSaleFeeAboveMarginIsAbsorbed(t *testing.T) {
 				t.Errorf("%s %s = %d, want %d", c.o.Kind, c.typ, a.Balance, c.want)
 			}
 		}
-		short := exampleLine(1, g, m)
-		short.UnitMaterials = 200000 // 300000 < 100000 + 200000 + 5000 + 30000
-		err := db.Transaction(func(tx *gorm.DB) error {
-			_, err := l.BookSale(tx, Sale{OrderID: models.NewID(), Lines: []SaleLine{short}, Currency: "PKR"})
+		g2, m2 := models.NewID(), models.NewID()
+		short := exampleLine(1, g2, m2)
+		short.Unit.Materials = 170000 // 300000 − 100000 − 175000 leaves 25000 for fees of 30000 + 9000
+		book(t, db, func(tx *gorm.DB) error {
+			_, err := l.BookCashSale(tx, Sale{OrderID: models.NewID(), Lines: []SaleLine{short}, Currency: "PKR"})
 			return err
 		})
-		if !errors.Is(err, ErrShortMargin) {
-			t.Fatalf("a price below the costs: %v", err)
+		// The platform keeps 30000 − 14000 = 16000; the estimate, 9000, is the margin's (cash).
+		if got := balance(t, db, Artisan(m2, g2), TypePayable); got != 100000 {
+			t.Errorf("her labour booked %d", got)
+		}
+		if got := balance(t, db, Group(g2), TypeUndistributed); got != 9000 {
+			t.Errorf("margin booked %d", got)
+		}
+		if got := balance(t, db, Platform, TypePlatformFees); got != 30000+16000 {
+			t.Errorf("platform fees %d", got)
 		}
 	})
 }
@@ -154,7 +169,7 @@ func TestRefundAfterPayoutAndDistribution(t *testing.T) {
 		order := models.NewID()
 		sale := Sale{OrderID: order, Lines: []SaleLine{exampleLine(1, g, m)}, ProcessingFee: 9000, Currency: "PKR"}
 		book(t, db, func(tx *gorm.DB) error { _, err := l.BookSale(tx, sale); return err })
-		// Margin 115000 − 9000 = 106000: fund 21200, undistributed 84800. She is paid
+		// Fund 21200, undistributed 84800 (the fee was the estimate). She is paid
 		// 60000 of her 100000, and 50000 of the margin is shared to her.
 		pay := Entry{Reference: "payout:1", Kind: KindPayout, GroupID: &g,
 			Postings: []Posting{pkr(Artisan(m, g), TypePayable, -60000), pkr(Platform, TypePaidOut, 60000)}}

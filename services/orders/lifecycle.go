@@ -303,9 +303,7 @@ func (s *Service) sale(o Order, groupID uuid.UUID) ledger.Sale {
 		var makers []ledger.MakerMinutes
 		_ = json.Unmarshal([]byte(l.Makers), &makers) // written by price from the same type
 		sale.Lines = append(sale.Lines, ledger.SaleLine{Line: l.Position, ProductID: l.ProductID, GroupID: l.GroupID,
-			Quantity: int64(l.Quantity), UnitPrice: l.UnitPrice, UnitMaterials: l.UnitMaterials, UnitPackaging: l.UnitPackaging,
-			HourlyWage: l.HourlyWage, Makers: makers, PlatformFeeBPS: int64(l.PlatformFeeBPS),
-			CollectiveFundBPS: int64(l.CollectiveFundBPS)})
+			Quantity: int64(l.Quantity), Makers: makers, Unit: frozenInputs(l)})
 	}
 	return sale
 }

@@ -23,15 +23,16 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/pricing"
 )
 
 // Options configure a Service.
 type Options struct {
-	Currency       string
-	PlatformFeeBPS int
+	Currency string
 	TTL            time.Duration     // how long a card order waits for its payment; default 30 min
 	Payments       payments.Provider // nil: card payments are not offered
 	Ledger         *ledger.Service
@@ -219,10 +220,20 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, in CreateInp
 }
 
 // price reads the products of an order request and builds its lines (in
-// request order) and group parts, with everything a sale will book frozen.
+// request order) and group parts, with everything a sale will book frozen:
+// the price, costs and makers, the group's fund rate and the fees in force.
+// A line whose frozen split does not cover its costs is refused here, so
+// every order taken can be booked. Errors: validation_failed (no such
+// product on sale), product_unavailable (naming the products that are not
+// for sale now because their price no longer covers their costs and fees).
 func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.OrderLine, []models.OrderGroup, error) {
+	fees, err := catalog.FeesIn(db)
+	if err != nil {
+		return nil, nil, err
+	}
 	var products []models.Product
-	if err := db.Where("id IN ? AND status = ?", ids, models.ProductPublished).Find(&products).Error; err != nil {
+	if err := db.Where("id IN ? AND status IN ?", ids, []string{models.ProductPublished, models.ProductNeedsRepricing}).
+		Find(&products).Error; err != nil {
 		return nil, nil, err
 	}
 	byID := map[uuid.UUID]models.Product{}
@@ -248,14 +259,17 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.Or
 		makersOf[m.ProductID] = append(makersOf[m.ProductID], ledger.MakerMinutes{ArtisanID: m.ArtisanID, Minutes: int64(m.LaborMinutes)})
 	}
 	var fe services.FieldErrors
+	unavailable := map[string]string{}
+	var unavailableNames []string
 	lines := make([]models.OrderLine, len(items))
 	var parts []models.OrderGroup
 	partOf := map[uuid.UUID]int{}
 	for i, it := range items {
 		p, ok := byID[ids[i]]
 		g, verified := groupByID[p.GroupID]
+		field := fmt.Sprintf("items[%d].product_id", i)
 		if !ok || !verified || p.Currency != s.opt.Currency || len(makersOf[p.ID]) == 0 {
-			fe.Add(fmt.Sprintf("items[%d].product_id", i), "is not a product on sale")
+			fe.Add(field, "is not a product on sale")
 			continue
 		}
 		mk, err := json.Marshal(makersOf[p.ID])
@@ -264,8 +278,19 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.Or
 		}
 		lines[i] = models.OrderLine{Position: i + 1, ProductID: p.ID, GroupID: g.ID, Title: p.Title, UnitPrice: p.Price,
 			Quantity: it.Quantity, LineTotal: p.Price * int64(it.Quantity), UnitMaterials: p.CostMaterials,
-			UnitPackaging: p.CostPackaging, HourlyWage: p.HourlyWage, PlatformFeeBPS: s.opt.PlatformFeeBPS,
-			CollectiveFundBPS: g.CollectiveFundBPS, Makers: string(mk)}
+			UnitPackaging: p.CostPackaging, HourlyWage: p.HourlyWage, PlatformFeeBPS: fees.PlatformFeeBPS,
+			ProcessingBPS: fees.ProcessingFeeBPS, CollectiveFundBPS: g.CollectiveFundBPS, Makers: string(mk)}
+		// The stored status may lag a fee change made while this request ran: the split of the
+		// rates frozen here is what decides, and what the sale will book.
+		if _, err := pricing.Compute(frozenInputs(lines[i])); p.Status != models.ProductPublished || err != nil {
+			var short *pricing.ShortfallError
+			if err != nil && !errors.As(err, &short) {
+				return nil, nil, err
+			}
+			unavailable[field] = "is not for sale now: its price no longer covers its costs and fees"
+			unavailableNames = append(unavailableNames, fmt.Sprintf("%q (%s)", p.Title, p.ID))
+			continue
+		}
 		j, ok := partOf[g.ID]
 		if !ok {
 			j = len(parts)
@@ -275,7 +300,34 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.Or
 		}
 		parts[j].Amount += lines[i].LineTotal
 	}
-	return lines, parts, fe.Err()
+	if err := fe.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(unavailable) > 0 {
+		return nil, nil, productUnavailable(unavailableNames, unavailable)
+	}
+	return lines, parts, nil
+}
+
+// productUnavailable refuses products that are not for sale now.
+func productUnavailable(names []string, fields map[string]string) *services.Error {
+	e := services.Conflict(services.CodeProductUnavailable,
+		"not for sale now, as their prices no longer cover their costs and fees: %s; nothing was ordered", strings.Join(names, ", "))
+	e.Fields = fields
+	return e
+}
+
+// frozenInputs are the split inputs of one unit of a line, as frozen on it;
+// its labour is its makers'.
+func frozenInputs(l models.OrderLine) pricing.Inputs {
+	var makers []ledger.MakerMinutes
+	_ = json.Unmarshal([]byte(l.Makers), &makers) // written by price from the same type
+	in := pricing.Inputs{Price: l.UnitPrice, Materials: l.UnitMaterials, Packaging: l.UnitPackaging, HourlyWage: l.HourlyWage,
+		PlatformFeeBPS: int64(l.PlatformFeeBPS), ProcessingBPS: int64(l.ProcessingBPS), CollectiveFundBPS: int64(l.CollectiveFundBPS)}
+	for _, m := range makers {
+		in.LaborMinutes += m.Minutes
+	}
+	return in
 }
 
 // takeStock takes every line's quantity, in product id order (the order
@@ -285,7 +337,7 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.Or
 // product.
 func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
 	queue := models.DialectOf(tx) == models.Postgres
-	var short []string
+	var short, withdrawn []string
 	for _, l := range byProduct(lines) {
 		q := "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?"
 		args := []any{l.Quantity, l.ProductID, l.Quantity, models.ProductPublished}
@@ -297,8 +349,20 @@ func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
+			// Withdrawn (a fee change) since it was priced, or short of stock.
+			var status string
+			if err := tx.Model(&models.Product{}).Select("status").Where("id = ?", l.ProductID).Scan(&status).Error; err != nil {
+				return err
+			}
+			if status != models.ProductPublished {
+				withdrawn = append(withdrawn, fmt.Sprintf("%q (%s)", l.Title, l.ProductID))
+				continue
+			}
 			short = append(short, fmt.Sprintf("%q (%s, %d asked)", l.Title, l.ProductID, l.Quantity))
 		}
+	}
+	if len(withdrawn) > 0 {
+		return productUnavailable(withdrawn, nil)
 	}
 	if len(short) > 0 {
 		return services.Conflict(services.CodeInsufficientStock, "not enough stock of %s; nothing was taken", strings.Join(short, ", "))

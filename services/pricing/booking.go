@@ -46,8 +46,9 @@ func (b Booking) Labor() int64 {
 
 // Book figures what a line of quantity units at the frozen inputs in books
 // when fee was paid for it (0 for cash). in.MakerMinutes is required.
-// Errors: ErrInvalidInputs for inputs, a quantity or a fee out of range
-// (a fee above the line's amount).
+// A fee beyond the margin (even beyond the line, as for a small line of an
+// order with a large shipping fee) is absorbed. Errors: ErrInvalidInputs
+// for inputs, a quantity or a fee out of range.
 func Book(in Inputs, quantity, fee int64) (Booking, error) {
 	if len(in.MakerMinutes) == 0 || quantity < 1 || quantity > MaxQuantity {
 		return Booking{}, ErrInvalidInputs
@@ -60,7 +61,7 @@ func Book(in Inputs, quantity, fee int64) (Booking, error) {
 		Materials: u.Amount(Materials) * quantity, Packaging: u.Amount(Packaging) * quantity,
 		CollectiveFund: u.Amount(CollectiveFund) * quantity, PlatformFee: u.Amount(PlatformFee) * quantity,
 		Processing: fee, Waived: waived * quantity}
-	if fee < 0 || fee > b.Amount {
+	if fee < 0 {
 		return Booking{}, ErrInvalidInputs
 	}
 	for i, l := range u.MakerLabor {
@@ -104,7 +105,8 @@ func unitSplit(in Inputs) (s Split, waived int64, err error) {
 
 // ApportionFee shares an order's processing fee over its lines by their
 // amounts, each share rounded down and the remainder to the last line
-// (section 7), so the shares sum to the fee. amounts must be positive.
+// (section 7), so the shares sum to the fee. amounts must be positive; the
+// fee may pass their total (shipping is charged too, and pays no share).
 func ApportionFee(fee int64, amounts []int64) ([]int64, error) {
 	if fee < 0 || len(amounts) == 0 {
 		return nil, ErrInvalidInputs
@@ -116,13 +118,10 @@ func ApportionFee(fee int64, amounts []int64) ([]int64, error) {
 		}
 		total += a
 	}
-	if fee > total {
-		return nil, ErrInvalidInputs
-	}
 	out := make([]int64, len(amounts))
 	var given int64
 	for i, a := range amounts[:len(amounts)-1] {
-		// fee × a can pass 64 bits; the quotient cannot pass a.
+		// fee × a can pass 64 bits; the quotient cannot pass the fee.
 		hi, lo := bits.Mul64(uint64(fee), uint64(a))
 		q, _ := bits.Div64(hi, lo, uint64(total))
 		out[i] = int64(q)

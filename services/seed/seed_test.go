@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"context"
 	"testing"
 
 	"gorm.io/gorm"
@@ -81,6 +82,9 @@ func newServices(t *testing.T, db *gorm.DB) Services {
 	}
 	c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: key})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.InitFees(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key, TermsChanged: c.RefigureGroup})
