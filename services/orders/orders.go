@@ -32,13 +32,13 @@ import (
 
 // Options configure a Service.
 type Options struct {
-	Currency string
-	TTL            time.Duration     // how long a card order waits for its payment; default 30 min
-	Payments       payments.Provider // nil: card payments are not offered
-	Ledger         *ledger.Service
-	CursorKey      []byte
-	Logger         *slog.Logger
-	Now            func() time.Time
+	Currency  string
+	TTL       time.Duration     // how long a card order waits for its payment; default 30 min
+	Payments  payments.Provider // nil: card payments are not offered
+	Ledger    *ledger.Service
+	CursorKey []byte
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Service is the orders service.
