@@ -88,14 +88,14 @@ func TestBrowserProductPage(t *testing.T) {
 		}
 		got.Text = strings.ReplaceAll(got.Text, "\u00a0", " ")
 		for _, row := range exampleRows {
-			// The amount and percent at the end of each row, e.g. "Rs 1,000 33.3%".
+			// The amount and percent at the end of each row, e.g. "Rs 1,000.00 33.3%".
 			fields := strings.Fields(row)
 			amount, percent := strings.Join(fields[len(fields)-3:len(fields)-1], " "), fields[len(fields)-1]
 			if !strings.Contains(got.Text, amount) || !strings.Contains(got.Text, percent) {
 				t.Errorf("%d px: %q or %q is not visible", size.width, amount, percent)
 			}
 		}
-		if !strings.Contains(got.Text, "Makers earn Rs 462/hour — 2.4× Punjab's minimum wage") {
+		if !strings.Contains(got.Text, "Makers earn Rs 462.00/hour — 2.4× Punjab's minimum wage") {
 			t.Errorf("%d px: the wage sentence is not visible", size.width)
 		}
 		if len(got.Bars) != len(exampleRows) {

@@ -10,7 +10,6 @@ import (
 	"image/png"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -265,29 +264,11 @@ func splitTitle(title string) (en, ur string) {
 	return strings.TrimSpace(title[:i]), rest
 }
 
-// rupees formats minor units as a price tag: "Rs 3,000", "Rs 1,234.50",
-// with a no-break space so that a line never ends between "Rs" and the number.
+// rupees is minor units as people read them ("Rs 3,000.00", as everywhere
+// money is written for people), with a no-break space so that a line never
+// ends between "Rs" and the number.
 func rupees(amount int64, currency string) string {
-	prefix := currency + "\u00a0"
-	if currency == "PKR" {
-		prefix = "Rs\u00a0"
-	}
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	whole := strconv.FormatInt(amount/100, 10)
-	var b strings.Builder
-	for i, d := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	if frac := amount % 100; frac != 0 {
-		fmt.Fprintf(&b, ".%02d", frac)
-	}
-	return sign + prefix + b.String()
+	return strings.Replace(models.NewMoney(amount, currency).String(), " ", "\u00a0", 1)
 }
 
 // percentOf is part of whole as a percentage with one decimal, rounded half

@@ -34,8 +34,8 @@ func (e *env) page(path string) *response {
 
 const exampleTitle = "Multani blue pottery vase — ملتانی گلدان"
 
-// newExampleProduct publishes the contract's worked example: Rs 3,000 of which
-// labour Rs 1,000 (4 h at Rs 250/h), materials Rs 500, packaging Rs 50, in a
+// newExampleProduct publishes the contract's worked example: Rs 3,000.00 of which
+// labour Rs 1,000.00 (4 h at Rs 250.00/h), materials Rs 500, packaging Rs 50, in a
 // Punjab group whose collective fund takes 20%.
 func newExampleProduct(e *env) (catalogFixture, productBody) {
 	e.t.Helper()
@@ -48,13 +48,13 @@ func newExampleProduct(e *env) (catalogFixture, productBody) {
 // exampleRows are the lines of the example's split as the page's table shows
 // them: label, amount, percent of the price.
 var exampleRows = []string{
-	"Paid to the artisans for 4 h 0 min of work Rs 1,000 33.3%",
-	"Shared among the makers by Multan Blue Pottery Women Rs 848 28.3%",
-	"The group's collective fund (20% of what is left after costs and fees) Rs 212 7.1%",
-	"Materials: clay, cobalt glaze Rs 500 16.7%",
-	"Packaging Rs 50 1.7%",
-	"Karigar's platform fee (10%) Rs 300 10.0%",
-	"Card payment processing (an estimate: 3%) Rs 90 3.0%",
+	"Paid to the artisans for 4 h 0 min of work Rs 1,000.00 33.3%",
+	"Shared among the makers by Multan Blue Pottery Women Rs 848.00 28.3%",
+	"The group's collective fund (20% of what is left after costs and fees) Rs 212.00 7.1%",
+	"Materials: clay, cobalt glaze Rs 500.00 16.7%",
+	"Packaging Rs 50.00 1.7%",
+	"Karigar's platform fee (10%) Rs 300.00 10.0%",
+	"Card payment processing (an estimate: 3%) Rs 90.00 3.0%",
 }
 
 var (
@@ -106,18 +106,18 @@ func TestProductPage(t *testing.T) {
 					t.Errorf("no row %q in %q", want, rows)
 				}
 			}
-			if !slices.Contains(rows, "Price Rs 3,000 100%") {
+			if !slices.Contains(rows, "Price Rs 3,000.00 100%") {
 				t.Errorf("no total row in %q", rows)
 			}
 			if n := strings.Count(body, "<rect "); n != len(exampleRows) {
 				t.Errorf("%d bars in the chart, want one per line (%d)", n, len(exampleRows))
 			}
-			if !strings.Contains(text, "Rs 1,848 (61.6%)</strong> goes to the makers") {
+			if !strings.Contains(text, "Rs 1,848.00 (61.6%)</strong> goes to the makers") {
 				t.Errorf("the makers' share is missing")
 			}
 		})
 		t.Run("wage in words", func(t *testing.T) {
-			want := "Makers earn Rs 462/hour — 2.4× Punjab's minimum wage (Rs 192.30/hour)."
+			want := "Makers earn Rs 462.00/hour — 2.4× Punjab's minimum wage (Rs 192.30/hour)."
 			if !strings.Contains(text, want) {
 				t.Errorf("no %q in the page", want)
 			}
@@ -132,7 +132,7 @@ func TestProductPage(t *testing.T) {
 				"Made by Multan Blue Pottery Women · Multan, Punjab",
 				`<span class="name">Shazia</span>, Multan`,
 				`<img src="https://img.example.pk/a.jpg"`,
-				"Rs 3,000",
+				"Rs 3,000.00",
 			} {
 				if !strings.Contains(text, want) {
 					t.Errorf("no %q in the page", want)
@@ -147,7 +147,7 @@ func TestProductPage(t *testing.T) {
 			}
 		})
 		t.Run("below the benchmark", func(t *testing.T) {
-			// Rs 100/h for 4 h and a thin margin: Rs 118.80 an hour in all.
+			// Rs 100.00/h for 4 h and a thin margin: Rs 118.80 an hour in all.
 			body := f.product("Khes shawl", "textiles", 120000)
 			body["cost"].(map[string]any)["hourly_wage"] = pkr(10000)
 			low := e.newProduct(f, body, true)

@@ -120,8 +120,8 @@ func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID
 				meeting++
 			} else {
 				r.Findings = append(r.Findings, Finding{Kind: "below_benchmark", ArtisanID: a.ID, DisplayName: a.DisplayName,
-					Check: fmt.Sprintf("earned %d %s an hour against the benchmark's %d: check the labour minutes declared for her products, their prices, and whether her group's margin was distributed",
-						l.HourlyWage, r.Currency, r.Benchmark.Hourly)})
+					Check: fmt.Sprintf("earned %s an hour against the benchmark's %s: check the labour minutes declared for her products, their prices, and whether her group's margin was distributed",
+						models.NewMoney(l.HourlyWage, r.Currency), models.NewMoney(r.Benchmark.Hourly, r.Currency))})
 			}
 		} else {
 			r.WithoutHours++

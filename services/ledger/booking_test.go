@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -240,4 +242,120 @@ func TestMultiGroupSalesDoNotDeadlock(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Random orders of random products, quantities and fees, booked by card
+// or for cash: every line's postings are exactly pricing's booking of it,
+// account by account, and the ledger verifies.
+func TestBookedPostingsArePricingsSplit(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		l := newLedger(t, db)
+		r := rand.New(rand.NewPCG(7, 8))
+		for range 40 {
+			sale := Sale{OrderID: models.NewID(), Currency: "PKR", Shipping: map[uuid.UUID]int64{}}
+			var total int64
+			for n := range 1 + r.IntN(3) {
+				g := models.NewID()
+				sale.Shipping[g] = r.Int64N(30000)
+				line := SaleLine{Line: n + 1, ProductID: models.NewID(), GroupID: g, Quantity: 1 + r.Int64N(20),
+					Unit: pricing.Inputs{Price: 1 + r.Int64N(2_000_000), Materials: r.Int64N(300_000), Packaging: r.Int64N(20_000),
+						HourlyWage: r.Int64N(60_000), PlatformFeeBPS: r.Int64N(2500), ProcessingBPS: r.Int64N(600),
+						CollectiveFundBPS: r.Int64N(10001)}}
+				for range 1 + r.IntN(3) {
+					line.Makers = append(line.Makers, MakerMinutes{ArtisanID: models.NewID(), Minutes: 1 + r.Int64N(600)})
+				}
+				sale.Lines = append(sale.Lines, line)
+				total += line.Unit.Price * line.Quantity
+			}
+			cash := r.IntN(2) == 0
+			if !cash {
+				sale.ProcessingFee = r.Int64N(total/10 + 1)
+			}
+			book(t, db, func(tx *gorm.DB) error {
+				var err error
+				if cash {
+					_, err = l.BookCashSale(tx, sale)
+				} else {
+					_, err = l.BookSale(tx, sale)
+				}
+				return err
+			})
+			amounts := make([]int64, len(sale.Lines))
+			for i, line := range sale.Lines {
+				amounts[i] = line.Unit.Price * line.Quantity
+			}
+			fees, err := pricing.ApportionFee(sale.ProcessingFee, amounts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range sale.Lines {
+				in := line.Unit
+				for _, m := range line.Makers {
+					in.MakerMinutes = append(in.MakerMinutes, m.Minutes)
+					in.LaborMinutes += m.Minutes
+				}
+				b, err := pricing.Book(in, line.Quantity, fees[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				receipts := TypeCardReceipts
+				if cash {
+					receipts = TypeCashReceipts
+				}
+				want := map[string]int64{
+					"group:" + TypeMaterials: b.Materials, "group:" + TypePackaging: b.Packaging,
+					"group:" + TypeCollectiveFund: b.CollectiveFund, "group:" + TypeUndistributed: b.GroupMargin,
+					"group:" + TypeShipping: sale.Shipping[line.GroupID], "platform:" + TypePlatformFees: b.PlatformFee,
+					"platform:" + TypeProcessingFees: b.Processing, "platform:" + TypeFeesAbsorbed: -b.Absorbed,
+					"platform:" + receipts: -(b.Amount + sale.Shipping[line.GroupID]),
+				}
+				for j, m := range line.Makers {
+					want["artisan:"+m.ArtisanID.String()] += b.MakerLabor[j]
+				}
+				got := linePostings(t, db, fmt.Sprintf("order:%s:line:%d:sale", sale.OrderID, line.Line))
+				for k, v := range want {
+					if got[k] != v {
+						t.Fatalf("order %s line %d: %s booked %d, pricing says %d (%+v)", sale.OrderID, line.Line, k, got[k], v, b)
+					}
+				}
+				for k, v := range got {
+					if _, ok := want[k]; !ok && v != 0 {
+						t.Fatalf("line %d: %s booked %d, not in pricing's split", line.Line, k, v)
+					}
+				}
+			}
+		}
+		if v, err := l.Verify(context.Background()); err != nil || !v.OK || !v.TrialBalanceOK {
+			t.Fatalf("verify %+v %v", v, err)
+		}
+	})
+}
+
+// linePostings sums a transaction's postings by "owner kind:type", and by
+// "artisan:id" for a maker's payable.
+func linePostings(t *testing.T, db *gorm.DB, reference string) map[string]int64 {
+	t.Helper()
+	var rows []struct {
+		OwnerKind string
+		OwnerID   uuid.UUID
+		Type      string
+		Amount    int64
+	}
+	if err := db.Table("ledger_postings p").Select("a.owner_kind, a.owner_id, a.type, p.amount").
+		Joins("JOIN ledger_accounts a ON a.id = p.account_id").Joins("JOIN ledger_transactions t ON t.id = p.transaction_id").
+		Where("t.reference = ?", reference).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatalf("nothing booked as %s", reference)
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		k := r.OwnerKind + ":" + r.Type
+		if r.OwnerKind == "artisan" {
+			k = "artisan:" + r.OwnerID.String()
+		}
+		out[k] += r.Amount
+	}
+	return out
 }

@@ -80,7 +80,8 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 			switch {
 			case errors.As(err, &short):
 				return services.Conflict(services.CodeInsufficientFunds,
-					"the artisan's balance is %d %s: a payout of %d is more than it", short.Balance, short.Currency, p.Amount)
+					"the artisan's balance is %s: a payout of %s is more than it", models.NewMoney(short.Balance, short.Currency),
+					models.NewMoney(p.Amount, p.Currency))
 			case errors.Is(err, ErrReferenceReused):
 				return services.Conflict(services.CodeIdempotencyKeyReused, "this Idempotency-Key was used for another payout")
 			case err != nil:
