@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -189,6 +190,54 @@ func TestFeeRiseWithdrawsProductsThatNoLongerCover(t *testing.T) {
 		after := e.order(f.buyer, "after-the-repricing", orderBodyOf("cash_on_delivery", item(p.ID, 1)))
 		if n := e.count("order_lines", "order_id = ? AND platform_fee_bps = 2000 AND processing_bps = 300", after.ID); n != 1 {
 			t.Errorf("the new order froze other fees")
+		}
+	})
+}
+
+// Checkouts racing a fee rise that leaves the product short: each is either
+// taken at the fees it froze, which cover the price, or refused with
+// product_unavailable; every order taken is booked when its cash comes.
+func TestCheckoutsRacingAFeeRiseAreAllBookable(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newCatalogFixture(e)
+		body := f.product("Blue pottery tile", "pottery", 180000)
+		body["stock"] = 100
+		p := e.newProduct(f, body, true)
+		codes := make([]int, 21)
+		ids := make([]string, 21)
+		inParallel(21, func(i int) {
+			if i == 10 {
+				codes[i] = e.do("PUT", "/api/v1/admin/fees", fees(2000, 300), bearer(f.admin.AccessToken)).Code
+				return
+			}
+			res := e.do("POST", "/api/v1/orders", orderBodyOf("cash_on_delivery", item(p.ID, 1)), bearer(f.buyer.AccessToken),
+				header("Idempotency-Key", fmt.Sprintf("race-%d", i)))
+			codes[i] = res.Code
+			if res.Code == http.StatusCreated {
+				var o orderBody
+				res.decode(t, &o)
+				ids[i] = o.ID
+			} else {
+				res.wantError(t, 409, "product_unavailable")
+			}
+		})
+		if codes[10] != http.StatusOK {
+			t.Fatalf("the fee change answered %d", codes[10])
+		}
+		for i, id := range ids {
+			if id == "" {
+				continue
+			}
+			if n := e.count("order_lines", "order_id = ? AND platform_fee_bps = 1000", id); n != 1 {
+				t.Errorf("order %d froze fees its price does not cover", i)
+			}
+			o := orderBody{}
+			e.do("GET", "/api/v1/orders/"+id, nil, bearer(f.buyer.AccessToken)).decode(t, &o)
+			e.shipAndCollect(f.manager, id, f.group.ID, o.Total.Amount).wantStatus(t, http.StatusOK)
+		}
+		e.verifyLedger(f.auditor)
+		if e.stock(p.ID)+e.count("order_lines", "1 = 1") != 100 {
+			t.Errorf("stock %d after %d orders", e.stock(p.ID), e.count("order_lines", "1 = 1"))
 		}
 	})
 }
