@@ -166,12 +166,10 @@ func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Micro
 func (s *Service) Post(ctx context.Context, e Entry) (models.LedgerTransaction, bool, error) {
 	var out models.LedgerTransaction
 	var dup bool
-	err := Retry(ctx, func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var err error
-			out, dup, err = s.PostTx(tx, e)
-			return err
-		})
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		var err error
+		out, dup, err = s.PostTx(tx, e)
+		return err
 	})
 	return out, dup, err
 }

@@ -2,15 +2,12 @@ package ledger
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -315,27 +312,4 @@ func writeEach(tx *gorm.DB, t models.LedgerTransaction, postings []models.Ledger
 	err := tx.Model(&models.LedgerChain{}).Where("chain_key = ?", t.ChainKey).
 		Updates(map[string]any{"seq": t.ChainSeq, "head_hash": t.Hash, "head_transaction_id": t.ID}).Error
 	return true, err
-}
-
-// Retry runs fn again, up to five times in all, when PostgreSQL aborted it
-// for a deadlock or a serialization failure: both are transient, and the
-// whole transaction is safe to redo because nothing of it was committed.
-func Retry(ctx context.Context, fn func() error) error {
-	var err error
-	for attempt := range 5 {
-		if err = fn(); !transient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
-		}
-	}
-	return err
-}
-
-func transient(err error) bool {
-	var pg *pgconn.PgError
-	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
 }

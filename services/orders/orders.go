@@ -185,19 +185,17 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, in CreateInp
 		o.Status, o.PaymentStatus = models.OrderConfirmed, models.PaymentDue
 	}
 
-	err = ledger.Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			if err := takeStock(tx, o.Lines); err != nil {
-				return err
-			}
-			if err := tx.Create(&o.Order).Error; err != nil {
-				return err
-			}
-			if err := tx.Create(&o.Lines).Error; err != nil {
-				return err
-			}
-			return tx.Create(&o.Groups).Error
-		})
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		if err := takeStock(tx, o.Lines); err != nil {
+			return err
+		}
+		if err := tx.Create(&o.Order).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&o.Lines).Error; err != nil {
+			return err
+		}
+		return tx.Create(&o.Groups).Error
 	})
 	if err != nil || in.PaymentMethod != models.PayByCard {
 		return o, err
