@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,11 @@ func (s *Service) endParts(tx *gorm.DB, o Order) error {
 	}
 	return tx.Model(&models.OrderGroup{}).Where("order_id = ?", o.ID).Update("status", models.PartCancelled).Error
 }
+
+// errShortMargin: fees raised after a product was listed can leave its price
+// short (the catalogue keeps it listed), and an order freezes that price.
+var errShortMargin = services.Conflict(services.CodeInvalidState,
+	"a line's price as ordered does not cover its costs and fees: its sale cannot be booked, ask an admin to settle the order")
 
 var errShippedPart = services.Conflict(services.CodeInvalidState, "part of the order was shipped: it can no longer be cancelled")
 
@@ -196,7 +202,8 @@ func (s *Service) Ship(ctx context.Context, actor services.Actor, id uuid.UUID, 
 // delivery this is when the cash is collected and that part's sale is
 // booked in the ledger; cashCollected, when given, must be the part's
 // amount. The order is delivered when every part is. Errors: not_found,
-// validation_failed, invalid_state.
+// validation_failed, invalid_state (also when a line's price as ordered does
+// not cover its costs and fees, so its sale cannot be booked).
 func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID uuid.UUID, cashCollected *models.Money) (Order, error) {
 	return s.movePart(ctx, actor, id, groupID, true, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
 		if part.Status != models.PartShipped {
@@ -217,7 +224,10 @@ func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID
 		fields := map[string]any{"status": models.PartDelivered, "delivered_at": now}
 		if cash {
 			fields["cash_collected"] = part.Amount
-			if _, err := s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID)); err != nil {
+			_, err := s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID))
+			if errors.Is(err, ledger.ErrShortMargin) {
+				return errShortMargin
+			} else if err != nil {
 				return err
 			}
 		}
