@@ -152,6 +152,7 @@ type Service struct {
 	db     *gorm.DB
 	opt    Options
 	cursor page.Codec
+	engine engine
 }
 
 // New returns a ledger on db.
@@ -165,7 +166,7 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)]}, nil
 }
 
 // Currency is the deployment's currency.

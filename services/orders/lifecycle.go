@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -324,10 +323,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	err := models.Transact(ctx, db, func(tx *gorm.DB) error {
 		due = nil
 		now := s.now()
-		q := tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, now).Order("expires_at").Limit(100)
-		if models.DialectOf(tx) == models.Postgres {
-			q = q.Clauses(skipLocked)
-		}
+		q := s.engine.claimDue(tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, now).Order("expires_at").Limit(100))
 		if err := q.Find(&due).Error; err != nil || len(due) == 0 {
 			return err
 		}
@@ -357,7 +353,5 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	}
 	return len(due), nil
 }
-
-var skipLocked = clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
