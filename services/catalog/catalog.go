@@ -38,6 +38,7 @@ type Service struct {
 	db     *gorm.DB
 	opt    Options
 	cursor page.Codec
+	search searchEngine
 }
 
 // New returns a Service on db.
@@ -51,7 +52,7 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), search: searchEngines[models.DialectOf(db)]}, nil
 }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }

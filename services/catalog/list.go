@@ -191,7 +191,7 @@ func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		m := s.matcher(db, words)
+		m := s.search.matcher(words)
 		tx = m.join(tx).Where(m.all.sql, m.all.args...)
 	}
 	if l.cursor != "" {

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -40,23 +39,17 @@ type matcher struct {
 	all, title cond                    // every word anywhere; every word in the title
 }
 
-func (s *Service) matcher(db *gorm.DB, words [][]string) matcher {
-	if models.DialectOf(db) == models.Postgres {
-		const match = "p.search_vector @@ to_tsquery('english', ?)"
-		return matcher{
-			join:  func(tx *gorm.DB) *gorm.DB { return tx },
-			all:   cond{match, []any{tsQuery(words, "")}},
-			title: cond{match, []any{tsQuery(words, ":A")}},
-		}
-	}
-	const in = "ps.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)"
-	q := ftsQuery(words)
-	return matcher{
-		join:  func(tx *gorm.DB) *gorm.DB { return tx.Joins("JOIN product_search ps ON ps.product_id = p.id") },
-		all:   cond{in, []any{q}},
-		title: cond{in, []any{"{title} : (" + q + ")"}},
-	}
+// searchEngine is a search's SQL on one database, chosen once in New:
+// PostgreSQL's in search_postgres.go, SQLite's in search_sqlite.go.
+type searchEngine interface {
+	// matcher is the conditions under which a product matches words.
+	matcher(words [][]string) matcher
+	// similar returns a function that gives the indexed words most like a
+	// word (at most maxNear, at least minSimilarity alike, most alike first).
+	similar(db *gorm.DB) (func(w string) ([]string, error), error)
 }
+
+var searchEngines = map[models.Dialect]searchEngine{models.Postgres: postgresSearch{}, models.SQLite: sqliteSearch{}}
 
 // exact is words as typed, each its only form.
 func exact(words []string) [][]string {
@@ -69,29 +62,20 @@ func exact(words []string) [][]string {
 
 // widened is words, each of four letters or more with the indexed words most like it.
 func (s *Service) widened(db *gorm.DB, words []string) ([][]string, error) {
-	pg := models.DialectOf(db) == models.Postgres
-	var vocab []string
-	if !pg {
-		if err := db.Raw("SELECT term FROM products_vocab").Scan(&vocab).Error; err != nil {
-			return nil, err
-		}
+	near, err := s.search.similar(db)
+	if err != nil {
+		return nil, err
 	}
 	out := exact(words)
 	for i, w := range words {
 		if len([]rune(w)) < 4 {
 			continue
 		}
-		var near []string
-		if pg {
-			// % narrows through the trigram index; its default threshold (0.3) is below ours.
-			if err := db.Raw(`SELECT word FROM search_words WHERE word % ? AND word <> ? AND similarity(word, ?) >= ?
-				ORDER BY similarity(word, ?) DESC, word LIMIT ?`, w, w, w, minSimilarity, w, maxNear).Scan(&near).Error; err != nil {
-				return nil, err
-			}
-		} else {
-			near = nearest(w, vocab, maxNear)
+		more, err := near(w)
+		if err != nil {
+			return nil, err
 		}
-		out[i] = append(out[i], near...)
+		out[i] = append(out[i], more...)
 	}
 	return out, nil
 }
@@ -103,7 +87,7 @@ const (
 
 // found reports whether words match anything published.
 func (s *Service) found(db *gorm.DB, words [][]string) (bool, error) {
-	m := s.matcher(db, words)
+	m := s.search.matcher(words)
 	var found bool
 	err := db.Raw("SELECT EXISTS (?)", m.join(db.Table("products p").Select("1").Where(published)).
 		Where(m.all.sql, m.all.args...)).Scan(&found).Error
@@ -151,7 +135,7 @@ func (s *Service) relevant(db *gorm.DB, l listing) ([]Item, string, error) {
 		}
 	}
 	for {
-		m := s.matcher(db, words)
+		m := s.search.matcher(words)
 		var out []Item
 		var classes []int
 		for c := class; c <= 1 && len(out) <= l.limit; c++ {
@@ -190,92 +174,9 @@ func (s *Service) relevant(db *gorm.DB, l listing) ([]Item, string, error) {
 	}
 }
 
-// tsQuery is a to_tsquery text that needs every word in one of its forms,
-// each form with suffix (a weight such as ":A", or nothing). Words are
-// letters and digits only, so quoting them is enough to keep them literal.
-func tsQuery(words [][]string, suffix string) string {
-	parts := make([]string, len(words))
-	for i, forms := range words {
-		alts := make([]string, len(forms))
-		for j, f := range forms {
-			alts[j] = "'" + f + "'" + suffix
-		}
-		parts[i] = "(" + strings.Join(alts, " | ") + ")"
-	}
-	return strings.Join(parts, " & ")
-}
-
-// ftsQuery is an FTS5 query that needs every word in one of its forms.
-func ftsQuery(words [][]string) string {
-	parts := make([]string, len(words))
-	for i, forms := range words {
-		alts := make([]string, len(forms))
-		for j, f := range forms {
-			alts[j] = quote(f)
-		}
-		parts[i] = "(" + strings.Join(alts, " OR ") + ")"
-	}
-	return strings.Join(parts, " AND ")
-}
-
 // tokens splits a query into lower-case words of letters and digits.
 func tokens(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
 	})
-}
-
-func quote(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
-
-// nearest returns up to n vocabulary words at least 0.45 similar to w, most similar first.
-func nearest(w string, vocab []string, n int) []string {
-	type cand struct {
-		term string
-		sim  float64
-	}
-	var cs []cand
-	tw := trigrams(w)
-	for _, v := range vocab {
-		if v == w {
-			continue
-		}
-		if sim := similarity(tw, trigrams(v)); sim >= minSimilarity {
-			cs = append(cs, cand{v, sim})
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].sim != cs[j].sim {
-			return cs[i].sim > cs[j].sim
-		}
-		return cs[i].term < cs[j].term
-	})
-	out := []string{}
-	for i := 0; i < len(cs) && i < n; i++ {
-		out = append(out, cs[i].term)
-	}
-	return out
-}
-
-// trigrams is pg_trgm's set for one word: "  w" + "w" + " " cut in threes.
-func trigrams(w string) map[string]bool {
-	r := []rune("  " + w + " ")
-	out := map[string]bool{}
-	for i := 0; i+3 <= len(r); i++ {
-		out[string(r[i:i+3])] = true
-	}
-	return out
-}
-
-func similarity(a, b map[string]bool) float64 {
-	common := 0
-	for t := range a {
-		if b[t] {
-			common++
-		}
-	}
-	union := len(a) + len(b) - common
-	if union == 0 {
-		return 0
-	}
-	return float64(common) / float64(union)
 }

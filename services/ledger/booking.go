@@ -200,8 +200,9 @@ func saleEntry(sale Sale, l SaleLine, fee int64, kind, receipts string, withShip
 
 // BookRefund reverses exactly what the sale of an order booked, line by
 // line (reference "order:{id}:line:{n}:refund"), inside tx. Booking it again
-// books nothing more. An artisan already paid more than the refund leaves
-// her is an *InsufficientFundsError: the caller decides who bears it.
+// books nothing more. What an artisan or the group no longer holds (paid
+// out, shared) the platform advances (see advance), so no account is
+// refused. Errors: invalid_state (the order has no sale booked).
 func (s *Service) BookRefund(tx *gorm.DB, orderID uuid.UUID) ([]models.LedgerTransaction, error) {
 	var sales []models.LedgerTransaction
 	prefix := fmt.Sprintf("order:%s:line:", orderID)
@@ -210,7 +211,7 @@ func (s *Service) BookRefund(tx *gorm.DB, orderID uuid.UUID) ([]models.LedgerTra
 		return nil, err
 	}
 	if len(sales) == 0 {
-		return nil, errors.New("ledger: the order has no sale booked")
+		return nil, errNoSale
 	}
 	groups := make([]*uuid.UUID, len(sales))
 	for i := range sales {

@@ -52,86 +52,84 @@ func (s *Service) Distribute(ctx context.Context, actor services.Actor, groupID 
 		end = until.UTC().Truncate(time.Microsecond)
 	}
 	var out DistributionResult
-	err = Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			// The chain's lock first, as PostTx takes it: a distribution made at
-			// the same time waits, then reads this one as the previous.
-			if _, err := lockChain(tx, groupID.String()); err != nil {
-				return err
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		// The chain's lock first, as PostTx takes it: a distribution made at
+		// the same time waits, then reads this one as the previous.
+		if _, err := lockChain(tx, groupID.String()); err != nil {
+			return err
+		}
+		var prev models.Distribution
+		if err := tx.Where("group_id = ?", groupID).Order("until DESC").Limit(1).Find(&prev).Error; err != nil {
+			return err
+		}
+		if end.After(now) || (prev.ID != uuid.Nil && end.Before(prev.Until)) {
+			return services.Invalid(map[string]string{"until": "must be no later than now and no earlier than the previous distribution's (" +
+				prev.Until.Format(time.RFC3339) + ")"})
+		}
+		out.From = prev.Until
+		var margin []struct {
+			Amount  int64
+			Balance int64
+		}
+		if err := tx.Table("ledger_accounts a").
+			Select("a.balance, COALESCE((SELECT SUM(p.amount) FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id"+
+				" WHERE p.account_id = a.id AND t.kind <> ? AND t.occurred_at > ? AND t.occurred_at <= ?), 0) AS amount",
+				KindDistribution, prev.Until, end).
+			Where("a.owner_kind = ? AND a.owner_id = ? AND a.type = ? AND a.currency = ?",
+				models.OwnerGroup, groupID, TypeUndistributed, s.opt.Currency).
+			Scan(&margin).Error; err != nil {
+			return err
+		}
+		var amount int64
+		if len(margin) == 1 {
+			// A refund booked after the previous distribution can leave less than the period earned.
+			amount = min(margin[0].Amount, margin[0].Balance)
+		}
+		if amount <= 0 {
+			return services.Conflict(services.CodeInvalidState, "the group has no undistributed margin booked until %s", end.Format(time.RFC3339))
+		}
+		parts, err := s.weights(tx, g, prev.Until, end)
+		if err != nil {
+			return err
+		}
+		weights := make([]int64, len(parts))
+		for i, p := range parts {
+			weights[i] = p.Weight
+		}
+		if !slices.ContainsFunc(weights, func(w int64) bool { return w > 0 }) {
+			return services.Conflict(services.CodeInvalidState,
+				"no %s recorded for the group's artisans in the period to share the margin by", g.ProfitMethod)
+		}
+		amounts, err := models.AllocateInt(amount, weights)
+		if err != nil {
+			return err
+		}
+		d := models.Distribution{ID: models.NewID(), GroupID: groupID, Method: g.ProfitMethod, Until: end, Amount: amount,
+			Currency: s.opt.Currency, CreatedBy: actor.UserID, CreatedAt: now}
+		memo, err := json.Marshal(map[string]string{"distribution_id": d.ID.String(), "method": d.Method,
+			"from": prev.Until.UTC().Format(time.RFC3339Nano), "until": end.Format(time.RFC3339Nano)})
+		if err != nil {
+			return err
+		}
+		e := Entry{Reference: "distribution:" + d.ID.String(), Kind: KindDistribution, GroupID: &groupID, Memo: string(memo),
+			Postings: []Posting{{Owner: Group(groupID), Type: TypeUndistributed, Amount: -amount, Currency: d.Currency}}}
+		for i := range parts {
+			parts[i].Amount = amounts[i]
+			if amounts[i] > 0 {
+				e.Postings = append(e.Postings, Posting{Owner: Artisan(parts[i].ArtisanID, groupID), Type: TypePayable,
+					Amount: amounts[i], Currency: d.Currency})
 			}
-			var prev models.Distribution
-			if err := tx.Where("group_id = ?", groupID).Order("until DESC").Limit(1).Find(&prev).Error; err != nil {
-				return err
-			}
-			if end.After(now) || (prev.ID != uuid.Nil && end.Before(prev.Until)) {
-				return services.Invalid(map[string]string{"until": "must be no later than now and no earlier than the previous distribution's (" +
-					prev.Until.Format(time.RFC3339) + ")"})
-			}
-			out.From = prev.Until
-			var margin []struct {
-				Amount  int64
-				Balance int64
-			}
-			if err := tx.Table("ledger_accounts a").
-				Select("a.balance, COALESCE((SELECT SUM(p.amount) FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id"+
-					" WHERE p.account_id = a.id AND t.kind <> ? AND t.occurred_at > ? AND t.occurred_at <= ?), 0) AS amount",
-					KindDistribution, prev.Until, end).
-				Where("a.owner_kind = ? AND a.owner_id = ? AND a.type = ? AND a.currency = ?",
-					models.OwnerGroup, groupID, TypeUndistributed, s.opt.Currency).
-				Scan(&margin).Error; err != nil {
-				return err
-			}
-			var amount int64
-			if len(margin) == 1 {
-				// A refund booked after the previous distribution can leave less than the period earned.
-				amount = min(margin[0].Amount, margin[0].Balance)
-			}
-			if amount <= 0 {
-				return services.Conflict(services.CodeInvalidState, "the group has no undistributed margin booked until %s", end.Format(time.RFC3339))
-			}
-			parts, err := s.weights(tx, g, prev.Until, end)
-			if err != nil {
-				return err
-			}
-			weights := make([]int64, len(parts))
-			for i, p := range parts {
-				weights[i] = p.Weight
-			}
-			if !slices.ContainsFunc(weights, func(w int64) bool { return w > 0 }) {
-				return services.Conflict(services.CodeInvalidState,
-					"no %s recorded for the group's artisans in the period to share the margin by", g.ProfitMethod)
-			}
-			amounts, err := models.AllocateInt(amount, weights)
-			if err != nil {
-				return err
-			}
-			d := models.Distribution{ID: models.NewID(), GroupID: groupID, Method: g.ProfitMethod, Until: end, Amount: amount,
-				Currency: s.opt.Currency, CreatedBy: actor.UserID, CreatedAt: now}
-			memo, err := json.Marshal(map[string]string{"distribution_id": d.ID.String(), "method": d.Method,
-				"from": prev.Until.UTC().Format(time.RFC3339Nano), "until": end.Format(time.RFC3339Nano)})
-			if err != nil {
-				return err
-			}
-			e := Entry{Reference: "distribution:" + d.ID.String(), Kind: KindDistribution, GroupID: &groupID, Memo: string(memo),
-				Postings: []Posting{{Owner: Group(groupID), Type: TypeUndistributed, Amount: -amount, Currency: d.Currency}}}
-			for i := range parts {
-				parts[i].Amount = amounts[i]
-				if amounts[i] > 0 {
-					e.Postings = append(e.Postings, Posting{Owner: Artisan(parts[i].ArtisanID, groupID), Type: TypePayable,
-						Amount: amounts[i], Currency: d.Currency})
-				}
-			}
-			t, _, err := s.PostTx(tx, e)
-			var short *InsufficientFundsError
-			if errors.As(err, &short) {
-				return services.Conflict(services.CodeInsufficientFunds, "another distribution took the group's margin first; try again")
-			} else if err != nil {
-				return err
-			}
-			d.TransactionID = t.ID
-			out.Distribution, out.Parts = d, parts
-			return tx.Create(&d).Error
-		})
+		}
+		t, _, err := s.PostTx(tx, e)
+		var short *InsufficientFundsError
+		if errors.As(err, &short) {
+			return services.Conflict(services.CodeInsufficientFunds, "another distribution took the group's margin first; try again")
+		} else if err != nil {
+			return err
+		}
+		d.TransactionID = t.ID
+		out.Distribution, out.Parts = d, parts
+		return tx.Create(&d).Error
 	})
 	return out, err
 }

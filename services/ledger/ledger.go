@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/page"
 )
 
@@ -103,16 +104,26 @@ type Entry struct {
 	Postings  []Posting
 }
 
-// Errors of Post.
+// Errors of Post. Those a request or the state of the books can cause are
+// in the services error family, so that they reach a client with their
+// code even when the caller has nothing better to say.
 var (
 	// ErrUnbalanced: the postings do not sum to zero per currency, or there
-	// are fewer than two, or one is zero.
+	// are fewer than two, or one is zero. Entries are built by services from
+	// checked input, so this is a bug of theirs and stays internal.
 	ErrUnbalanced = errors.New("ledger: postings must be two or more non-zero amounts summing to zero per currency")
-	// ErrReferenceReused: the reference was booked before with other postings.
-	ErrReferenceReused = errors.New("ledger: reference already booked with other postings")
+	// ErrReferenceReused (conflict): the reference was booked before with
+	// other postings or on another chain. A caller that knows what the
+	// reference stands for (a payout's Idempotency-Key) names it better.
+	ErrReferenceReused error = services.Conflict(services.CodeConflict, "this event was booked in the ledger before with other amounts")
 )
 
+// errNoSale: a refund of an order whose sale was never booked.
+var errNoSale = services.Conflict(services.CodeInvalidState, "the order has no sale booked in the ledger: there is nothing to refund")
+
 // InsufficientFundsError says a posting would take an account below zero.
+// It unwraps to an insufficient_funds *services.Error; callers that know
+// what the booking was find the account with errors.As and say it better.
 type InsufficientFundsError struct {
 	AccountID uuid.UUID
 	Owner     Owner
@@ -122,6 +133,11 @@ type InsufficientFundsError struct {
 }
 
 func (e *InsufficientFundsError) Error() string { return "ledger: insufficient funds" }
+
+func (e *InsufficientFundsError) Unwrap() error {
+	return services.Conflict(services.CodeInsufficientFunds, "the %s balance is %d %s: too little for this booking",
+		e.Type, e.Balance, e.Currency)
+}
 
 // Options configure a Service.
 type Options struct {
@@ -136,6 +152,7 @@ type Service struct {
 	db     *gorm.DB
 	opt    Options
 	cursor page.Codec
+	engine engine
 }
 
 // New returns a ledger on db.
@@ -149,7 +166,7 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)]}, nil
 }
 
 // Currency is the deployment's currency.
@@ -166,12 +183,10 @@ func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Micro
 func (s *Service) Post(ctx context.Context, e Entry) (models.LedgerTransaction, bool, error) {
 	var out models.LedgerTransaction
 	var dup bool
-	err := Retry(ctx, func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var err error
-			out, dup, err = s.PostTx(tx, e)
-			return err
-		})
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		var err error
+		out, dup, err = s.PostTx(tx, e)
+		return err
 	})
 	return out, dup, err
 }

@@ -69,32 +69,30 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 		sum := sha256.Sum256([]byte(groupID.String() + "\x00" + actor.UserID.String() + "\x00" + in.Key))
 		ref = "payout:key:" + hex.EncodeToString(sum[:16])
 	}
-	err = Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			t, dup, err := s.PostTx(tx, Entry{Reference: ref, Kind: KindPayout, GroupID: &groupID,
-				Memo: string(memo), Postings: []Posting{
-					{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
-					{Owner: Platform, Type: TypePaidOut, Amount: p.Amount, Currency: p.Currency},
-				}})
-			var short *InsufficientFundsError
-			switch {
-			case errors.As(err, &short):
-				return services.Conflict(services.CodeInsufficientFunds,
-					"the artisan's balance is %s: a payout of %s is more than it", models.NewMoney(short.Balance, short.Currency),
-					models.NewMoney(p.Amount, p.Currency))
-			case errors.Is(err, ErrReferenceReused):
-				return services.Conflict(services.CodeIdempotencyKeyReused, "this Idempotency-Key was used for another payout")
-			case err != nil:
-				return err
-			case dup: // paid already: the same payout
-				var paid models.Payout
-				err := tx.Where("transaction_id = ?", t.ID).First(&paid).Error
-				p = paid
-				return err
-			}
-			p.TransactionID = t.ID
-			return tx.Create(&p).Error
-		})
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		t, dup, err := s.PostTx(tx, Entry{Reference: ref, Kind: KindPayout, GroupID: &groupID,
+			Memo: string(memo), Postings: []Posting{
+				{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
+				{Owner: Platform, Type: TypePaidOut, Amount: p.Amount, Currency: p.Currency},
+			}})
+		var short *InsufficientFundsError
+		switch {
+		case errors.As(err, &short):
+			return services.Conflict(services.CodeInsufficientFunds,
+				"the artisan's balance is %s: a payout of %s is more than it", models.NewMoney(short.Balance, short.Currency),
+				models.NewMoney(p.Amount, p.Currency))
+		case errors.Is(err, ErrReferenceReused):
+			return services.Conflict(services.CodeIdempotencyKeyReused, "this Idempotency-Key was used for another payout")
+		case err != nil:
+			return err
+		case dup: // paid already: the same payout
+			var paid models.Payout
+			err := tx.Where("transaction_id = ?", t.ID).First(&paid).Error
+			p = paid
+			return err
+		}
+		p.TransactionID = t.ID
+		return tx.Create(&p).Error
 	})
 	return p, err
 }

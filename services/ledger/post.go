@@ -2,15 +2,12 @@ package ledger
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -48,13 +45,9 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 	}
 	t.Hash = chainHash(t, postings)
 	cs := changesOf(e.Postings, accounts)
-	write := writeEach
-	if models.DialectOf(tx) == models.Postgres {
-		write = writeAtOnce
-	}
 	// Inserting first and looking for an earlier booking only when the
 	// reference is taken saves the common case a round trip.
-	inserted, err := write(tx, t, postings, cs)
+	inserted, err := s.engine.write(tx, t, postings, cs)
 	if err != nil {
 		return t, false, err
 	}
@@ -79,6 +72,22 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 	}
 	return t, false, nil
 }
+
+// engine is how a booking reaches the database, chosen once in New: on
+// PostgreSQL in as few round trips as it allows (post_postgres.go), on
+// SQLite statement by statement (post_sqlite.go).
+type engine struct {
+	// lockAtOnce locks a chain's head and then the accounts of ps in one
+	// statement, reporting false when the chain or an account does not
+	// exist yet; nil where lock's statement-by-statement path is the only one.
+	lockAtOnce func(tx *gorm.DB, chainKey string, ps []Posting) (models.LedgerChain, map[accountKey]models.LedgerAccount, bool, error)
+	// write writes a booking: the transaction, unless its reference is
+	// taken (then it reports false and writes nothing more), its postings,
+	// the balances and the chain's head.
+	write func(tx *gorm.DB, t models.LedgerTransaction, postings []models.LedgerPosting, cs []change) (bool, error)
+}
+
+var engines = map[models.Dialect]engine{models.Postgres: postgresEngine, models.SQLite: sqliteEngine}
 
 // check refuses an entry that cannot be booked.
 func check(e Entry) error {
@@ -175,8 +184,8 @@ func (s *Service) accounts(tx *gorm.DB, ps []Posting) (map[accountKey]models.Led
 // lock locks the chain's head, starting the chain if it has none, then the
 // postings' accounts in id order, opening those that do not exist yet.
 func (s *Service) lock(tx *gorm.DB, chainKey string, ps []Posting) (models.LedgerChain, map[accountKey]models.LedgerAccount, error) {
-	if models.DialectOf(tx) == models.Postgres {
-		head, accounts, ok, err := lockAtOnce(tx, chainKey, ps)
+	if s.engine.lockAtOnce != nil {
+		head, accounts, ok, err := s.engine.lockAtOnce(tx, chainKey, ps)
 		if err != nil || ok {
 			return head, accounts, err
 		}
@@ -278,64 +287,4 @@ func refusal(cs []change, updated int64) error {
 		}
 	}
 	return fmt.Errorf("ledger: %d of %d balances updated", updated, len(cs))
-}
-
-// writeEach writes a booking statement by statement: the transaction, unless
-// its reference is taken (then it reports false and writes nothing more),
-// its postings, the balances and the chain's head. A balance that must stay
-// at or above zero and would not is refused (*InsufficientFundsError) by the
-// condition in the UPDATE, so it holds against every other writer; the
-// table's CHECK is the backstop. One UPDATE for all the accounts, not a
-// round trip each: they are locked already, so the order it updates them in
-// does not matter.
-func writeEach(tx *gorm.DB, t models.LedgerTransaction, postings []models.LedgerPosting, cs []change) (bool, error) {
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "reference"}}, DoNothing: true}).Create(&t)
-	if res.Error != nil || res.RowsAffected == 0 {
-		return false, res.Error
-	}
-	if err := tx.Create(&postings).Error; err != nil {
-		return false, err
-	}
-	if len(cs) > 0 {
-		var ids, cases []any // cases: id, amount, id, amount, …
-		for _, c := range cs {
-			ids = append(ids, c.account.ID)
-			cases = append(cases, c.account.ID, c.amount)
-		}
-		delta := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS bigint)", len(cs)) + " END"
-		res := tx.Exec("UPDATE ledger_accounts SET balance = balance + "+delta+
-			" WHERE id IN ? AND (may_go_negative OR balance + "+delta+" >= 0)", slices.Concat(cases, []any{ids}, cases)...)
-		if res.Error != nil {
-			return false, res.Error
-		}
-		if res.RowsAffected != int64(len(cs)) {
-			return false, refusal(cs, res.RowsAffected)
-		}
-	}
-	err := tx.Model(&models.LedgerChain{}).Where("chain_key = ?", t.ChainKey).
-		Updates(map[string]any{"seq": t.ChainSeq, "head_hash": t.Hash, "head_transaction_id": t.ID}).Error
-	return true, err
-}
-
-// Retry runs fn again, up to five times in all, when PostgreSQL aborted it
-// for a deadlock or a serialization failure: both are transient, and the
-// whole transaction is safe to redo because nothing of it was committed.
-func Retry(ctx context.Context, fn func() error) error {
-	var err error
-	for attempt := range 5 {
-		if err = fn(); !transient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
-		}
-	}
-	return err
-}
-
-func transient(err error) bool {
-	var pg *pgconn.PgError
-	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
 }

@@ -14,6 +14,7 @@ import (
 // round trips with BEGIN and COMMIT: on two cores shared by the server and
 // the database, the round trips, not the statements, were most of a
 // booking's cost (docs/performance.md, "Ledger").
+var postgresEngine = engine{lockAtOnce: lockAtOnce, write: writeAtOnce}
 
 // lockAtOnce locks the chain's head and then the accounts of ps, in id
 // order, in one statement. The head is read in a subquery of its own that

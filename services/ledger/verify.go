@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -46,11 +45,7 @@ func (s *Service) Verify(ctx context.Context) (Verification, error) {
 
 func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (Verification, error) {
 	v := Verification{TrialBalanceOK: true, at: map[string]map[int64][]byte{}}
-	opts := &sql.TxOptions{ReadOnly: true}
-	if models.DialectOf(s.db) == models.Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := models.ReadSnapshot(ctx, s.db, func(tx *gorm.DB) error {
 		var heads []models.LedgerChain
 		if err := tx.Order("chain_key").Find(&heads).Error; err != nil {
 			return err
@@ -115,7 +110,7 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 			}
 		}
 		return nil
-	}, opts)
+	})
 	if err != nil {
 		return v, err
 	}

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -18,11 +17,7 @@ import (
 func (s *Service) VerifyGroup(ctx context.Context, groupID uuid.UUID) (bool, error) {
 	key := groupID.String()
 	ok := true
-	opts := &sql.TxOptions{ReadOnly: true}
-	if models.DialectOf(s.db) == models.Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := models.ReadSnapshot(ctx, s.db, func(tx *gorm.DB) error {
 		var ts []models.LedgerTransaction
 		if err := tx.Where("chain_key = ?", key).Order("chain_seq").Find(&ts).Error; err != nil {
 			return err
@@ -65,6 +60,6 @@ func (s *Service) VerifyGroup(ctx context.Context, groupID uuid.UUID) (bool, err
 			ok = ok && a.Balance == w.sums[a.ID]
 		}
 		return nil
-	}, opts)
+	})
 	return ok, err
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -57,17 +55,15 @@ func setStatus(tx *gorm.DB, o *Order, to, payment string, now any, from ...strin
 
 // release ends an unpaid order (cancelled or expired) and gives its stock back.
 func (s *Service) release(ctx context.Context, id uuid.UUID, status, payment string) error {
-	return ledger.Retry(ctx, func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			o, err := load(tx, id, true)
-			if err != nil {
-				return err
-			}
-			if err := setStatus(tx, &o, status, payment, s.now(), models.OrderPendingPayment); err != nil {
-				return err
-			}
-			return s.endParts(tx, o)
-		})
+	return models.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		o, err := load(tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := setStatus(tx, &o, status, payment, s.now(), models.OrderPendingPayment); err != nil {
+			return err
+		}
+		return s.endParts(tx, o)
 	})
 }
 
@@ -109,31 +105,29 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 			return o, services.Unavailable("the refund could not be made now: the order is unchanged, try again")
 		}
 	}
-	err = ledger.Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			var err error
-			if o, err = load(tx, id, true); err != nil {
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		var err error
+		if o, err = load(tx, id, true); err != nil {
+			return err
+		}
+		if !all(o.Groups, models.PartPending) {
+			return errShippedPart
+		}
+		switch o.Status {
+		case models.OrderPaid:
+			if _, err := s.opt.Ledger.BookRefund(tx, o.ID); err != nil {
 				return err
 			}
-			if !all(o.Groups, models.PartPending) {
-				return errShippedPart
-			}
-			switch o.Status {
-			case models.OrderPaid:
-				if _, err := s.opt.Ledger.BookRefund(tx, o.ID); err != nil {
-					return err
-				}
-				err = setStatus(tx, &o, models.OrderRefunded, models.PaymentRefunded, s.now(), models.OrderPaid)
-			case models.OrderPendingPayment:
-				err = setStatus(tx, &o, models.OrderCancelled, models.PaymentCancelled, s.now(), models.OrderPendingPayment)
-			default:
-				err = setStatus(tx, &o, models.OrderCancelled, "", s.now(), models.OrderConfirmed)
-			}
-			if err != nil {
-				return err
-			}
-			return s.endParts(tx, o)
-		})
+			err = setStatus(tx, &o, models.OrderRefunded, models.PaymentRefunded, s.now(), models.OrderPaid)
+		case models.OrderPendingPayment:
+			err = setStatus(tx, &o, models.OrderCancelled, models.PaymentCancelled, s.now(), models.OrderPendingPayment)
+		default:
+			err = setStatus(tx, &o, models.OrderCancelled, "", s.now(), models.OrderConfirmed)
+		}
+		if err != nil {
+			return err
+		}
+		return s.endParts(tx, o)
 	})
 	if err != nil {
 		return o, err
@@ -200,7 +194,8 @@ func (s *Service) Ship(ctx context.Context, actor services.Actor, id uuid.UUID, 
 // delivery this is when the cash is collected and that part's sale is
 // booked in the ledger; cashCollected, when given, must be the part's
 // amount. The order is delivered when every part is. Errors: not_found,
-// validation_failed, invalid_state.
+// validation_failed, invalid_state (also when a line's price as ordered does
+// not cover its costs and fees, so its sale cannot be booked).
 func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID uuid.UUID, cashCollected *models.Money) (Order, error) {
 	return s.movePart(ctx, actor, id, groupID, true, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
 		if part.Status != models.PartShipped {
@@ -212,7 +207,7 @@ func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID
 			fe.Check(!cash, "cash_collected", "is only for cash on delivery")
 			fe.Check(cashCollected.Currency != o.Currency, "cash_collected.currency", "must be "+o.Currency)
 			fe.Check(cash && cashCollected.Currency == o.Currency && cashCollected.Amount != part.Amount, "cash_collected.amount",
-				"must be the part's amount, "+itoa(part.Amount))
+				"must be the part's amount, "+models.NewMoney(part.Amount, o.Currency).String())
 			if err := fe.Err(); err != nil {
 				return err
 			}
@@ -258,19 +253,17 @@ func (s *Service) movePart(ctx context.Context, actor services.Actor, id, groupI
 			return Order{}, services.NotFound("order")
 		}
 	}
-	err := ledger.Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			o, err := load(tx, id, true)
-			if err != nil {
-				return err
+	err := models.Transact(ctx, db, func(tx *gorm.DB) error {
+		o, err := load(tx, id, true)
+		if err != nil {
+			return err
+		}
+		for i := range o.Groups {
+			if o.Groups[i].GroupID == groupID {
+				return change(tx, &o, &o.Groups[i])
 			}
-			for i := range o.Groups {
-				if o.Groups[i].GroupID == groupID {
-					return change(tx, &o, &o.Groups[i])
-				}
-			}
-			return services.NotFound("order")
-		})
+		}
+		return services.NotFound("order")
 	})
 	if err != nil {
 		return Order{}, err
@@ -315,35 +308,30 @@ func (s *Service) sale(o Order, groupID uuid.UUID) ledger.Sale {
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	db := s.db.WithContext(ctx)
 	var due []models.Order
-	err := ledger.Retry(ctx, func() error {
+	err := models.Transact(ctx, db, func(tx *gorm.DB) error {
 		due = nil
-		return db.Transaction(func(tx *gorm.DB) error {
-			now := s.now()
-			q := tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, now).Order("expires_at").Limit(100)
-			if models.DialectOf(tx) == models.Postgres {
-				q = q.Clauses(skipLocked)
-			}
-			if err := q.Find(&due).Error; err != nil || len(due) == 0 {
-				return err
-			}
-			ids := make([]uuid.UUID, len(due))
-			for i, d := range due {
-				ids[i] = d.ID
-			}
-			var lines []models.OrderLine
-			if err := tx.Where("order_id IN ?", ids).Find(&lines).Error; err != nil {
-				return err
-			}
-			// Every order's stock in one pass in product id order, as checkouts take it.
-			if err := restoreStock(tx, lines); err != nil {
-				return err
-			}
-			if err := tx.Model(&models.Order{}).Where("id IN ?", ids).Updates(map[string]any{"status": models.OrderExpired,
-				"payment_status": models.PaymentCancelled, "updated_at": now}).Error; err != nil {
-				return err
-			}
-			return tx.Model(&models.OrderGroup{}).Where("order_id IN ?", ids).Update("status", models.PartCancelled).Error
-		})
+		now := s.now()
+		q := s.engine.claimDue(tx.Where("status = ? AND expires_at < ?", models.OrderPendingPayment, now).Order("expires_at").Limit(100))
+		if err := q.Find(&due).Error; err != nil || len(due) == 0 {
+			return err
+		}
+		ids := make([]uuid.UUID, len(due))
+		for i, d := range due {
+			ids[i] = d.ID
+		}
+		var lines []models.OrderLine
+		if err := tx.Where("order_id IN ?", ids).Find(&lines).Error; err != nil {
+			return err
+		}
+		// Every order's stock in one pass in product id order, as checkouts take it.
+		if err := restoreStock(tx, lines); err != nil {
+			return err
+		}
+		if err := tx.Model(&models.Order{}).Where("id IN ?", ids).Updates(map[string]any{"status": models.OrderExpired,
+			"payment_status": models.PaymentCancelled, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&models.OrderGroup{}).Where("order_id IN ?", ids).Update("status", models.PartCancelled).Error
 	})
 	if err != nil {
 		return 0, err
@@ -354,6 +342,3 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	return len(due), nil
 }
 
-var skipLocked = clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -8,7 +8,6 @@ package orders
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +45,21 @@ type Service struct {
 	db     *gorm.DB
 	opt    Options
 	cursor page.Codec
+	engine engine
 }
+
+// engine is what orders do differently on each database, chosen once in
+// New: PostgreSQL's in engine_postgres.go, SQLite's in engine_sqlite.go.
+type engine struct {
+	// queueForStock adds to a stock UPDATE of product (its text and
+	// arguments) whatever makes concurrent checkouts of it wait in turn.
+	queueForStock func(q string, args []any, product uuid.UUID) (string, []any)
+	// claimDue makes the expiry sweep's read of due orders lock them,
+	// passing over those another replica's sweep holds.
+	claimDue func(q *gorm.DB) *gorm.DB
+}
+
+var engines = map[models.Dialect]engine{models.Postgres: postgresEngine, models.SQLite: sqliteEngine}
 
 // New returns a Service on db.
 func New(db *gorm.DB, opt Options) (*Service, error) {
@@ -62,7 +75,7 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey)}, nil
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)]}, nil
 }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
@@ -186,19 +199,17 @@ func (s *Service) Create(ctx context.Context, actor services.Actor, in CreateInp
 		o.Status, o.PaymentStatus = models.OrderConfirmed, models.PaymentDue
 	}
 
-	err = ledger.Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			if err := takeStock(tx, o.Lines); err != nil {
-				return err
-			}
-			if err := tx.Create(&o.Order).Error; err != nil {
-				return err
-			}
-			if err := tx.Create(&o.Lines).Error; err != nil {
-				return err
-			}
-			return tx.Create(&o.Groups).Error
-		})
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		if err := s.takeStock(tx, o.Lines); err != nil {
+			return err
+		}
+		if err := tx.Create(&o.Order).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&o.Lines).Error; err != nil {
+			return err
+		}
+		return tx.Create(&o.Groups).Error
 	})
 	if err != nil || in.PaymentMethod != models.PayByCard {
 		return o, err
@@ -335,15 +346,11 @@ func frozenInputs(l models.OrderLine) pricing.Inputs {
 // UPDATE that cannot go below zero. If any line is short, nothing is taken
 // (the caller's transaction rolls back) and the error names every short
 // product.
-func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
-	queue := models.DialectOf(tx) == models.Postgres
+func (s *Service) takeStock(tx *gorm.DB, lines []models.OrderLine) error {
 	var short, withdrawn []string
 	for _, l := range byProduct(lines) {
-		q := "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?"
-		args := []any{l.Quantity, l.ProductID, l.Quantity, models.ProductPublished}
-		if queue {
-			q, args = q+queueForStock, append(args, stockQueueKey(l.ProductID))
-		}
+		q, args := s.engine.queueForStock("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?",
+			[]any{l.Quantity, l.ProductID, l.Quantity, models.ProductPublished}, l.ProductID)
 		res := tx.Exec(q, args...)
 		if res.Error != nil {
 			return res.Error
@@ -369,22 +376,6 @@ func takeStock(tx *gorm.DB, lines []models.OrderLine) error {
 	}
 	return nil
 }
-
-// queueForStock makes a stock UPDATE on PostgreSQL first wait for a
-// transaction-scoped advisory lock on the product (a one-time filter,
-// evaluated before the row is read). Waiters for a row lock are not served
-// in turn: every UPDATE of a product leaves a new row version, the waiters
-// for the old one are woken together and race again, and some checkouts of
-// a popular product lose many times over (p99 at 14 times p50). An advisory
-// lock's key does not change between versions, so its waiters queue in
-// arrival order. Checkouts take both locks product by product in id order;
-// other writers of stock (cancellations, a manager's edit) take row locks
-// only, in the same order, so no two wait for each other.
-const queueForStock = " AND (SELECT true FROM pg_advisory_xact_lock(CAST(? AS bigint)))"
-
-// stockQueueKey is the advisory lock key of a product: the last 8 bytes of
-// its UUIDv7, its random bits.
-func stockQueueKey(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint64(id[8:])) }
 
 // byProduct is lines in product id order: the order every writer of stock
 // takes its row locks in.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
-	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/payments"
 )
 
@@ -83,23 +82,21 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	}
 
 	outcome := OutcomeIgnored
-	err = ledger.Retry(ctx, func() error {
-		return db.Transaction(func(tx *gorm.DB) error {
-			claim := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.StripeEvent{ID: ev.ID, Type: ev.Type,
-				OrderID: nilIfZero(o.ID), Outcome: "claimed", ReceivedAt: s.now()})
-			if claim.Error != nil {
-				return claim.Error
-			}
-			if claim.RowsAffected == 0 {
-				outcome = OutcomeDuplicate
-				return nil
-			}
-			var err error
-			if outcome, err = s.apply(tx, ev, o.ID, fee, refundLate); err != nil {
-				return err
-			}
-			return tx.Model(&models.StripeEvent{}).Where("id = ?", ev.ID).Update("outcome", outcome).Error
-		})
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		claim := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.StripeEvent{ID: ev.ID, Type: ev.Type,
+			OrderID: nilIfZero(o.ID), Outcome: "claimed", ReceivedAt: s.now()})
+		if claim.Error != nil {
+			return claim.Error
+		}
+		if claim.RowsAffected == 0 {
+			outcome = OutcomeDuplicate
+			return nil
+		}
+		var err error
+		if outcome, err = s.apply(tx, ev, o.ID, fee, refundLate); err != nil {
+			return err
+		}
+		return tx.Model(&models.StripeEvent{}).Where("id = ?", ev.ID).Update("outcome", outcome).Error
 	})
 	return outcome, err
 }
