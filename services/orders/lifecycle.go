@@ -341,4 +341,3 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	}
 	return len(due), nil
 }
-
