@@ -36,9 +36,6 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prev := slog.Default()
-			slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-			t.Cleanup(func() { slog.SetDefault(prev) })
 			cat, err := catalog.New(db, catalog.Options{Currency: "PKR", CursorKey: secret})
 			if err != nil {
 				t.Fatal(err)
