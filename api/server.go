@@ -28,13 +28,7 @@ import (
 // metrics; everything else goes through the services.
 type Config struct {
 	DB             *gorm.DB
-	Auth           *auth.Service
-	Idempotency    *idempotency.Store
-	Groups         *groups.Service
-	Catalog        *catalog.Service
-	Ledger         *ledger.Service
-	Orders         *orders.Service
-	Audit          *audit.Service
+	Services                    // all required; Build makes them
 	Logger         *slog.Logger // required: requests, internal errors and panics
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
