@@ -287,7 +287,7 @@ func TestAuditReports(t *testing.T) {
 		}
 		e.do("GET", "/api/v1/audit/impact", nil, manager).wantError(t, 403, "forbidden")
 		e.do("GET", "/api/v1/audit/impact?province=mars", nil, bearer(f.auditor.AccessToken)).wantError(t, 400, "bad_request")
-	}, withStripe(t), func(c envConfig) { *c.auditNow = later })
+	}, withStripe(t), func(c envConfig) { c.wiring.Clocks.Audit = later })
 }
 
 // A payout unconfirmed for less than 14 days is not yet a finding.

@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,7 +10,6 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
-	"github.com/karigar/karigar/services/orders"
 )
 
 // benchServer is the production wiring (default bcrypt cost, JSON access
@@ -21,17 +18,10 @@ import (
 func benchServer(b *testing.B, engine string) (http.Handler, *auth.Service) {
 	b.Helper()
 	db := modelstest.Open(b, engine)
-	a, err := auth.New(db, auth.Options{Secret: testSecret})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, c, l, o := newDomainServices(b, db, orders.Options{})
-	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l, Orders: o, Audit: newAudit(b, db, l, nil),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return srv.Handler(), a
+	w := testWiring()
+	w.BcryptCost = 0 // production's
+	srv, svc := newServer(b, db, w, api.Config{DB: db, Logger: w.Logger})
+	return srv.Handler(), svc.Auth
 }
 
 func eachEngine(b *testing.B, fn func(b *testing.B, engine string)) {

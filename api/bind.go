@@ -111,3 +111,25 @@ func jsonTypeName(kind string) string {
 	}
 	return "a number"
 }
+
+// clearable is a JSON field where null means "clear it" and absence means
+// "leave it": a cleared value reaches the service as a pointer to "".
+type clearable struct {
+	set   bool
+	value string
+}
+
+func (o *clearable) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	return json.Unmarshal(b, &o.value)
+}
+
+func (o *clearable) ptr() *string {
+	if !o.set {
+		return nil
+	}
+	return &o.value
+}

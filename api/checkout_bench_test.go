@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +22,6 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
-	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/seed"
 )
 
@@ -84,22 +82,14 @@ func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
 	if _, err := models.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
 	}
-	a, err := auth.New(db, auth.Options{Secret: testSecret, BcryptCost: 10})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, c, l, o := newDomainServices(b, db, orders.Options{})
-	srv, err := api.New(api.Config{DB: db, Auth: a, Idempotency: mustIdem(db), Groups: g, Catalog: c, Ledger: l, Orders: o,
-		Audit: newAudit(b, db, l, nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	w := testWiring()
+	srv, svc := newServer(b, db, w, api.Config{DB: db, Logger: w.Logger})
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)
 	transport := &http.Transport{MaxIdleConns: 2 * checkoutBuyers, MaxIdleConnsPerHost: 2 * checkoutBuyers}
 	b.Cleanup(transport.CloseIdleConnections)
 
-	if _, err := seed.Bulk(ctx, seed.Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"},
+	if _, err := seed.Bulk(ctx, seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Currency: "PKR"},
 		seed.BulkSize{Products: products, Groups: checkoutGroups, Artisans: 3 * checkoutGroups}); err != nil {
 		b.Fatal(err)
 	}
@@ -119,7 +109,7 @@ func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
 	}
 	errs := make([]error, checkoutBuyers)
 	inParallel(checkoutBuyers, func(i int) {
-		s, err := a.Register(ctx, auth.NewUser{Email: fmt.Sprintf("buyer%d@bench.example", i), Password: goodPassword,
+		s, err := svc.Auth.Register(ctx, auth.NewUser{Email: fmt.Sprintf("buyer%d@bench.example", i), Password: goodPassword,
 			Name: "Bench buyer", Role: models.RoleBuyer})
 		f.tokens[i], errs[i] = s.AccessToken, err
 	})

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -46,7 +45,7 @@ type errorEnvelope struct {
 func writeError(c *gin.Context, err error) {
 	e, ok := services.AsError(err)
 	if !ok {
-		slog.ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "error", err.Error())
+		loggerOf(c).ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "error", err.Error())
 		e = &services.Error{Code: services.CodeInternal,
 			Message: "something went wrong on our side; quote request id " + requestID(c) + " if you report it"}
 	}

@@ -1,16 +1,12 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/karigar/karigar/models"
-	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/page"
 )
@@ -63,55 +59,6 @@ func toGroup(g groups.Group) groupResponse {
 		out.RegistrationNumber = g.RegistrationNumber
 	}
 	return out
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
-type listResponse[T any] struct {
-	Data       []T     `json:"data"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-func newList[S, T any](items []S, next string, convert func(S) T) listResponse[T] {
-	out := listResponse[T]{Data: make([]T, len(items))}
-	for i, it := range items {
-		out.Data[i] = convert(it)
-	}
-	if next != "" {
-		out.NextCursor = &next
-	}
-	return out
-}
-
-// actorOf is the caller as services see it; anonymous callers are the zero Actor.
-func actorOf(c *gin.Context) services.Actor {
-	id, _ := identityOf(c)
-	return services.Actor{UserID: id.UserID, Role: id.Role}
-}
-
-// pathID parses the :id path parameter; a malformed one is a bad_request.
-func pathID(c *gin.Context) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Param("id"))
-	if err != nil {
-		return uuid.Nil, services.BadRequest("id %q is not a UUID", c.Param("id"))
-	}
-	return id, nil
-}
-
-// bodyID parses a UUID field of a request body; a malformed one is a
-// validation error naming the field.
-func bodyID(field, raw string) (uuid.UUID, error) {
-	id, err := uuid.Parse(raw)
-	if err != nil {
-		return uuid.Nil, services.Invalid(map[string]string{field: "is not a UUID"})
-	}
-	return id, nil
 }
 
 func (s *Server) createGroup(c *gin.Context) {
@@ -218,28 +165,6 @@ func (s *Server) addManager(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, managerResponse{UserID: m.UserID.String(), Name: m.Name, Email: m.Email, AddedAt: m.AddedAt.UTC()})
-}
-
-// clearable is a JSON field where null means "clear it" and absence means
-// "leave it": a cleared value reaches the service as a pointer to "".
-type clearable struct {
-	set   bool
-	value string
-}
-
-func (o *clearable) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	return json.Unmarshal(b, &o.value)
-}
-
-func (o *clearable) ptr() *string {
-	if !o.set {
-		return nil
-	}
-	return &o.value
 }
 
 type artisanRequest struct {

@@ -19,11 +19,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
-	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
-	"github.com/karigar/karigar/services/catalog"
-	"github.com/karigar/karigar/services/groups"
-	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 )
@@ -35,6 +31,7 @@ var testSecret = []byte("test-secret-test-secret-test-secret!")
 type env struct {
 	t      *testing.T
 	orders *orders.Service
+	ledger *ledger.Service
 	db     *gorm.DB
 	auth   *auth.Service
 	srv    *api.Server
@@ -44,52 +41,54 @@ type env struct {
 
 // envConfig is what an envOption may change before the server is built.
 type envConfig struct {
-	auth     *auth.Options
-	api      *api.Config
-	orders   *orders.Options
-	auditNow *func() time.Time
+	wiring *api.Wiring
+	api    *api.Config
 }
 
 type envOption func(envConfig)
 
 func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	t.Helper()
-	aopt := auth.Options{Secret: testSecret, BcryptCost: 10}
-	cfg := api.Config{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	var oopt orders.Options
-	var auditNow func() time.Time
+	w := testWiring()
+	cfg := api.Config{DB: db, Logger: w.Logger}
 	for _, o := range opts {
-		o(envConfig{&aopt, &cfg, &oopt, &auditNow})
+		o(envConfig{&w, &cfg})
 	}
-	a, err := auth.New(db, aopt)
+	srv, svc := newServer(t, db, w, cfg)
+	return &env{t: t, orders: svc.Orders, ledger: svc.Ledger, db: db, auth: svc.Auth, srv: srv, spec: newSpecChecker(t)}
+}
+
+// testWiring is the configuration every test server runs with: test
+// secrets, fees of 10% and 3%, and bcrypt's cheapest cost.
+func testWiring() api.Wiring {
+	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
+		BcryptCost: 10, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+}
+
+// newServer wires the services and the server as cmd/karigar does.
+func newServer(t testing.TB, db *gorm.DB, w api.Wiring, cfg api.Config) (*api.Server, api.Services) {
+	t.Helper()
+	svc, err := api.Build(db, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Auth = a
-	cfg.Idempotency = mustIdem(db)
-	cfg.Groups, cfg.Catalog, cfg.Ledger, cfg.Orders = newDomainServices(t, db, oopt)
-	cfg.Audit = newAudit(t, db, cfg.Ledger, auditNow)
+	if _, err := svc.Catalog.InitFees(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Services = svc
 	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, orders: cfg.Orders, db: db, auth: a, srv: srv, spec: newSpecChecker(t)}
-}
-
-func mustIdem(db *gorm.DB) *idempotency.Store {
-	s, err := idempotency.New(db, idempotency.Options{Secret: testSecret})
-	if err != nil {
-		panic(err)
-	}
-	return s
+	return srv, svc
 }
 
 func withLimits(l auth.Limits) envOption {
-	return func(c envConfig) { c.auth.Limits = l }
+	return func(c envConfig) { c.wiring.Limits = l }
 }
 
 func withClock(now func() time.Time) envOption {
-	return func(c envConfig) { c.auth.Now, c.orders.Now = now, now }
+	return func(c envConfig) { c.wiring.Clocks.Auth, c.wiring.Clocks.Orders = now, now }
 }
 
 // eachDB runs fn on a fresh env for every engine under test.
@@ -252,42 +251,6 @@ func (e *env) staff(email, role string) session {
 	var s session
 	res.decode(e.t, &s)
 	return s
-}
-
-// newDomainServices wires the domain services as cmd/karigar does; oopt
-// brings the orders service's payment provider and clock, if any.
-func newDomainServices(t testing.TB, db *gorm.DB, oopt orders.Options) (*groups.Service, *catalog.Service, *ledger.Service, *orders.Service) {
-	t.Helper()
-	c, err := catalog.New(db, catalog.Options{Currency: "PKR", PlatformFeeBPS: 1000, ProcessingBPS: 300, CursorKey: testSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.InitFees(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: testSecret, TermsChanged: c.RefigureGroup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.New(db, ledger.Options{Currency: "PKR", SigningKey: testLedgerKey, CursorKey: testSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	oopt.Currency, oopt.Ledger, oopt.CursorKey = "PKR", l, testSecret
-	oopt.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	o, err := orders.New(db, oopt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, c, l, o
-}
-
-func newAudit(t testing.TB, db *gorm.DB, l *ledger.Service, now func() time.Time) *audit.Service {
-	a, err := audit.New(db, audit.Options{Currency: "PKR", Ledger: l, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 // testLedgerKey signs the test ledgers' checkpoints.

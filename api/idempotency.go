@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -78,7 +77,7 @@ func (s *Server) idempotent() gin.HandlerFunc {
 			// The handler panicked (recoverPanics answers 500 further out):
 			// release the key so that a retry runs the request again.
 			if err := s.idem.Abandon(ctx, who.UserID, key); err != nil {
-				slog.ErrorContext(ctx, "release idempotency key", "request_id", requestID(c), "error", err.Error())
+				s.log.ErrorContext(ctx, "release idempotency key", "request_id", requestID(c), "error", err.Error())
 			}
 		}()
 		c.Next()
@@ -93,7 +92,7 @@ func (s *Server) idempotent() gin.HandlerFunc {
 				Status: status, ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()})
 		}
 		if err != nil {
-			slog.ErrorContext(ctx, "record idempotent response", "request_id", requestID(c), "error", err.Error())
+			s.log.ErrorContext(ctx, "record idempotent response", "request_id", requestID(c), "error", err.Error())
 		}
 	}
 }

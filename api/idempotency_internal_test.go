@@ -12,13 +12,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
-	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
-	"github.com/karigar/karigar/services/catalog"
-	"github.com/karigar/karigar/services/groups"
-	"github.com/karigar/karigar/services/idempotency"
-	"github.com/karigar/karigar/services/ledger"
-	"github.com/karigar/karigar/services/orders"
 )
 
 // A handler that panics must not leave its Idempotency-Key claimed: the
@@ -28,42 +22,17 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 	for _, engine := range modelstest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			db := modelstest.Open(t, engine)
-			a, err := auth.New(db, auth.Options{Secret: secret, BcryptCost: 10})
+			log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+			svc, err := Build(db, Wiring{Currency: "PKR", Secret: secret, LedgerKey: ed25519.NewKeyFromSeed(secret[:32]), BcryptCost: 10,
+				Logger: log})
 			if err != nil {
 				t.Fatal(err)
 			}
-			idem, err := idempotency.New(db, idempotency.Options{Secret: secret})
+			s, err := New(Config{DB: db, Services: svc, Logger: log})
 			if err != nil {
 				t.Fatal(err)
 			}
-			prev := slog.Default()
-			slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-			t.Cleanup(func() { slog.SetDefault(prev) })
-			cat, err := catalog.New(db, catalog.Options{Currency: "PKR", CursorKey: secret})
-			if err != nil {
-				t.Fatal(err)
-			}
-			grp, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: secret})
-			if err != nil {
-				t.Fatal(err)
-			}
-			led, err := ledger.New(db, ledger.Options{Currency: "PKR", SigningKey: ed25519.NewKeyFromSeed(secret[:32]), CursorKey: secret})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ord, err := orders.New(db, orders.Options{Currency: "PKR", Ledger: led, CursorKey: secret})
-			if err != nil {
-				t.Fatal(err)
-			}
-			aud, err := audit.New(db, audit.Options{Currency: "PKR", Ledger: led})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := New(Config{DB: db, Auth: a, Idempotency: idem, Groups: grp, Catalog: cat, Ledger: led, Orders: ord, Audit: aud,
-				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := svc.Auth
 			calls := 0
 			s.engine.Group(Base, s.authenticate(), s.idempotentPOST()).POST("/flaky", func(c *gin.Context) {
 				calls++

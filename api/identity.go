@@ -74,3 +74,9 @@ func mustIdentity(c *gin.Context) auth.Identity {
 	id, _ := identityOf(c)
 	return id
 }
+
+// actorOf is the caller as services see it; anonymous callers are the zero Actor.
+func actorOf(c *gin.Context) services.Actor {
+	id, _ := identityOf(c)
+	return services.Actor{UserID: id.UserID, Role: id.Role}
+}

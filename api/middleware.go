@@ -18,6 +18,7 @@ import (
 const (
 	headerRequestID = "X-Request-ID"
 	ctxRequestID    = "karigar.request_id"
+	ctxLogger       = "karigar.logger"
 	maxBodyBytes    = 1 << 20
 )
 
@@ -39,6 +40,27 @@ func withRequestID() gin.HandlerFunc {
 }
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// withLogger puts the server's logger on every request, for writeError:
+// every handler and middleware reports errors through it, and carrying the
+// logger on the request keeps that one function's signature.
+func withLogger(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(ctxLogger, log)
+		c.Next()
+	}
+}
+
+// loggerOf is the logger withLogger set. A request without one was routed by
+// an engine that New did not build: a bug, so it panics rather than let an
+// internal error go unlogged.
+func loggerOf(c *gin.Context) *slog.Logger {
+	log, ok := c.Get(ctxLogger)
+	if !ok {
+		panic("api: the request has no logger: withLogger must come first")
+	}
+	return log.(*slog.Logger)
+}
 
 // routeOf is the route template ("/api/v1/products/:id"), so that logs and
 // metrics never carry ids or query strings.
@@ -80,14 +102,14 @@ func accessLog(log *slog.Logger, m *metrics) gin.HandlerFunc {
 }
 
 // recoverPanics turns a panic into the 500 envelope and logs the stack.
-func recoverPanics() gin.HandlerFunc {
+func recoverPanics(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if r := recover(); r != nil {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				slog.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c),
+				log.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c),
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				writeError(c, fmt.Errorf("panic: %v", r))
 			}

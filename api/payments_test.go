@@ -25,7 +25,7 @@ func withStripe(t *testing.T) envOption {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(c envConfig) { c.orders.Payments = p }
+	return func(c envConfig) { c.wiring.Payments = p }
 }
 
 // webhookEvent is a Stripe event body about an order's payment intent.
@@ -80,7 +80,7 @@ func (e *env) orderStatus(s session, id string) orderBody {
 
 // withOrderClock sets the orders service's clock only (tokens keep real time).
 func withOrderClock(now func() time.Time) envOption {
-	return func(c envConfig) { c.orders.Now = now }
+	return func(c envConfig) { c.wiring.Clocks.Orders = now }
 }
 
 // A card order is paid by the webhook: delivered five times, two of them

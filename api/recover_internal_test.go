@@ -14,13 +14,11 @@ import (
 
 func TestPanicBecomesInternalEnvelope(t *testing.T) {
 	var logs bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.Use(withRequestID(), recoverPanics())
+	e.Use(withLogger(log), withRequestID(), recoverPanics(log))
 	e.GET("/boom", func(*gin.Context) { panic("secret detail: db password is hunter2") })
 
 	rec := httptest.NewRecorder()

@@ -28,14 +28,8 @@ import (
 // metrics; everything else goes through the services.
 type Config struct {
 	DB             *gorm.DB
-	Auth           *auth.Service
-	Idempotency    *idempotency.Store
-	Groups         *groups.Service
-	Catalog        *catalog.Service
-	Ledger         *ledger.Service
-	Orders         *orders.Service
-	Audit          *audit.Service
-	Logger         *slog.Logger
+	Services                    // all required; Build makes them
+	Logger         *slog.Logger // required: requests, internal errors and panics
 	Production     bool
 	CORSOrigins    []string // allowed origins; empty: no cross-origin access
 	TrustedProxies []string // addresses whose X-Forwarded-For is believed
@@ -69,7 +63,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders and Audit are required")
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+		// A silent default would hide the causes of 500s and panics; a caller
+		// that wants silence says so with slog.New(slog.DiscardHandler).
+		return nil, errors.New("api: Logger is required")
 	}
 	sqlDB, err := cfg.DB.DB()
 	if err != nil {
@@ -97,7 +93,7 @@ func New(cfg Config) (*Server, error) {
 		s.public = "http://localhost:8080"
 	}
 
-	e.Use(withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(), securityHeaders(cfg.Production))
+	e.Use(withLogger(cfg.Logger), withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(cfg.Logger), securityHeaders(cfg.Production))
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(allowCORS(cfg.CORSOrigins))
 	}

@@ -8,12 +8,19 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 
+	"github.com/karigar/karigar/api/reference"
 	"github.com/karigar/karigar/docs"
 )
 
 type apiSpec struct {
 	doc  *openapi3.T
 	page renderedDocs
+}
+
+// renderedDocs is the /docs page and the policy that lets it show.
+type renderedDocs struct {
+	html []byte
+	csp  string
 }
 
 // loadSpec parses and validates the embedded spec once, at start, and
@@ -27,11 +34,15 @@ func loadSpec() (*apiSpec, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, err
 	}
-	page, err := renderDocsPage(doc, yamlPathOrder(docs.OpenAPI))
+	html, err := reference.Render(doc, docs.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
-	return &apiSpec{doc: doc, page: page}, nil
+	csp, err := pageCSP(html, "'self' data:")
+	if err != nil {
+		return nil, err
+	}
+	return &apiSpec{doc: doc, page: renderedDocs{html: html, csp: csp}}, nil
 }
 
 func (s *Server) openAPI(c *gin.Context) {

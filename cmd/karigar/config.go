@@ -2,9 +2,7 @@ package main
 
 import (
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
 )
@@ -89,7 +88,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("KARIGAR_LEDGER_SIGNING_KEY", "is required in production: an Ed25519 seed, 32 bytes in base64 (openssl rand -base64 32)")
 	case seed == "":
 		// Development: a key tied to the JWT secret, so checkpoints survive restarts when the secret does.
-		c.LedgerSigningKey = ed25519.NewKeyFromSeed(derivedKey(c.JWTSecret, "ledger-signing"))
+		c.LedgerSigningKey = ed25519.NewKeyFromSeed(api.DeriveKey(c.JWTSecret, "ledger-signing"))
 		c.LedgerKeyDerived = true
 	default:
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(seed))
@@ -156,11 +155,4 @@ func list(v string) []string {
 		}
 	}
 	return out
-}
-
-// derivedKey gives each use of the configured secret a key of its own.
-func derivedKey(secret []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("karigar/" + purpose))
-	return m.Sum(nil)
 }

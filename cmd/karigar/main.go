@@ -28,12 +28,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
-	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
-	"github.com/karigar/karigar/services/catalog"
-	"github.com/karigar/karigar/services/groups"
-	"github.com/karigar/karigar/services/idempotency"
-	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/seed"
@@ -136,8 +131,11 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
-func newAuth(db *gorm.DB, cfg config) (*auth.Service, error) {
-	return auth.New(db, auth.Options{Secret: cfg.JWTSecret})
+// wiring is the services' configuration. Only serve adds a payment
+// provider: the operator commands take no card payments.
+func wiring(cfg config, log *slog.Logger) api.Wiring {
+	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
+		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL}
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
@@ -152,24 +150,20 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer models.Close(db)
-	authSvc, err := newAuth(db, cfg)
+	w := wiring(cfg, log)
+	if w.Payments, err = cardPayments(cfg); err != nil {
+		return err
+	}
+	svc, err := api.Build(db, w)
 	if err != nil {
 		return err
 	}
-	idem, err := idempotency.New(db, idempotency.Options{Secret: derivedKey(cfg.JWTSecret, "idempotency")})
-	if err != nil {
-		return err
-	}
-	groupSvc, catalogSvc, err := newDomain(db, cfg)
-	if err != nil {
-		return err
-	}
-	if recorded, err := catalogSvc.InitFees(ctx); err != nil {
+	if recorded, err := svc.Catalog.InitFees(ctx); err != nil {
 		return err
 	} else if recorded {
 		log.Info("first fees recorded from the configuration; from now on they are set with PUT /api/v1/admin/fees",
 			"platform_fee_bps", cfg.PlatformFeeBPS, "processing_bps", cfg.ProcessingFeeBPS)
-	} else if fees, err := catalogSvc.Fees(ctx); err != nil {
+	} else if fees, err := svc.Catalog.Fees(ctx); err != nil {
 		return err
 	} else if fees.PlatformFeeBPS != cfg.PlatformFeeBPS || fees.ProcessingFeeBPS != cfg.ProcessingFeeBPS {
 		log.Warn("KARIGAR_PLATFORM_FEE_BPS and KARIGAR_PROCESSING_FEE_BPS give the first fees only: the fees in force are those set with PUT /api/v1/admin/fees",
@@ -181,21 +175,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	case cfg.LedgerKeyDerived:
 		log.Warn("KARIGAR_LEDGER_SIGNING_KEY is not set: ledger checkpoints are signed with a key derived from the JWT secret (development only)")
 	}
-	ledgerSvc, err := newLedger(db, cfg)
-	if err != nil {
-		return err
+	if w.Payments == nil {
+		log.Info("STRIPE_SECRET_KEY is not set: card payments are off, cash on delivery works")
 	}
-	orderSvc, err := newOrders(db, cfg, ledgerSvc, log)
-	if err != nil {
-		return err
-	}
-	go every(ctx, log, min(max(cfg.OrderTTL/10, 5*time.Second), time.Minute), sweepOrders(orderSvc, log))
-	auditSvc, err := audit.New(db, audit.Options{Currency: cfg.Currency, Ledger: ledgerSvc})
-	if err != nil {
-		return err
-	}
-	srv, err := api.New(api.Config{DB: db, Auth: authSvc, Idempotency: idem, Groups: groupSvc, Catalog: catalogSvc,
-		Ledger: ledgerSvc, Orders: orderSvc, Audit: auditSvc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
+	go every(ctx, log, min(max(cfg.OrderTTL/10, 5*time.Second), time.Minute), sweepOrders(svc.Orders, log))
+	srv, err := api.New(api.Config{DB: db, Services: svc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
 		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
@@ -213,7 +197,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Expired idempotency keys, refresh tokens and login counters.
-	go every(ctx, log, time.Hour, idem.Purge, authSvc.Purge)
+	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -271,11 +255,11 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer models.Close(db)
-	a, err := newAuth(db, cfg)
+	svc, err := api.Build(db, wiring(cfg, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err
 	}
-	u, err := a.CreateUser(ctx, auth.NewUser{Email: *email, Password: *password, Name: *name, Role: models.Role(*role)})
+	u, err := svc.Auth.CreateUser(ctx, auth.NewUser{Email: *email, Password: *password, Name: *name, Role: models.Role(*role)})
 	if _, refused := services.AsError(err); refused {
 		return usageError{err} // invalid input or a taken email: the operator's to fix
 	}
@@ -284,19 +268,6 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
 	return nil
-}
-
-// newDomain builds the groups and catalogue services, wired so that a
-// change to a group's terms refigures its products.
-func newDomain(db *gorm.DB, cfg config) (*groups.Service, *catalog.Service, error) {
-	cursorKey := derivedKey(cfg.JWTSecret, "cursor")
-	c, err := catalog.New(db, catalog.Options{Currency: cfg.Currency, PlatformFeeBPS: cfg.PlatformFeeBPS,
-		ProcessingBPS: cfg.ProcessingFeeBPS, CursorKey: cursorKey})
-	if err != nil {
-		return nil, nil, err
-	}
-	g, err := groups.New(db, groups.Options{Currency: cfg.Currency, CursorKey: cursorKey, TermsChanged: c.RefigureGroup})
-	return g, c, err
 }
 
 func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
@@ -317,18 +288,14 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return err
 	}
 	defer models.Close(db)
-	a, err := newAuth(db, cfg)
+	svc, err := api.Build(db, wiring(cfg, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err
 	}
-	g, c, err := newDomain(db, cfg)
-	if err != nil {
+	if _, err := svc.Catalog.InitFees(ctx); err != nil {
 		return err
 	}
-	if _, err := c.InitFees(ctx); err != nil {
-		return err
-	}
-	services := seed.Services{Auth: a, Groups: g, Catalog: c, Currency: cfg.Currency}
+	services := seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Currency: cfg.Currency}
 	start := time.Now()
 	var r seed.Report
 	if *demo {
@@ -342,11 +309,6 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
 		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func newLedger(db *gorm.DB, cfg config) (*ledger.Service, error) {
-	return ledger.New(db, ledger.Options{Currency: cfg.Currency, SigningKey: cfg.LedgerSigningKey,
-		CursorKey: derivedKey(cfg.JWTSecret, "ledger-cursor")})
 }
 
 // ledgerCommand is "karigar ledger verify": the same check and the same JSON
@@ -368,11 +330,11 @@ func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	if len(pending) > 0 {
 		return fmt.Errorf("the database lacks migrations %v of this binary: run karigar migrate first, or verify with the binary that wrote it", pending)
 	}
-	l, err := newLedger(db, cfg)
+	svc, err := api.Build(db, wiring(cfg, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err
 	}
-	v, err := l.Verify(ctx)
+	v, err := svc.Ledger.Verify(ctx)
 	if err != nil {
 		return err
 	}
@@ -387,21 +349,18 @@ func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	return nil
 }
 
-// newOrders builds the orders service, with Stripe when a key is configured.
-func newOrders(db *gorm.DB, cfg config, l *ledger.Service, log *slog.Logger) (*orders.Service, error) {
-	opt := orders.Options{Currency: cfg.Currency, TTL: cfg.OrderTTL, Ledger: l,
-		CursorKey: derivedKey(cfg.JWTSecret, "orders-cursor"), Logger: log}
-	if cfg.StripeSecretKey != "" {
-		p, err := payments.NewStripe(payments.StripeOptions{SecretKey: cfg.StripeSecretKey,
-			WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase})
-		if err != nil {
-			return nil, err
-		}
-		opt.Payments = p
-	} else {
-		log.Info("STRIPE_SECRET_KEY is not set: card payments are off, cash on delivery works")
+// cardPayments is Stripe when a key is configured, and nil (no card
+// payments) when not.
+func cardPayments(cfg config) (payments.Provider, error) {
+	if cfg.StripeSecretKey == "" {
+		return nil, nil
 	}
-	return orders.New(db, opt)
+	p, err := payments.NewStripe(payments.StripeOptions{SecretKey: cfg.StripeSecretKey,
+		WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase})
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return p, nil
 }
 
 // sweepOrders expires unpaid card orders. Every replica runs it; they skip

@@ -16,6 +16,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/ledger"
@@ -256,10 +257,11 @@ func TestLedgerVerifyCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer models.Close(db)
-			l, err := newLedger(db, cfg)
+			svc, err := api.Build(db, wiring(cfg, slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}
+			l := svc.Ledger
 			a := ledger.Artisan(models.NewID(), models.NewID())
 			tr, _, err := l.Post(t.Context(), ledger.Entry{Reference: "r1", Kind: ledger.KindTransfer, GroupID: &a.GroupID,
 				Postings: []ledger.Posting{{Owner: ledger.Platform, Type: ledger.TypeCardReceipts, Amount: -500, Currency: "PKR"},

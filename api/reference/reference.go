@@ -1,13 +1,14 @@
-package api
+// Package reference renders an OpenAPI document as the readable API
+// reference served at /docs: one static HTML page with no scripts and
+// nothing loaded from elsewhere, so it works offline and under a
+// Content-Security-Policy that allows only its own inline style.
+package reference
 
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -19,61 +20,24 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The /docs page is rendered once, at start, from the parsed spec: it is a
-// static page with no scripts and nothing loaded from elsewhere, so its
-// Content-Security-Policy allows only its own inline style (by hash).
+//go:embed page.html
+var pageText string
 
-//go:embed docs_page.html
-var docsTemplateText string
+var pageTemplate = template.Must(template.New("docs").Parse(pageText))
 
-var docsTemplate = template.Must(template.New("docs").Parse(docsTemplateText))
-
-// renderedDocs is the rendered page and the policy that lets it show.
-type renderedDocs struct {
-	html []byte
-	csp  string
-}
-
-// renderDocsPage renders doc as an HTML reference. pathOrder is the order of
-// the paths in the YAML source (the parsed document keeps them in a map).
-func renderDocsPage(doc *openapi3.T, pathOrder []string) (renderedDocs, error) {
-	view := buildDocsView(doc, pathOrder)
+// Render renders doc as an HTML reference. source is the YAML doc was parsed
+// from: the parsed document keeps paths in a map, the page lists them in the
+// order the source does.
+//
+// The page's only style is the text of its one <style> element, so a caller
+// can allow it by hash; it has no scripts, and refers to nothing but its own
+// fragments. Render fails only if the template does.
+func Render(doc *openapi3.T, source []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := docsTemplate.Execute(&buf, view); err != nil {
-		return renderedDocs{}, fmt.Errorf("render /docs: %w", err)
+	if err := pageTemplate.Execute(&buf, buildDocsView(doc, yamlPathOrder(source))); err != nil {
+		return nil, fmt.Errorf("render /docs: %w", err)
 	}
-	out := buf.Bytes()
-	csp, err := pageCSP(out, "'self' data:")
-	if err != nil {
-		return renderedDocs{}, err
-	}
-	return renderedDocs{html: out, csp: csp}, nil
-}
-
-// pageCSP is the Content-Security-Policy of a server-rendered page: nothing
-// but its one inline style (by hash) and images from imgSrc.
-func pageCSP(page []byte, imgSrc string) (string, error) {
-	style, err := inlineStyle(page)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(style)
-	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
-		"img-src " + imgSrc + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'", nil
-}
-
-// inlineStyle returns the text of the page's one <style> element, which the
-// policy allows by its hash.
-func inlineStyle(page []byte) ([]byte, error) {
-	_, rest, ok := bytes.Cut(page, []byte("<style>"))
-	if !ok {
-		return nil, errors.New("render page: no <style> element")
-	}
-	style, _, ok := bytes.Cut(rest, []byte("</style>"))
-	if !ok {
-		return nil, errors.New("render page: unterminated <style> element")
-	}
-	return style, nil
+	return buf.Bytes(), nil
 }
 
 // yamlPathOrder lists the keys of the document's paths object in source order.
