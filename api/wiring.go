@@ -40,9 +40,9 @@ type Wiring struct {
 	LedgerKey ed25519.PrivateKey // signs the ledger's checkpoints
 	Logger    *slog.Logger
 
-	// Fees in basis points of a price, as configured: the catalogue's
-	// figures use both, the orders service the platform's. Build is the only
-	// place they reach the services.
+	// The first fees in force, in basis points of a price, as configured:
+	// the catalogue records them when none are (InitFees); after that fees
+	// are admin data in the database, and these are not read again.
 	PlatformFeeBPS   int
 	ProcessingFeeBPS int
 
