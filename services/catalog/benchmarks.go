@@ -69,7 +69,8 @@ func (s *Service) SetBenchmark(ctx context.Context, actor services.Actor, region
 	fe.Check(!services.TextWithin(b.Source, 1, 500), "source", "must be 1 to 500 characters: the law or notification and its date")
 	fe.Check(b.Currency != s.opt.Currency, "monthly.currency", "must be "+s.opt.Currency)
 	fe.Check(b.HoursPerMonth < 1 || b.HoursPerMonth > 744, "hours_per_month", "must be 1 to 744 (the hours in a month)")
-	fe.Check(b.Monthly <= 0 || b.Monthly > pricing.MaxHourlyWage, "monthly.amount", "must be above 0 and at most 1000000000")
+	fe.Check(b.Monthly <= 0 || b.Monthly > pricing.MaxHourlyWage, "monthly.amount",
+		"must be above 0 and at most "+models.NewMoney(pricing.MaxHourlyWage, s.opt.Currency).String())
 	if err := fe.Err(); err != nil {
 		return models.WageBenchmark{}, false, err
 	}

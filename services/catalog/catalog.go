@@ -332,7 +332,8 @@ func (s *Service) apply(tx *gorm.DB, p *models.Product, g models.Group, in Produ
 			return
 		}
 		fe.Check(m.Currency != s.opt.Currency, field+".currency", "must be "+s.opt.Currency)
-		fe.Check(m.Amount < min || m.Amount > max, field+".amount", fmt.Sprintf("must be from %d to %d", min, max))
+		fe.Check(m.Amount < min || m.Amount > max, field+".amount", fmt.Sprintf("must be from %s to %s (in minor units, from %d to %d)",
+			models.NewMoney(min, s.opt.Currency), models.NewMoney(max, s.opt.Currency), min, max))
 		*dst = m.Amount
 	}
 	money("price", in.Price, 1, pricing.MaxAmount, &p.Price)

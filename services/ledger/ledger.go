@@ -135,8 +135,8 @@ type InsufficientFundsError struct {
 func (e *InsufficientFundsError) Error() string { return "ledger: insufficient funds" }
 
 func (e *InsufficientFundsError) Unwrap() error {
-	return services.Conflict(services.CodeInsufficientFunds, "the %s balance is %d %s: too little for this booking",
-		e.Type, e.Balance, e.Currency)
+	return services.Conflict(services.CodeInsufficientFunds, "the %s balance is %s: too little for this booking",
+		e.Type, models.NewMoney(e.Balance, e.Currency))
 }
 
 // Options configure a Service.
