@@ -51,12 +51,12 @@ var productPageCSP = func() string {
 func (s *Server) productPage(c *gin.Context) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		renderProductPage(c, http.StatusNotFound, "missing", nil)
+		renderProductPage(c, http.StatusNotFound, "notice", missingPage)
 		return
 	}
 	t, err := s.catalog.Transparency(c.Request.Context(), services.Actor{}, id)
 	if services.IsCode(err, services.CodeNotFound) {
-		renderProductPage(c, http.StatusNotFound, "missing", nil)
+		renderProductPage(c, http.StatusNotFound, "notice", missingPage)
 		return
 	}
 	if services.IsCode(err, services.CodeProductUnavailable) {
@@ -66,7 +66,9 @@ func (s *Server) productPage(c *gin.Context) {
 			writeError(c, gerr)
 			return
 		}
-		renderProductPage(c, http.StatusOK, "unavailable", unavailableView{Title: p.Title, Group: p.Group.Name})
+		renderProductPage(c, http.StatusOK, "notice", noticeView{PageTitle: p.Title + " · not for sale now",
+			Heading: p.Title + " is not for sale now", Text: p.Group.Name + " is updating its price so that it still pays " +
+				"the makers fairly after a change in costs or fees. Please check again soon."})
 		return
 	}
 	if err != nil {
@@ -125,10 +127,15 @@ type productView struct {
 	URL, QR          string
 }
 
-// unavailableView is a product that is not for sale now.
-type unavailableView struct {
-	Title, Group string
+// noticeView is a page that only tells the reader something: that a
+// product is not found, or not for sale now.
+type noticeView struct {
+	PageTitle, Heading, Text string
 }
+
+var missingPage = noticeView{PageTitle: "Product not found", Heading: "We can't find this product",
+	Text: "It may have sold out and been taken down, or the link may be mistyped. Check the address on the tag, " +
+		"or ask the seller for a new link."}
 
 type lineView struct {
 	Kind, Label     string
