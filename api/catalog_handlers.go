@@ -222,6 +222,25 @@ func (s *Server) getProduct(c *gin.Context) {
 	c.JSON(http.StatusOK, toProduct(p))
 }
 
+func (s *Server) groupProducts(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := page.Limit(c.Query("limit"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ps, next, err := s.catalog.GroupProducts(c.Request.Context(), actorOf(c), id, c.Query("status"), c.Query("cursor"), limit)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(ps, next, toProduct))
+}
+
 func (s *Server) listProducts(c *gin.Context) {
 	limit, err := page.Limit(c.Query("limit"))
 	if err != nil {

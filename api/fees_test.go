@@ -241,3 +241,48 @@ func TestCheckoutsRacingAFeeRiseAreAllBookable(t *testing.T) {
 		}
 	})
 }
+
+// A group's managers find what they must reprice: their products of every
+// status, filtered by status, with the shortfall of those withdrawn.
+func TestGroupProductsListsWhatNeedsRepricing(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newCatalogFixture(e)
+		tile := e.newProduct(f, f.product("Blue pottery tile", "pottery", 180000), true)
+		vase := e.newProduct(f, f.product("Blue pottery vase", "pottery", 300000), true)
+		draft := e.newProduct(f, f.product("Draft bowl", "pottery", 300000), false)
+		e.do("PUT", "/api/v1/admin/fees", fees(2000, 300), bearer(f.admin.AccessToken)).wantStatus(t, http.StatusOK)
+
+		type page struct {
+			Data []struct {
+				productBody
+				Shortfall *money `json:"shortfall"`
+			} `json:"data"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		path := "/api/v1/groups/" + f.group.ID + "/products"
+		var all page
+		res := e.do("GET", path+"?limit=2", nil, bearer(f.manager.AccessToken))
+		res.wantStatus(t, http.StatusOK)
+		res.decode(t, &all)
+		if len(all.Data) != 2 || all.NextCursor == nil || all.Data[0].ID != draft.ID || all.Data[1].ID != vase.ID {
+			t.Fatalf("first page %+v", all)
+		}
+		var rest page
+		e.do("GET", path+"?limit=2&cursor="+*all.NextCursor, nil, bearer(f.manager.AccessToken)).decode(t, &rest)
+		if len(rest.Data) != 1 || rest.Data[0].ID != tile.ID || rest.NextCursor != nil {
+			t.Fatalf("second page %+v", rest)
+		}
+		var short page
+		e.do("GET", path+"?status=needs_repricing", nil, bearer(f.manager.AccessToken)).decode(t, &short)
+		if len(short.Data) != 1 || short.Data[0].ID != tile.ID || short.Data[0].Shortfall == nil ||
+			short.Data[0].Shortfall.Amount != 21297 || len(short.Data[0].Makers) != 2 {
+			t.Fatalf("needs repricing %+v", short)
+		}
+		e.do("GET", path+"?status=sold", nil, bearer(f.manager.AccessToken)).wantError(t, 400, "bad_request")
+		e.do("GET", path+"?status=draft&cursor="+*all.NextCursor, nil, bearer(f.manager.AccessToken)).wantError(t, 400, "bad_request")
+		e.do("GET", path, nil).wantError(t, 401, "unauthorized")
+		e.do("GET", path, nil, bearer(f.buyer.AccessToken)).wantError(t, 403, "forbidden")
+		e.do("GET", path, nil, bearer(f.other.AccessToken)).wantError(t, 404, "not_found")
+		e.do("GET", path, nil, bearer(f.admin.AccessToken)).wantStatus(t, http.StatusOK)
+	})
+}

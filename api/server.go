@@ -155,6 +155,7 @@ func (s *Server) routes() {
 	app.GET("/products/:id/transparency", s.getTransparency)
 	app.GET("/wage-benchmarks", s.listBenchmarks)
 	app.POST("/groups/:id/products", requireRole(models.RoleProducer), s.createProduct)
+	app.GET("/groups/:id/products", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.groupProducts)
 	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
 	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
 	app.POST("/products/:id/archive", requireRole(models.RoleProducer), s.archiveProduct)

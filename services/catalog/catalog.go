@@ -576,24 +576,45 @@ func load(db *gorm.DB, id uuid.UUID, privileged bool) (Product, error) {
 	if err := db.First(&out.Group, "id = ?", out.GroupID).Error; err != nil {
 		return out, err
 	}
+	makers, err := makersOf(db, []uuid.UUID{id}, privileged)
+	if err != nil {
+		return out, err
+	}
+	out.Makers = make([]MakerView, len(makers))
+	for i, m := range makers {
+		out.Makers[i] = m.MakerView
+	}
+	out.Privileged = privileged
+	return out, nil
+}
+
+type productMaker struct {
+	MakerView
+	productID uuid.UUID
+}
+
+// makersOf reads the makers of products in one query, in product and
+// artisan id order: all of them for the privileged, else only those with a
+// public profile.
+func makersOf(db *gorm.DB, productIDs []uuid.UUID, privileged bool) ([]productMaker, error) {
 	var rows []struct {
 		models.Artisan
+		ProductID    uuid.UUID
 		MakerMinutes int
 	}
-	q := db.Table("product_makers m").Select("a.*, m.labor_minutes AS maker_minutes").
-		Joins("JOIN artisans a ON a.id = m.artisan_id").Where("m.product_id = ?", id).Order("a.id")
+	q := db.Table("product_makers m").Select("a.*, m.product_id, m.labor_minutes AS maker_minutes").
+		Joins("JOIN artisans a ON a.id = m.artisan_id").Where("m.product_id IN ?", productIDs).Order("m.product_id, a.id")
 	if !privileged {
 		q = q.Where("a.public_profile = ?", true)
 	}
 	if err := q.Scan(&rows).Error; err != nil {
-		return out, err
+		return nil, err
 	}
-	out.Makers = make([]MakerView, len(rows))
+	out := make([]productMaker, len(rows))
 	for i, r := range rows {
-		out.Makers[i] = MakerView{ArtisanID: r.ID, DisplayName: r.DisplayName, District: r.District, Skills: r.Skills,
-			PublicProfile: r.PublicProfile, LaborMinutes: r.MakerMinutes}
+		out[i] = productMaker{productID: r.ProductID, MakerView: MakerView{ArtisanID: r.ID, DisplayName: r.DisplayName,
+			District: r.District, Skills: r.Skills, PublicProfile: r.PublicProfile, LaborMinutes: r.MakerMinutes}}
 	}
-	out.Privileged = privileged
 	return out, nil
 }
 
