@@ -93,6 +93,10 @@ func withClock(now func() time.Time) envOption {
 
 // eachDB runs fn on a fresh env for every engine under test.
 func eachDB(t *testing.T, fn func(t *testing.T, e *env), opts ...envOption) {
+	// Every test has databases of its own and the services keep nothing in
+	// memory, so tests run side by side: most of their time is spent
+	// waiting on the database, not the processor.
+	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		fn(t, newEnv(t, db, opts...))
 	})
