@@ -45,6 +45,7 @@ func TestAuditorSeesOnlyAssignedGroups(t *testing.T) {
 		res.wantStatus(t, 201)
 		res.decode(t, &p)
 		o := e.order(f.buyer, "o1", orderBodyOf("cash_on_delivery", item(f.vase.ID, 1), item(f.basket.ID, 1)))
+		draft := e.newProduct(f.catalogFixture, f.product("Draft vase", "pottery", 300000), false)
 		auditor := bearer(f.auditor.AccessToken)
 
 		// Every route that shows the group's people or books to an auditor.
@@ -56,6 +57,14 @@ func TestAuditorSeesOnlyAssignedGroups(t *testing.T) {
 			{"report", "/api/v1/audit/groups/" + f.group.ID + "/report", "Shazia"},
 			{"report csv", "/api/v1/audit/groups/" + f.group.ID + "/report?format=csv", "Shazia"},
 			{"order", "/api/v1/orders/" + o.ID, f.vase.ID},
+			{"draft product", "/api/v1/products/" + draft.ID, draft.ID},
+		}
+		// A published product shows its private makers to insiders only.
+		privateMaker := func() bool {
+			t.Helper()
+			res := e.do("GET", "/api/v1/products/"+f.vase.ID, nil, auditor)
+			res.wantStatus(t, 200)
+			return strings.Contains(string(res.Body), f.private.ID)
 		}
 		hidden := func(phase string) {
 			t.Helper()
@@ -89,6 +98,9 @@ func TestAuditorSeesOnlyAssignedGroups(t *testing.T) {
 
 		hidden("unassigned")
 		open("unassigned")
+		if privateMaker() {
+			t.Error("an unassigned auditor sees a product's private maker")
+		}
 
 		a := e.assignAuditor(f.admin, f.group.ID, "Auditor@NGO.pk")
 		if a.GroupID != f.group.ID || a.UserID != f.auditor.User.ID || a.Email != "auditor@ngo.pk" || a.Name == "" ||
@@ -116,6 +128,9 @@ func TestAuditorSeesOnlyAssignedGroups(t *testing.T) {
 		e.do("GET", "/api/v1/groups/"+f.second.ID+"/artisans", nil, auditor).wantError(t, 404, "not_found")
 		e.do("GET", "/api/v1/audit/groups/"+f.second.ID+"/report", nil, auditor).wantError(t, 404, "not_found")
 		open("assigned")
+		if !privateMaker() {
+			t.Error("an assigned auditor does not see the group's private maker")
+		}
 
 		var list listBody[auditorBody]
 		res = e.do("GET", "/api/v1/admin/groups/"+f.group.ID+"/auditors", nil, bearer(f.admin.AccessToken))
@@ -126,12 +141,18 @@ func TestAuditorSeesOnlyAssignedGroups(t *testing.T) {
 		}
 		assign := "/api/v1/admin/groups/" + f.group.ID + "/auditors"
 		e.do("POST", assign, map[string]string{"email": "auditor@ngo.pk"}, bearer(f.admin.AccessToken)).wantError(t, 409, "conflict")
+		if n := e.count("group_auditors", ""); n != 1 {
+			t.Fatalf("assigning twice wrote %d rows", n)
+		}
 
 		unassign := assign + "/" + f.auditor.User.ID
 		e.do("DELETE", unassign, nil, bearer(f.admin.AccessToken)).wantStatus(t, 204)
 		e.do("DELETE", unassign, nil, bearer(f.admin.AccessToken)).wantError(t, 404, "not_found")
 		hidden("unassigned again")
 		open("unassigned again")
+		if privateMaker() {
+			t.Error("an unassigned auditor still sees a product's private maker")
+		}
 		e.do("GET", assign, nil, bearer(f.admin.AccessToken)).decode(t, &list)
 		if len(list.Data) != 0 {
 			t.Fatalf("auditors after unassignment %+v", list)
@@ -174,6 +195,21 @@ func TestAuditorAssignmentInput(t *testing.T) {
 				e.do("GET", assign, nil, bearer(s.AccessToken)).wantError(t, 403, "forbidden")
 				e.do("DELETE", assign+"/"+f.auditor.User.ID, nil, bearer(s.AccessToken)).wantError(t, 403, "forbidden")
 			}
+		})
+		t.Run("retried with a key", func(t *testing.T) {
+			key := header("Idempotency-Key", "assign-1")
+			body := map[string]string{"email": "retry@ngo.pk"}
+			e.staff("retry@ngo.pk", "auditor")
+			first := e.do("POST", assign, body, admin, key)
+			first.wantStatus(t, 201)
+			again := e.do("POST", assign, body, admin, key)
+			again.wantStatus(t, 201)
+			if string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("a retried assignment was not replayed: %s then %s", first.Body, again.Body)
+			}
+			var a auditorBody
+			first.decode(t, &a)
+			e.do("DELETE", assign+"/"+a.UserID, nil, admin).wantStatus(t, 204)
 		})
 		t.Run("unknown group", func(t *testing.T) {
 			other := "/api/v1/admin/groups/" + uuid.NewString() + "/auditors"
