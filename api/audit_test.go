@@ -139,6 +139,7 @@ func TestAuditReports(t *testing.T) {
 			res.decode(t, &p)
 			return p.ID
 		}
+		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		e.do("POST", "/api/v1/payouts/"+payout(f.group.ID, f.public.ID, 300000, manager)+"/acknowledge",
 			map[string]any{"note": "confirmed to the auditor by phone"}, bearer(f.auditor.AccessToken)).wantStatus(t, 200)
 		payout(f.group.ID, f.private.ID, 100000, manager)
@@ -297,6 +298,7 @@ func TestAuditRecentPayoutIsNoFinding(t *testing.T) {
 		sell(e, f.group.ID, 1, ledger.MakerMinutes{ArtisanID: uuid.MustParse(f.private.ID), Minutes: 240})
 		e.do("POST", "/api/v1/groups/"+f.group.ID+"/payouts", map[string]any{"artisan_id": f.private.ID, "amount": pkr(50000),
 			"method": "cash"}, bearer(f.manager.AccessToken), header("Idempotency-Key", "recent")).wantStatus(t, 201)
+		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		var r reportBody
 		e.do("GET", "/api/v1/audit/groups/"+f.group.ID+"/report", nil, bearer(f.auditor.AccessToken)).decode(t, &r)
 		if len(r.Findings) != 0 || !r.LedgerVerified {

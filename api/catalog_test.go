@@ -119,6 +119,7 @@ func TestProductLifecycle(t *testing.T) {
 			}
 		})
 		t.Run("draft is private", func(t *testing.T) {
+			e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 			e.do("GET", "/api/v1/products/"+p.ID, nil).wantError(t, 404, "not_found")
 			e.do("GET", "/api/v1/products/"+p.ID, nil, bearer(f.buyer.AccessToken)).wantError(t, 404, "not_found")
 			e.do("GET", "/api/v1/products/"+p.ID, nil, bearer(f.other.AccessToken)).wantError(t, 404, "not_found")

@@ -137,6 +137,7 @@ func TestGroupVisibilityAndVerification(t *testing.T) {
 		auditor := e.staff("auditor@ngo.pk", "auditor")
 		admin := e.staff("admin@karigar.pk", "admin")
 		g := e.newGroup(manager, "Hala Lacquer Collective", "Matiari", "sindh")
+		e.assignAuditor(admin, g.ID, auditor.User.Email)
 		path := "/api/v1/groups/" + g.ID
 
 		// Pending: only managers and staff know it exists.
@@ -290,6 +291,7 @@ func TestArtisans(t *testing.T) {
 		admin := e.staff("admin@karigar.pk", "admin")
 		g := e.newGroup(manager, "Thar Ralli Collective", "Tharparkar", "sindh")
 		e.verify(admin, g.ID)
+		e.assignAuditor(admin, g.ID, auditor.User.Email)
 		artisans := "/api/v1/groups/" + g.ID + "/artisans"
 		body := map[string]any{"display_name": "Sakina", "full_name": "Sakina Bibi Bheel", "district": "Tharparkar",
 			"phone": "+92 300 1234567", "cnic": "4130412345671", "gender": "woman", "hbw_registration_number": "SHBW-99812",
@@ -381,9 +383,9 @@ func TestArtisans(t *testing.T) {
 	})
 }
 
-// Worker privacy: whatever a buyer, an anonymous caller or a producer of
-// another group asks, no answer carries an artisan's full name, phone,
-// CNIC, gender or registration number.
+// Worker privacy: whatever a buyer, an anonymous caller, a producer of
+// another group or an auditor not assigned to the group asks, no answer
+// carries an artisan's full name, phone, CNIC, gender or registration number.
 func TestArtisanPrivacyMatrix(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		manager := e.register("manager@example.pk", "producer")
@@ -400,7 +402,10 @@ func TestArtisanPrivacyMatrix(t *testing.T) {
 		res.decode(t, &a)
 		secrets := []string{"Gul Bano Baloch", "03001112223", "52203", "transgender", "BHBW-7781"}
 
-		callers := map[string][]reqOption{"anonymous": nil, "buyer": {bearer(buyer.AccessToken)}, "other producer": {bearer(other.AccessToken)}}
+		auditor := e.staff("auditor@ngo.pk", "auditor") // of another group only
+		e.assignAuditor(admin, e.newGroup(other, "Other Group", "Kech", "balochistan").ID, auditor.User.Email)
+		callers := map[string][]reqOption{"anonymous": nil, "buyer": {bearer(buyer.AccessToken)}, "other producer": {bearer(other.AccessToken)},
+			"unassigned auditor": {bearer(auditor.AccessToken)}}
 		requests := []struct{ method, path string }{
 			{"GET", "/api/v1/groups"},
 			{"GET", "/api/v1/groups/" + g.ID},

@@ -130,6 +130,7 @@ func TestPayoutsAndAcknowledgements(t *testing.T) {
 		}
 
 		ack := "/api/v1/payouts/" + p.ID + "/acknowledge"
+		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		note := map[string]any{"note": "she confirmed by phone"}
 		e.do("POST", ack, note, bearer(f.buyer.AccessToken)).wantError(t, 403, "forbidden")
 		e.do("POST", ack, note, bearer(f.admin.AccessToken)).wantError(t, 403, "forbidden")
@@ -277,6 +278,7 @@ func TestLedgerReadsAndRoles(t *testing.T) {
 		for range 3 {
 			sell(e, f.group.ID, 1, ledger.MakerMinutes{ArtisanID: pub, Minutes: 240})
 		}
+		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		accounts := "/api/v1/groups/" + f.group.ID + "/ledger/accounts"
 		e.do("GET", accounts, nil).wantError(t, 401, "unauthorized")
 		e.do("GET", accounts, nil, bearer(f.buyer.AccessToken)).wantError(t, 403, "forbidden")

@@ -135,6 +135,7 @@ func TestCashOnDeliveryOrder(t *testing.T) {
 		if len(seen.Items) != 1 || seen.Items[0].ProductID != f.vase.ID || len(seen.Groups) != 1 {
 			t.Fatalf("a manager sees another group's lines: %+v", seen)
 		}
+		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		for _, s := range []session{f.auditor, f.admin, f.buyer} {
 			e.do("GET", path, nil, bearer(s.AccessToken)).wantStatus(t, 200)
 		}

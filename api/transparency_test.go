@@ -96,6 +96,7 @@ func TestTransparencyVisibility(t *testing.T) {
 		f := newCatalogFixture(e)
 		draft := e.newProduct(f, f.product("Draft vase", "pottery", 300000), false)
 		path := "/api/v1/products/" + draft.ID + "/transparency"
+		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		e.do("GET", path, nil).wantError(t, 404, "not_found")
 		e.do("GET", path, nil, bearer(f.buyer.AccessToken)).wantError(t, 404, "not_found")
 		e.do("GET", path, nil, bearer(f.other.AccessToken)).wantError(t, 404, "not_found")

@@ -76,6 +76,14 @@ type GroupManager struct {
 	CreatedAt time.Time
 }
 
+// GroupAuditor lets an auditor read a group's artisans and books; only
+// while the row exists (services/groups.Readable is where it is read).
+type GroupAuditor struct {
+	GroupID    uuid.UUID `gorm:"primaryKey"`
+	UserID     uuid.UUID `gorm:"primaryKey"`
+	AssignedAt time.Time
+}
+
 // Genders an artisan may record; never shown publicly.
 var Genders = []string{"woman", "man", "transgender", "undisclosed"}
 

@@ -16,5 +16,7 @@ type Actor struct {
 // Anonymous reports whether no one is signed in.
 func (a Actor) Anonymous() bool { return a.UserID == uuid.Nil }
 
-// Staff reports whether a is an auditor or an admin, who may read every group.
+// Staff reports whether a is an auditor or an admin. It is not a right to
+// read a group's people or books: groups.Readable decides that, since an
+// auditor reads only the groups assigned to her.
 func (a Actor) Staff() bool { return a.Role == models.RoleAuditor || a.Role == models.RoleAdmin }

@@ -258,8 +258,9 @@ func (s *Service) move(ctx context.Context, actor services.Actor, id uuid.UUID,
 	return out, err
 }
 
-// Get returns a product: a published one to anyone; any other only to the
-// group's managers and staff. Errors: not_found.
+// Get returns a product: a published one to anyone; any other, and its
+// private makers and minutes, only to those who may read its group
+// (groups.Insider: managers, admins, assigned auditors). Errors: not_found.
 func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (Product, error) {
 	db := s.db.WithContext(ctx)
 	var p models.Product
@@ -268,13 +269,9 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 	} else if err != nil {
 		return Product{}, err
 	}
-	privileged := actor.Staff()
-	if !privileged && actor.Role == models.RoleProducer {
-		ok, err := groups.IsManager(db, p.GroupID, actor.UserID)
-		if err != nil {
-			return Product{}, err
-		}
-		privileged = ok
+	privileged, err := groups.Insider(db, actor, p.GroupID)
+	if err != nil {
+		return Product{}, err
 	}
 	if !privileged && p.Status != models.ProductPublished && p.Status != models.ProductNeedsRepricing {
 		return Product{}, services.NotFound("product")

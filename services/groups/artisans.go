@@ -92,23 +92,12 @@ func saveArtisan(res *gorm.DB) error {
 }
 
 // ListArtisans lists a group's artisans in the order they were registered,
-// for its managers and staff. Errors: forbidden (buyers), not_found
-// (producers who do not manage the group), bad_request (cursor).
+// for those who may read the group (Readable). Errors: forbidden (buyers),
+// not_found (a group the actor may not read), bad_request (cursor).
 func (s *Service) ListArtisans(ctx context.Context, actor services.Actor, groupID uuid.UUID, limit int, cursor string) ([]models.Artisan, string, error) {
 	db := s.db.WithContext(ctx)
-	switch {
-	case actor.Staff():
-		var n int64
-		if err := db.Model(&models.Group{}).Where("id = ?", groupID).Count(&n).Error; err != nil {
-			return nil, "", err
-		}
-		if n == 0 {
-			return nil, "", services.NotFound("group")
-		}
-	default:
-		if _, err := Managed(db, actor, groupID); err != nil {
-			return nil, "", err
-		}
+	if _, err := Readable(db, actor, groupID); err != nil {
+		return nil, "", err
 	}
 	scope := "artisans|" + groupID.String()
 	q := db.Where("group_id = ?", groupID)

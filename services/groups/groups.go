@@ -1,6 +1,6 @@
 // Package groups manages producer groups, their managers and their artisans.
-// Rights within a group come from being one of its managers; auditors and
-// admins may read every group. Artisans' personal data (full name, phone,
+// Rights within a group come from being one of its managers; admins may
+// read every group, auditors the groups assigned to them (Readable). Artisans' personal data (full name, phone,
 // CNIC, gender, registration numbers) leaves this package only in the
 // Artisan type, which only managers and staff receive.
 package groups
@@ -218,8 +218,8 @@ func (s *Service) Verify(ctx context.Context, actor services.Actor, id uuid.UUID
 	return out, err
 }
 
-// Get returns a group: any verified group to anyone; a pending one only to
-// its managers and staff. Errors: not_found.
+// Get returns a group: any verified group to anyone; a pending one, and the
+// registration number, only to those who may read it (Insider). Errors: not_found.
 func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (Group, error) {
 	db := s.db.WithContext(ctx)
 	var g models.Group
@@ -228,13 +228,9 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 	} else if err != nil {
 		return Group{}, err
 	}
-	privileged := actor.Staff()
-	if !privileged && actor.Role == models.RoleProducer {
-		ok, err := IsManager(db, g.ID, actor.UserID)
-		if err != nil {
-			return Group{}, err
-		}
-		privileged = ok
+	privileged, err := Insider(db, actor, g.ID)
+	if err != nil {
+		return Group{}, err
 	}
 	if g.Status != models.GroupVerified && !privileged {
 		return Group{}, services.NotFound("group")
@@ -347,24 +343,62 @@ func Managed(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, err
 	return g, err
 }
 
-// Readable returns the group if actor may read its books and reports:
-// auditors and admins any group, producers the groups they manage
-// (not_found for others), anyone else is forbidden.
+// Readable returns the group if actor may read its artisans' personal data
+// and its books, statements and reports. It is the one place that decides
+// this: admins read every group, auditors the groups assigned to them,
+// producers the groups they manage. A group the actor may not read is
+// not_found, exactly as an unknown one, so that its existence is not
+// revealed; other roles are forbidden. It reads through db, so callers can
+// use it inside their own transaction.
 func Readable(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, error) {
 	var g models.Group
-	switch {
-	case actor.Role == models.RoleProducer:
+	q := db.Where("id = ?", id)
+	switch actor.Role {
+	case models.RoleProducer:
 		return Managed(db, actor, id)
-	case !actor.Staff():
-		return g, services.Forbidden("only the group's managers, auditors and admins see its books and reports")
+	case models.RoleAuditor:
+		q = q.Where("id IN (SELECT group_id FROM group_auditors WHERE user_id = ?)", actor.UserID)
+	case models.RoleAdmin:
+	default:
+		return g, services.Forbidden("only the group's managers, auditors and admins see its people and books")
 	}
-	if err := db.Where("id = ?", id).Limit(1).Find(&g).Error; err != nil {
+	if err := q.Limit(1).Find(&g).Error; err != nil {
 		return g, err
 	}
 	if g.ID == uuid.Nil {
 		return g, services.NotFound("group")
 	}
 	return g, nil
+}
+
+// Insider reports whether actor may read the group as Readable decides, for
+// readers that show everyone something and insiders more (a group's
+// registration number, a product's drafts and private makers).
+func Insider(db *gorm.DB, actor services.Actor, groupID uuid.UUID) (bool, error) {
+	if actor.Anonymous() {
+		return false, nil
+	}
+	_, err := Readable(db, actor, groupID)
+	if services.IsCode(err, services.CodeNotFound) || services.IsCode(err, services.CodeForbidden) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ReadableIDs is the ids of the groups actor may read (as Readable decides),
+// as a subquery for "group_id IN ?", for readers that span groups. all is
+// true for admins, who read every group, and the subquery is then nil.
+// Errors: forbidden for roles that read no group's books.
+func ReadableIDs(db *gorm.DB, actor services.Actor) (ids *gorm.DB, all bool, err error) {
+	switch actor.Role {
+	case models.RoleAdmin:
+		return nil, true, nil
+	case models.RoleAuditor:
+		return db.Model(&models.GroupAuditor{}).Select("group_id").Where("user_id = ?", actor.UserID), false, nil
+	case models.RoleProducer:
+		return db.Model(&models.GroupManager{}).Select("group_id").Where("user_id = ?", actor.UserID), false, nil
+	}
+	return nil, false, services.Forbidden("only the group's managers, auditors and admins see its people and books")
 }
 
 // Manager is a user who manages a group.

@@ -98,7 +98,8 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 }
 
 // Acknowledge records that the artisan confirmed a payout reached her: a
-// manager of her group on her word, or an auditor who asked her. Errors:
+// manager of her group on her word, or an auditor assigned to the group who
+// asked her. Errors:
 // forbidden, not_found, validation_failed, invalid_state (acknowledged before).
 func (s *Service) Acknowledge(ctx context.Context, actor services.Actor, payoutID uuid.UUID, note string) (models.Payout, error) {
 	db := s.db.WithContext(ctx)
@@ -106,24 +107,18 @@ func (s *Service) Acknowledge(ctx context.Context, actor services.Actor, payoutI
 	if err := db.Where("id = ?", payoutID).Limit(1).Find(&p).Error; err != nil {
 		return p, err
 	}
-	switch actor.Role {
-	case models.RoleAuditor:
-	case models.RoleProducer:
-		ok, err := p.ID != uuid.Nil, error(nil)
-		if ok {
-			ok, err = groups.IsManager(db, p.GroupID, actor.UserID)
-		}
-		if err != nil {
-			return p, err
-		}
-		if !ok {
-			return p, services.NotFound("payout")
-		}
-	default:
+	if actor.Role != models.RoleAuditor && actor.Role != models.RoleProducer {
 		return p, services.Forbidden("only the group's managers and auditors acknowledge payouts")
 	}
 	if p.ID == uuid.Nil {
 		return p, services.NotFound("payout")
+	}
+	// An auditor asks the artisan only for groups assigned to her; a
+	// producer speaks for artisans of the groups she manages.
+	if _, err := groups.Readable(db, actor, p.GroupID); services.IsCode(err, services.CodeNotFound) {
+		return p, services.NotFound("payout")
+	} else if err != nil {
+		return p, err
 	}
 	note = strings.TrimSpace(note)
 	if !services.TextWithin(note, 0, 500) {

@@ -55,8 +55,9 @@ type TransactionView struct {
 }
 
 // Transactions lists transactions newest first, a page at a time, with
-// their postings (two queries a page). Auditors and admins see every
-// group's; a producer must name a group she manages. Errors: bad_request
+// their postings (two queries a page). Admins see every group's, auditors
+// those of the groups assigned to them (groups.Readable); a producer must
+// name a group she manages. Errors: bad_request
 // (malformed filter or cursor), validation_failed (from after to),
 // forbidden, not_found.
 func (s *Service) Transactions(ctx context.Context, actor services.Actor, q TransactionQuery) ([]TransactionView, string, error) {
@@ -71,11 +72,17 @@ func (s *Service) Transactions(ctx context.Context, actor services.Actor, q Tran
 			return nil, "", err
 		}
 		tx = tx.Where("group_id = ?", id)
-	} else if !actor.Staff() {
+	} else {
 		if actor.Role == models.RoleProducer {
 			return nil, "", services.Forbidden("a group manager must give group_id, one of her groups")
 		}
-		return nil, "", services.Forbidden("only auditors, admins and group managers see the ledger")
+		readable, all, err := groups.ReadableIDs(db, actor)
+		if err != nil {
+			return nil, "", services.Forbidden("only auditors, admins and group managers see the ledger")
+		}
+		if !all {
+			tx = tx.Where("group_id IN (?)", readable)
+		}
 	}
 	if q.AccountID != "" {
 		id, err := uuid.Parse(q.AccountID)
@@ -180,7 +187,8 @@ type Statement struct {
 }
 
 // Statement is what an artisan earned, was paid and confirmed in a period,
-// and her balance at its end. Her group's managers, auditors and admins see it.
+// and her balance at its end. Those who may read her group (groups.Readable)
+// see it; to anyone else who may read some group she is not_found.
 func (s *Service) Statement(ctx context.Context, actor services.Actor, artisanID uuid.UUID, rawFrom, rawTo string) (Statement, error) {
 	db := s.db.WithContext(ctx)
 	var a models.Artisan

@@ -14,8 +14,9 @@ import (
 	"github.com/karigar/karigar/services/groups"
 )
 
-// Get returns an order to its buyer, to auditors and admins, and to the
-// managers of a group in it, who see only their groups' lines and parts.
+// Get returns an order to its buyer, to admins, and to the managers and
+// assigned auditors of a group in it (groups.ReadableIDs), who see only
+// those groups' lines and parts.
 // Anyone else gets not_found.
 func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (Order, error) {
 	db := s.db.WithContext(ctx)
@@ -24,11 +25,15 @@ func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (
 		return Order{}, err
 	}
 	switch {
-	case actor.Staff() || (actor.Role == models.RoleBuyer && o.BuyerID == actor.UserID):
+	case actor.Role == models.RoleAdmin || (actor.Role == models.RoleBuyer && o.BuyerID == actor.UserID):
 		return o, nil
-	case actor.Role == models.RoleProducer:
+	case actor.Role == models.RoleProducer || actor.Role == models.RoleAuditor:
+		readable, _, err := groups.ReadableIDs(db, actor)
+		if err != nil {
+			return Order{}, err
+		}
 		var mine []uuid.UUID
-		if err := db.Model(&models.GroupManager{}).Where("user_id = ?", actor.UserID).Pluck("group_id", &mine).Error; err != nil {
+		if err := readable.Pluck("group_id", &mine).Error; err != nil {
 			return Order{}, err
 		}
 		if o = onlyGroups(o, mine); len(o.Groups) > 0 {

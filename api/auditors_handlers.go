@@ -1,0 +1,86 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/page"
+)
+
+type auditorRequest struct {
+	Email string `json:"email"`
+}
+
+type auditorResponse struct {
+	GroupID    string    `json:"group_id"`
+	UserID     string    `json:"user_id"`
+	Email      string    `json:"email"`
+	Name       string    `json:"name"`
+	AssignedAt time.Time `json:"assigned_at"`
+}
+
+func toAuditor(a groups.Auditor) auditorResponse {
+	return auditorResponse{GroupID: a.GroupID.String(), UserID: a.UserID.String(), Email: a.Email, Name: a.Name,
+		AssignedAt: a.AssignedAt.UTC()}
+}
+
+func (s *Server) assignAuditor(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req auditorRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	a, err := s.groups.AssignAuditor(c.Request.Context(), actorOf(c), id, req.Email)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toAuditor(a))
+}
+
+func (s *Server) unassignAuditor(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	userID, err := uuid.Parse(c.Param("user_id"))
+	if err != nil {
+		writeError(c, services.BadRequest("user_id %q is not a UUID", c.Param("user_id")))
+		return
+	}
+	if err := s.groups.UnassignAuditor(c.Request.Context(), actorOf(c), id, userID); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) listAuditors(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := page.Limit(c.Query("limit"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	as, next, err := s.groups.ListAuditors(c.Request.Context(), actorOf(c), id, limit, c.Query("cursor"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(as, next, toAuditor))
+}
