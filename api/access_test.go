@@ -61,8 +61,9 @@ func TestDisableUser(t *testing.T) {
 
 		res = e.do("POST", "/api/v1/admin/users/"+s.User.ID+"/enable", nil, bearer(admin.AccessToken))
 		res.wantStatus(t, http.StatusOK)
+		u = userBody{} // disabled_at is left out, not null, when there is none
 		res.decode(t, &u)
-		if u.DisabledAt != nil {
+		if u.ID != s.User.ID || u.DisabledAt != nil {
 			t.Fatalf("enabled user still disabled: %+v", u)
 		}
 		login := e.login("gul@example.pk", goodPassword)
@@ -146,6 +147,18 @@ func TestPasswordReset(t *testing.T) {
 		if n := e.count("password_resets", "token_hash = ?", r.ResetToken); n != 0 {
 			t.Fatal("the reset token is stored as it was handed out")
 		}
+		// Nor is it kept for an Idempotency-Key replay: a retry gets a new one.
+		retry := func() resetBody {
+			res := e.do("POST", "/api/v1/admin/users/"+s.User.ID+"/password-reset", nil, bearer(admin.AccessToken), header("Idempotency-Key", "reset-1"))
+			res.wantStatus(t, http.StatusCreated)
+			var b resetBody
+			res.decode(t, &b)
+			return b
+		}
+		if retry().ResetToken == retry().ResetToken || e.count("idempotency_keys", "") != 0 {
+			t.Fatal("a reset token was stored for replay")
+		}
+		r = e.issueReset(admin, s.User.ID)
 		// Issuing the reset changes nothing yet: the user may still be signed in.
 		e.do("GET", "/api/v1/me", nil, bearer(s.AccessToken)).wantStatus(t, http.StatusOK)
 
