@@ -230,8 +230,8 @@ func (s *Service) Logout(ctx context.Context, who Identity, raw string) error {
 	return q.Update("revoked_at", s.now()).Error
 }
 
-// Purge deletes refresh tokens and families that expired over a day ago and
-// login counters whose window has passed. Any replica may run it.
+// Purge deletes refresh tokens, families and password reset tokens that
+// expired over a day ago and login counters whose window has passed. Any replica may run it.
 func (s *Service) Purge(ctx context.Context) error {
 	cutoff := s.now().Add(-24 * time.Hour)
 	db := s.db.WithContext(ctx)
@@ -241,6 +241,10 @@ func (s *Service) Purge(ctx context.Context) error {
 	// A family with no token left can never be used again.
 	if err := db.Exec(`DELETE FROM refresh_families WHERE last_used_at < ?
 		AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)`, cutoff).Error; err != nil {
+		return err
+	}
+	// A used or expired reset token only ever answers 401.
+	if err := db.Where("expires_at < ?", cutoff).Delete(&models.PasswordReset{}).Error; err != nil {
 		return err
 	}
 	return s.purgeLoginFailures(ctx)
