@@ -341,3 +341,39 @@ func TestDeletedUsersToken401(t *testing.T) {
 		e.do("POST", "/api/v1/auth/logout", nil, bearer(s.AccessToken)).wantError(t, http.StatusUnauthorized, "unauthorized")
 	})
 }
+
+// A refresh racing the disabling: whatever the order, no token it minted
+// works afterwards.
+func TestDisableRacingRefresh(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		admin := e.staff("admin@example.pk", "admin")
+		for trial := 0; trial < 4; trial++ {
+			email := uuid.NewString() + "@example.pk"
+			s := e.register(email, "buyer")
+			var minted session
+			var disabled, refreshed *response
+			inParallel(2, func(i int) { // only e.do here: failing a test belongs to its own goroutine
+				if i == 0 {
+					disabled = e.do("POST", "/api/v1/admin/users/"+s.User.ID+"/disable", nil, bearer(admin.AccessToken))
+				} else {
+					refreshed = e.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": s.RefreshToken})
+				}
+			})
+			disabled.wantStatus(t, http.StatusOK)
+			if refreshed.Code == http.StatusOK {
+				refreshed.decode(t, &minted)
+			} else {
+				refreshed.wantError(t, http.StatusUnauthorized, "unauthorized")
+			}
+			for _, at := range []string{s.AccessToken, minted.AccessToken} {
+				if at != "" {
+					e.do("GET", "/api/v1/me", nil, bearer(at)).wantError(t, http.StatusUnauthorized, "unauthorized")
+				}
+			}
+			if minted.RefreshToken != "" {
+				e.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": minted.RefreshToken}).
+					wantError(t, http.StatusUnauthorized, "unauthorized")
+			}
+		}
+	})
+}
