@@ -1,25 +1,33 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
 )
 
 type userResponse struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string     `json:"id"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 func toUser(u auth.User) userResponse {
-	return userResponse{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC()}
+	r := userResponse{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC()}
+	if u.DisabledAt != nil {
+		at := u.DisabledAt.UTC()
+		r.DisabledAt = &at
+	}
+	return r
 }
 
 type sessionResponse struct {
@@ -133,4 +141,65 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, toUser(u))
+}
+
+func (s *Server) disableUser(c *gin.Context) {
+	s.changeUser(c, s.auth.Disable)
+}
+
+func (s *Server) enableUser(c *gin.Context) {
+	s.changeUser(c, s.auth.Enable)
+}
+
+// changeUser runs an admin's change to the user named by the path and
+// answers with the user as it now is.
+func (s *Server) changeUser(c *gin.Context, change func(ctx context.Context, by, id uuid.UUID) (auth.User, error)) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	u, err := change(c.Request.Context(), mustIdentity(c).UserID, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toUser(u))
+}
+
+type passwordResetResponse struct {
+	ResetToken string    `json:"reset_token"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+func (s *Server) issuePasswordReset(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	r, err := s.auth.IssuePasswordReset(c.Request.Context(), mustIdentity(c).UserID, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, passwordResetResponse{ResetToken: r.Token, ExpiresAt: r.ExpiresAt.UTC()})
+}
+
+type resetPasswordRequest struct {
+	ResetToken  string `json:"reset_token"`
+	NewPassword string `json:"new_password"`
+}
+
+func (s *Server) resetPassword(c *gin.Context) {
+	var req resetPasswordRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := s.auth.ResetPassword(c.Request.Context(), req.ResetToken, req.NewPassword); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

@@ -27,7 +27,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			writeError(c, services.Unauthorized("Authorization header must be: Bearer <access token>"))
 			return
 		}
-		id, err := s.auth.Authenticate(strings.TrimSpace(token))
+		id, err := s.auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 		if err != nil {
 			writeError(c, err)
 			return

@@ -136,6 +136,10 @@ func (s *Server) routes() {
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", requireRole(), s.logout)
+	v1.POST("/auth/password-reset", s.resetPassword)
+	// A reset token is a credential too: its answer must not be stored for
+	// replay, where it would sit in the database unhashed.
+	v1.POST("/admin/users/:id/password-reset", requireRole(models.RoleAdmin), s.issuePasswordReset)
 
 	app := v1.Group("", s.idempotentPOST())
 	app.GET("/me", requireRole(), s.me)
@@ -186,6 +190,8 @@ func (s *Server) routes() {
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)
+	admin.POST("/users/:id/disable", s.disableUser)
+	admin.POST("/users/:id/enable", s.enableUser)
 	admin.POST("/groups/:id/verify", s.verifyGroup)
 	admin.POST("/groups/:id/auditors", s.assignAuditor)
 	admin.GET("/groups/:id/auditors", s.listAuditors)

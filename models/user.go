@@ -33,8 +33,22 @@ type User struct {
 	PasswordHash string
 	Name         string
 	Role         Role
+	DisabledAt   *time.Time // a disabled account cannot sign in and its tokens are refused
+	TokenVersion int        // access tokens of an older version are refused
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+// PasswordReset is a one-use token an admin issues so that a user can set a
+// new password; only its SHA-256 hash is stored.
+type PasswordReset struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	UserID    uuid.UUID
+	TokenHash string
+	CreatedBy *uuid.UUID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
 }
 
 // RefreshToken is one opaque refresh token, stored only as its SHA-256 hash.
@@ -60,8 +74,8 @@ type RefreshFamily struct {
 	RevokedAt  *time.Time
 }
 
-// LoginFailure counts sign-in attempts for one key (a hashed email or a
-// client address) in a fixed window; successful ones are taken back. It lives in the database so that the
+// LoginFailure counts sign-in attempts for one key (a hashed email and
+// client address, or a client address) in a fixed window; successful ones are taken back. It lives in the database so that the
 // limit holds across replicas.
 type LoginFailure struct {
 	Key         string `gorm:"primaryKey"`

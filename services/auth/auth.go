@@ -76,15 +76,16 @@ func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Micro
 
 // User is an account as the rest of the system sees it: no password hash.
 type User struct {
-	ID        uuid.UUID
-	Email     string
-	Name      string
-	Role      models.Role
-	CreatedAt time.Time
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       models.Role
+	DisabledAt *time.Time // nil while the account may sign in
+	CreatedAt  time.Time
 }
 
 func userFrom(m models.User) User {
-	return User{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, CreatedAt: m.CreatedAt}
+	return User{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, DisabledAt: m.DisabledAt, CreatedAt: m.CreatedAt}
 }
 
 // Session is what a successful sign-in returns.
@@ -120,12 +121,7 @@ func (in *NewUser) validate(allowed ...models.Role) error {
 	} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
 		f.Add("email", "must be a valid email address")
 	}
-	switch n := utf8.RuneCountInString(in.Password); {
-	case n < MinPasswordLength:
-		f.Add("password", "must be at least 10 characters")
-	case len(in.Password) > maxPasswordBytes:
-		f.Add("password", "must be at most 72 bytes")
-	}
+	checkPassword(&f, "password", in.Password)
 	switch n := utf8.RuneCountInString(in.Name); {
 	case !printable(in.Name) || !utf8.ValidString(in.Name):
 		f.Add("name", "must be text without control characters")
@@ -146,6 +142,17 @@ func (in *NewUser) validate(allowed ...models.Role) error {
 		f.Add("role", "must be one of: "+strings.Join(names, ", "))
 	}
 	return f.Err()
+}
+
+// checkPassword holds every new password to the same rules: registration,
+// staff accounts and password resets.
+func checkPassword(f *services.FieldErrors, field, password string) {
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPasswordLength:
+		f.Add(field, "must be at least 10 characters")
+	case len(password) > maxPasswordBytes:
+		f.Add(field, "must be at most 72 bytes")
+	}
 }
 
 // printable reports whether s has no control characters (NUL among them,
@@ -208,7 +215,8 @@ type Credentials struct {
 var errBadCredentials = services.Unauthorized("email or password is incorrect")
 
 // Login checks credentials and starts a session. Errors: unauthorized (the
-// same whether or not the email exists), rate_limited, validation_failed.
+// same whether or not the email exists; "disabled" only with the right
+// password), rate_limited, validation_failed.
 func (s *Service) Login(ctx context.Context, in Credentials) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	var f services.FieldErrors
@@ -236,8 +244,16 @@ func (s *Service) Login(ctx context.Context, in Credentials) (Session, error) {
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
 		return Session{}, errBadCredentials
 	}
+	// The right password was no guess, so it is taken back even when the
+	// account is disabled.
 	if err := s.forgiveAttempt(ctx, keys); err != nil {
 		return Session{}, err
+	}
+	// Only someone who knows the password learns that the account is
+	// disabled: a wrong one gets the same answer as ever. Telling the owner
+	// why saves them guessing at their password until the limit stops them.
+	if u.DisabledAt != nil {
+		return Session{}, errDisabled
 	}
 	return s.startSession(ctx, u)
 }

@@ -4,17 +4,26 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/netip"
 	"time"
 
 	"github.com/karigar/karigar/services"
 )
 
-// Limits bound login attempts in a fixed window, per email and per client
-// address. Counters live in the database so every replica sees them.
+// Limits bound failed login attempts in a fixed window. Counters live in
+// the database so every replica sees them.
+//
+// Failures are counted per (email, client address) and per client address,
+// never per email alone: a per-email count lets anyone lock the owner out by
+// guessing wrong five times from anywhere. With these keys the guesser's
+// address is throttled for that email, and the owner, from an address that
+// has not been failing, still signs in. An attacker spreading guesses for one
+// email over many addresses gets PerEmail guesses per address, at bcrypt's
+// cost each; the per-address limit bounds spraying many emails from one.
 type Limits struct {
 	Window      time.Duration // default 15 minutes
-	PerEmail    int           // failed attempts allowed per window; default 5
-	PerClientIP int           // default 50
+	PerEmail    int           // failed attempts allowed per email from one client address; default 5
+	PerClientIP int           // failed attempts allowed from one client address, whatever the emails; default 50
 }
 
 func (l Limits) withDefaults() Limits {
@@ -35,15 +44,36 @@ type limitKey struct {
 	max int
 }
 
-// limitKeys puts the email key first. Emails are hashed so the table holds no
-// addresses.
+// limitKeys puts the (email, address) key first. It is a hash, so the table
+// holds no email addresses.
 func (s *Service) limitKeys(email, ip string) []limitKey {
-	sum := sha256.Sum256([]byte(email))
-	keys := []limitKey{{"email:" + hex.EncodeToString(sum[:16]), s.limits.PerEmail}}
-	if ip != "" {
-		keys = append(keys, limitKey{"ip:" + ip, s.limits.PerClientIP})
+	client := clientKey(ip)
+	sum := sha256.Sum256([]byte(email + "\n" + client))
+	keys := []limitKey{{"email-client:" + hex.EncodeToString(sum[:16]), s.limits.PerEmail}}
+	if client != "" {
+		keys = append(keys, limitKey{"ip:" + client, s.limits.PerClientIP})
 	}
 	return keys
+}
+
+// clientKey is the client an address stands for: an IPv4 address as it is
+// (an IPv4-mapped IPv6 one too), an IPv6 address as its /64, since a host is
+// usually given a whole /64 and could otherwise take a fresh address for
+// every guess.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // countAttempt counts a login attempt against every key before the password
@@ -78,7 +108,7 @@ func (s *Service) countAttempt(ctx context.Context, keys []limitKey) error {
 	return nil
 }
 
-// forgiveAttempt forgets the email's failures and takes this attempt back
+// forgiveAttempt forgets the failures for the email from this address and takes this attempt back
 // from the address's count, so that people signing in successfully from a
 // shared address (an office, a carrier's NAT) do not lock each other out.
 func (s *Service) forgiveAttempt(ctx context.Context, keys []limitKey) error {
