@@ -272,12 +272,24 @@ type badTransaction struct {
 	Problem  string `json:"problem"`
 }
 
+// badAccount is an account as its row now reads, and why verify names it.
+type badAccount struct {
+	ID        string  `json:"id"`
+	OwnerKind string  `json:"owner_kind"`
+	OwnerID   string  `json:"owner_id"`
+	GroupID   *string `json:"group_id,omitempty"`
+	Type      string  `json:"type"`
+	Currency  string  `json:"currency"`
+	Problem   string  `json:"problem"`
+}
+
 type verifyResponse struct {
 	OK                  bool                 `json:"ok"`
 	TransactionsChecked int64                `json:"transactions_checked"`
 	HeadHash            string               `json:"head_hash"`
 	TrialBalanceOK      bool                 `json:"trial_balance_ok"`
 	FirstBadTransaction *badTransaction      `json:"first_bad_transaction,omitempty"`
+	FirstBadAccount     *badAccount          `json:"first_bad_account,omitempty"`
 	Checkpoints         []checkpointVerified `json:"checkpoints,omitempty"`
 }
 
@@ -303,6 +315,14 @@ func toVerify(v ledger.Verification) verifyResponse {
 		TrialBalanceOK: v.TrialBalanceOK}
 	if b := v.FirstBad; b != nil {
 		out.FirstBadTransaction = &badTransaction{ID: b.ID.String(), Chain: b.ChainKey, Sequence: b.ChainSeq, Problem: b.Problem}
+	}
+	if a := v.FirstBadAccount; a != nil {
+		out.FirstBadAccount = &badAccount{ID: a.ID.String(), OwnerKind: a.OwnerKind, OwnerID: a.OwnerID.String(), Type: a.Type,
+			Currency: a.Currency, Problem: a.Problem}
+		if a.GroupID != nil {
+			g := a.GroupID.String()
+			out.FirstBadAccount.GroupID = &g
+		}
 	}
 	return out
 }

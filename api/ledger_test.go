@@ -466,3 +466,97 @@ func TestLedgerAudit(t *testing.T) {
 		}
 	})
 }
+
+// The attack of issue 15: two artisans' payable accounts swap owners in
+// SQL, so that one woman's earnings show as the other's. Verify (GET, and
+// POST with a checkpoint kept before) fails and names the first sale
+// hashed with the account and the account; so does a changed account type.
+func TestLedgerAuditFindsChangedAccountOwner(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newCatalogFixture(e)
+		pub, priv := uuid.MustParse(f.public.ID), uuid.MustParse(f.private.ID)
+		sell(e, f.group.ID, 1, ledger.MakerMinutes{ArtisanID: pub, Minutes: 240})
+		sell(e, f.group.ID, 1, ledger.MakerMinutes{ArtisanID: priv, Minutes: 60})
+		auditor := bearer(f.auditor.AccessToken)
+		var cp map[string]any
+		e.do("GET", "/api/v1/audit/ledger/checkpoint", nil, auditor).decode(t, &cp)
+		var first models.LedgerTransaction
+		if err := e.db.Where("chain_key = ?", f.group.ID).Order("chain_seq").First(&first).Error; err != nil {
+			t.Fatal(err)
+		}
+		payable := func(artisan uuid.UUID) models.LedgerAccount {
+			var a models.LedgerAccount
+			if err := e.db.First(&a, "owner_id = ? AND type = ?", artisan, ledger.TypePayable).Error; err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		pa, pb := payable(pub), payable(priv)
+		before := e.accounts(f.group.ID, f.manager)
+		exec := func(stmts ...string) {
+			t.Helper()
+			for _, s := range stmts {
+				if err := e.db.Exec(s).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		spare := models.NewID()
+		exec(fmt.Sprintf("UPDATE ledger_accounts SET owner_id = '%s' WHERE id = '%s'", spare, pa.ID),
+			fmt.Sprintf("UPDATE ledger_accounts SET owner_id = '%s' WHERE id = '%s'", pub, pb.ID),
+			fmt.Sprintf("UPDATE ledger_accounts SET owner_id = '%s' WHERE id = '%s'", priv, pa.ID))
+		if after := e.accounts(f.group.ID, f.manager); after[f.public.ID+":payable"] != before[f.private.ID+":payable"] {
+			t.Fatalf("the swap did not move the balances: %v then %v", before, after)
+		}
+
+		type badAccount struct {
+			ID        string `json:"id"`
+			OwnerKind string `json:"owner_kind"`
+			OwnerID   string `json:"owner_id"`
+			Type      string `json:"type"`
+			Problem   string `json:"problem"`
+		}
+		type found struct {
+			verification
+			FirstBadAccount *badAccount `json:"first_bad_account"`
+		}
+		check := func(what string, v found) {
+			t.Helper()
+			if v.OK || v.FirstBadTransaction == nil || v.FirstBadTransaction.ID != first.ID.String() || !v.TrialBalanceOK {
+				t.Errorf("%s: %+v", what, v.verification)
+			}
+			if v.FirstBadAccount == nil || v.FirstBadAccount.ID != pa.ID.String() || v.FirstBadAccount.Problem == "" {
+				t.Errorf("%s: names account %+v, want %s", what, v.FirstBadAccount, pa.ID)
+			}
+		}
+		var v found
+		res := e.do("GET", "/api/v1/audit/ledger/verify", nil, auditor)
+		res.wantStatus(t, 200)
+		res.decode(t, &v)
+		check("swapped owners", v)
+		if v.FirstBadAccount != nil && v.FirstBadAccount.OwnerID != f.private.ID {
+			t.Errorf("the account is shown as it now reads: %+v", v.FirstBadAccount)
+		}
+		v = found{}
+		res = e.do("POST", "/api/v1/audit/ledger/verify", map[string]any{"checkpoints": []any{cp}}, auditor)
+		res.wantStatus(t, 200)
+		res.decode(t, &v)
+		check("swapped owners, with a checkpoint", v)
+		if len(v.Checkpoints) != 1 {
+			t.Errorf("checkpoints: %+v", v.Checkpoints)
+		}
+
+		exec(fmt.Sprintf("UPDATE ledger_accounts SET owner_id = '%s' WHERE id = '%s'", spare, pa.ID),
+			fmt.Sprintf("UPDATE ledger_accounts SET owner_id = '%s' WHERE id = '%s'", priv, pb.ID),
+			fmt.Sprintf("UPDATE ledger_accounts SET owner_id = '%s' WHERE id = '%s'", pub, pa.ID))
+		v = found{}
+		e.do("GET", "/api/v1/audit/ledger/verify", nil, auditor).decode(t, &v)
+		if !v.OK || v.FirstBadAccount != nil {
+			t.Fatalf("owners restored: %+v %+v", v.verification, v.FirstBadAccount)
+		}
+
+		exec(fmt.Sprintf("UPDATE ledger_accounts SET type = 'undistributed_margin' WHERE id = '%s'", pa.ID))
+		e.do("GET", "/api/v1/audit/ledger/verify", nil, auditor).decode(t, &v)
+		check("changed type", v)
+	})
+}

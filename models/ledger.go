@@ -26,6 +26,10 @@ type LedgerAccount struct {
 	MayGoNegative bool
 	Balance       int64
 	CreatedAt     time.Time
+	// IdentityHash is SHA-256 of the account's id and identity as it was
+	// opened (nil if opened before migration 0012): verify compares it with
+	// the row to name an account that was edited.
+	IdentityHash []byte
 }
 
 // LedgerChain is the head of one hash chain of transactions.
@@ -50,6 +54,9 @@ type LedgerTransaction struct {
 	PrevID     *uuid.UUID
 	PrevHash   []byte
 	Hash       []byte
+	// HashVersion is the encoding Hash covers (services/ledger/chain.go):
+	// 1 without the accounts' identities, 2 with them.
+	HashVersion int
 }
 
 // LedgerPosting moves Amount (signed minor units) into an account; the

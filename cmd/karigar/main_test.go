@@ -287,6 +287,19 @@ func TestLedgerVerifyCommand(t *testing.T) {
 				!strings.Contains(out.String(), tr.ID.String()) {
 				t.Fatalf("altered ledger: %d %s", code, out.String())
 			}
+			// The payable given to someone else: the account is named too.
+			if err := db.Exec("UPDATE ledger_accounts SET owner_id = ? WHERE owner_id = ?", models.NewID(), a.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			var payable models.LedgerAccount
+			if err := db.First(&payable, "type = ? AND owner_kind = ?", ledger.TypePayable, models.OwnerArtisan).Error; err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			if code := run(t.Context(), []string{"ledger", "verify"}, env, &out, &errOut); code != 1 ||
+				!strings.Contains(out.String(), `"first_bad_account"`) || !strings.Contains(out.String(), payable.ID.String()) {
+				t.Fatalf("account given to someone else: %d %s", code, out.String())
+			}
 			if code := run(t.Context(), []string{"ledger", "check"}, env, &out, &errOut); code != 2 {
 				t.Fatalf("unknown subcommand: %d", code)
 			}

@@ -207,7 +207,7 @@ func BenchmarkVerify(b *testing.B) {
 // tables, far faster than booking them: card receipts -(a+b+c), two
 // artisans' payables +a and +b, the group's collective fund +c, spread in
 // turn over groups chains of perGroup artisans each. Hashes come from
-// chainHash, as Post computes them; chain heads and account balances are
+// chainHash in the current version, as Post computes them; chain heads and account balances are
 // set to match. The protective triggers are set aside for the load (as the
 // tamper tests do), so a bulk COPY does not run the balance trigger and the
 // foreign-key checks row by row; Verify then checks what they would have.
@@ -243,6 +243,11 @@ func generateLedger(ctx context.Context, db *gorm.DB, n, groups, perGroup int) e
 			accounts = append(accounts, a)
 		}
 		chains[g] = c
+	}
+	byID := map[uuid.UUID]*chainAccount{}
+	for i := range accounts {
+		accounts[i].IdentityHash = identityHash(accounts[i])
+		byID[accounts[i].ID] = newChainAccount(accounts[i])
 	}
 	if err := db.WithContext(ctx).CreateInBatches(accounts, 500).Error; err != nil {
 		return err
@@ -284,24 +289,28 @@ func generateLedger(ctx context.Context, db *gorm.DB, n, groups, perGroup int) e
 				gid := c.group
 				t := models.LedgerTransaction{ID: models.NewID(), ChainKey: c.key, ChainSeq: c.seq + 1,
 					Reference: "bench:" + strconv.Itoa(i), Kind: KindSale, GroupID: &gid, Memo: string(memo),
-					OccurredAt: now.Add(time.Duration(i) * time.Second), PrevID: c.prev, PrevHash: c.hash}
+					OccurredAt: now.Add(time.Duration(i) * time.Second), PrevID: c.prev, PrevHash: c.hash, HashVersion: currentHashVersion}
 				ps := []models.LedgerPosting{
 					{TransactionID: t.ID, Position: 1, AccountID: card.ID, Amount: -(a + bb + f), Currency: cur},
 					{TransactionID: t.ID, Position: 2, AccountID: c.payables[j], Amount: a, Currency: cur},
 					{TransactionID: t.ID, Position: 3, AccountID: c.payables[k], Amount: bb, Currency: cur},
 					{TransactionID: t.ID, Position: 4, AccountID: c.fund, Amount: f, Currency: cur},
 				}
-				t.Hash = chainHash(t, ps)
+				chained := make([]posted, len(ps))
+				for i, p := range ps {
+					chained[i] = posted{LedgerPosting: p, acct: byID[p.AccountID]}
+				}
+				t.Hash = chainHash(t, chained)
 				c.seq, c.hash, c.prev = t.ChainSeq, t.Hash, &t.ID
 				trows = append(trows, []any{pgUUID(t.ID), t.ChainKey, t.ChainSeq, t.Reference, t.Kind, pgUUIDPtr(t.GroupID),
-					t.Memo, t.OccurredAt, pgUUIDPtr(t.PrevID), t.PrevHash, t.Hash})
+					t.Memo, t.OccurredAt, pgUUIDPtr(t.PrevID), t.PrevHash, t.Hash, int32(t.HashVersion)})
 				for _, p := range ps {
 					balances[p.AccountID] += p.Amount
 					prows = append(prows, []any{pgUUID(p.TransactionID), int32(p.Position), pgUUID(p.AccountID), p.Amount, p.Currency})
 				}
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ledger_transactions"},
-				[]string{"id", "chain_key", "chain_seq", "reference", "kind", "group_id", "memo", "occurred_at", "prev_id", "prev_hash", "hash"},
+				[]string{"id", "chain_key", "chain_seq", "reference", "kind", "group_id", "memo", "occurred_at", "prev_id", "prev_hash", "hash", "hash_version"},
 				pgx.CopyFromRows(trows)); err != nil {
 				return err
 			}

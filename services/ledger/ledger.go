@@ -153,6 +153,9 @@ type Service struct {
 	opt    Options
 	cursor page.Codec
 	engine engine
+	// hashVersion is the encoding bookings are hashed with: always
+	// currentHashVersion, but tests write older chains with older ones.
+	hashVersion int
 }
 
 // New returns a ledger on db.
@@ -166,7 +169,8 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)]}, nil
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)],
+		hashVersion: currentHashVersion}, nil
 }
 
 // Currency is the deployment's currency.

@@ -238,8 +238,16 @@ func rewriteChain(db *gorm.DB, chainKey string) error {
 		if err := db.Where("transaction_id = ?", t.ID).Order("position").Find(&ps).Error; err != nil {
 			return err
 		}
+		chained := make([]posted, len(ps))
+		for i, p := range ps {
+			var a models.LedgerAccount
+			if err := db.First(&a, "id = ?", p.AccountID).Error; err != nil {
+				return err
+			}
+			chained[i] = posted{LedgerPosting: p, acct: newChainAccount(a)}
+		}
 		t.ChainSeq, t.PrevHash, t.PrevID = int64(i+1), prev, prevID
-		t.Hash = chainHash(t, ps)
+		t.Hash = chainHash(t, chained)
 		prevRef := "NULL"
 		if prevID != nil {
 			prevRef = "'" + prevID.String() + "'"

@@ -39,11 +39,21 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 	}
 
 	t := models.LedgerTransaction{ID: models.NewID(), ChainKey: chainKey, ChainSeq: head.Seq + 1, Reference: e.Reference,
-		Kind: e.Kind, GroupID: e.GroupID, Memo: e.Memo, OccurredAt: s.now(), PrevID: head.HeadTransactionID, PrevHash: head.HeadHash}
+		Kind: e.Kind, GroupID: e.GroupID, Memo: e.Memo, OccurredAt: s.now(), PrevID: head.HeadTransactionID, PrevHash: head.HeadHash,
+		HashVersion: s.hashVersion}
+	// The identities hashed are the account rows as locked: what the
+	// database says each account is at the moment it is posted to.
+	chained := make([]posted, len(postings))
+	byID := map[uuid.UUID]*chainAccount{}
 	for i := range postings {
 		postings[i].TransactionID = t.ID
+		a := accounts[key(e.Postings[i])]
+		if byID[a.ID] == nil {
+			byID[a.ID] = newChainAccount(a)
+		}
+		chained[i] = posted{LedgerPosting: postings[i], acct: byID[a.ID]}
 	}
-	t.Hash = chainHash(t, postings)
+	t.Hash = chainHash(t, chained)
 	cs := changesOf(e.Postings, accounts)
 	// Inserting first and looking for an earlier booking only when the
 	// reference is taken saves the common case a round trip.
@@ -169,6 +179,7 @@ func (s *Service) accounts(tx *gorm.DB, ps []Posting) (map[accountKey]models.Led
 			g := p.Owner.GroupID
 			a.GroupID = &g
 		}
+		a.IdentityHash = identityHash(a)
 		missing = append(missing, a)
 	}
 	if len(missing) == 0 {

@@ -77,11 +77,11 @@ LEFT JOIN LATERAL (
 // balances and the chain's head. Foreign keys are checked at the end of the
 // statement, so the postings find their transaction.
 func writeAtOnce(tx *gorm.DB, t models.LedgerTransaction, postings []models.LedgerPosting, cs []change) (bool, error) {
-	args := []any{t.ID, t.ChainKey, t.ChainSeq, t.Reference, t.Kind, t.GroupID, t.Memo, t.OccurredAt, t.PrevID, t.PrevHash, t.Hash}
+	args := []any{t.ID, t.ChainKey, t.ChainSeq, t.Reference, t.Kind, t.GroupID, t.Memo, t.OccurredAt, t.PrevID, t.PrevHash, t.Hash, t.HashVersion}
 	var q strings.Builder
 	q.WriteString(`WITH t AS (
-    INSERT INTO ledger_transactions (id, chain_key, chain_seq, reference, kind, group_id, memo, occurred_at, prev_id, prev_hash, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING RETURNING id
+    INSERT INTO ledger_transactions (id, chain_key, chain_seq, reference, kind, group_id, memo, occurred_at, prev_id, prev_hash, hash, hash_version)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING RETURNING id
 ), p AS (
     INSERT INTO ledger_postings (transaction_id, position, account_id, amount, currency)
     SELECT t.id, v.position, v.account_id, v.amount, v.currency FROM t CROSS JOIN (VALUES `)

@@ -19,6 +19,22 @@ type BadTransaction struct {
 	ChainKey string
 	ChainSeq int64
 	Problem  string
+	// accounts are those a version 2 transaction that does not match its
+	// hash posts to: one of them may be what changed.
+	accounts []*chainAccount
+}
+
+// BadAccount names an account whose row no longer is what the ledger
+// recorded: its owner, group, type, currency or overdraft permission was
+// changed. The fields are the row as it now reads.
+type BadAccount struct {
+	ID        uuid.UUID
+	OwnerKind string
+	OwnerID   uuid.UUID
+	GroupID   *uuid.UUID
+	Type      string
+	Currency  string
+	Problem   string
 }
 
 // Verification is what Verify found.
@@ -28,6 +44,7 @@ type Verification struct {
 	HeadHash            []byte // of the chain heads as recomputed (headsHash)
 	TrialBalanceOK      bool   // postings sum to zero per currency, and every balance is the sum of its postings
 	FirstBad            *BadTransaction
+	FirstBadAccount     *BadAccount // the account found changed, when one is
 	Heads               []Head
 	at                  map[string]map[int64][]byte // recomputed hashes at the positions asked for
 }
@@ -50,7 +67,13 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 		if err := tx.Order("chain_key").Find(&heads).Error; err != nil {
 			return err
 		}
-		w := walk{v: &v, want: want, chains: map[string]*chainState{}, sums: map[uuid.UUID]int64{}, totals: map[string]int64{}}
+		// Every account at once (there are far fewer than postings), so
+		// that each posting finds its account's identity in memory.
+		accounts, err := readAccounts(tx, "")
+		if err != nil {
+			return err
+		}
+		w := walk{v: &v, want: want, chains: map[string]*chainState{}, accounts: accounts, totals: map[string]int64{}}
 		// Transactions and their postings are read in transaction id order,
 		// chunk by chunk: both reads are then range scans of a primary key
 		// that follow the tables' physical order (ids are time-ordered). In
@@ -66,7 +89,7 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 				break
 			}
 			last := ts[len(ts)-1].ID
-			ps, err := readPostings(tx, after, last)
+			ps, err := readPostings(tx, after, last, accounts)
 			if err != nil {
 				return err
 			}
@@ -100,22 +123,19 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 				v.TrialBalanceOK = false
 			}
 		}
-		var accounts []models.LedgerAccount
-		if err := tx.Select("id, balance").Find(&accounts).Error; err != nil {
-			return err
-		}
 		for _, a := range accounts {
-			if a.Balance != w.sums[a.ID] {
+			if a.Balance != a.sum {
 				v.TrialBalanceOK = false
 			}
 		}
+		v.FirstBadAccount = changedAccount(v.FirstBad, accounts)
 		return nil
 	})
 	if err != nil {
 		return v, err
 	}
 	v.HeadHash = headsHash(v.Heads)
-	v.OK = v.FirstBad == nil && v.TrialBalanceOK
+	v.OK = v.FirstBad == nil && v.FirstBadAccount == nil && v.TrialBalanceOK
 	return v, nil
 }
 
@@ -123,7 +143,7 @@ func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (V
 // after (from the first if nil), in id order. It scans rows itself: gorm's
 // reflection cost more than the hashing.
 func readTransactions(tx *gorm.DB, after *uuid.UUID) ([]models.LedgerTransaction, error) {
-	q := "SELECT id, chain_key, chain_seq, reference, kind, group_id, memo, occurred_at, prev_id, prev_hash, hash FROM ledger_transactions"
+	q := "SELECT id, chain_key, chain_seq, reference, kind, group_id, memo, occurred_at, prev_id, prev_hash, hash, hash_version FROM ledger_transactions"
 	var args []any
 	if after != nil {
 		q += " WHERE id > ?"
@@ -138,7 +158,7 @@ func readTransactions(tx *gorm.DB, after *uuid.UUID) ([]models.LedgerTransaction
 	for rows.Next() {
 		var t models.LedgerTransaction
 		if err := rows.Scan(&t.ID, &t.ChainKey, &t.ChainSeq, &t.Reference, &t.Kind, &t.GroupID, &t.Memo, &t.OccurredAt,
-			&t.PrevID, &t.PrevHash, &t.Hash); err != nil {
+			&t.PrevID, &t.PrevHash, &t.Hash, &t.HashVersion); err != nil {
 			return nil, err
 		}
 		ts = append(ts, t)
@@ -147,10 +167,12 @@ func readTransactions(tx *gorm.DB, after *uuid.UUID) ([]models.LedgerTransaction
 }
 
 // readPostings reads the postings of the transactions with ids in (after,
-// last], by transaction, in position order. They are put in order here:
-// sorting them in PostgreSQL made it choose a bitmap scan and then a sort
-// that spilled to disk, taking five times as long as the scan.
-func readPostings(tx *gorm.DB, after *uuid.UUID, last uuid.UUID) (map[uuid.UUID][]models.LedgerPosting, error) {
+// last], by transaction, in position order, each with its account from
+// accounts (an account the postings name and accounts lacks is added as
+// missing). They are put in order here: sorting them in PostgreSQL made it
+// choose a bitmap scan and then a sort that spilled to disk, taking five
+// times as long as the scan.
+func readPostings(tx *gorm.DB, after *uuid.UUID, last uuid.UUID, accounts map[uuid.UUID]*chainAccount) (map[uuid.UUID][]posted, error) {
 	q := "SELECT transaction_id, position, account_id, amount, currency FROM ledger_postings WHERE transaction_id <= ?"
 	args := []any{last}
 	if after != nil {
@@ -162,33 +184,112 @@ func readPostings(tx *gorm.DB, after *uuid.UUID, last uuid.UUID) (map[uuid.UUID]
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[uuid.UUID][]models.LedgerPosting, verifyChunk)
+	out := make(map[uuid.UUID][]posted, verifyChunk)
 	for rows.Next() {
-		var p models.LedgerPosting
+		var p posted
 		if err := rows.Scan(&p.TransactionID, &p.Position, &p.AccountID, &p.Amount, &p.Currency); err != nil {
 			return nil, err
 		}
+		p.acct = accountOf(accounts, p.AccountID)
 		out[p.TransactionID] = append(out[p.TransactionID], p)
 	}
 	for _, ps := range out {
-		slices.SortFunc(ps, func(a, b models.LedgerPosting) int { return a.Position - b.Position })
+		slices.SortFunc(ps, func(a, b posted) int { return a.Position - b.Position })
 	}
 	return out, rows.Err()
 }
 
+// accountOf is the account of a posting, a missing one if there is no such
+// row (only possible with foreign keys set aside).
+func accountOf(accounts map[uuid.UUID]*chainAccount, id uuid.UUID) *chainAccount {
+	a := accounts[id]
+	if a == nil {
+		a = &chainAccount{LedgerAccount: models.LedgerAccount{ID: id}, missing: true}
+		accounts[id] = a
+	}
+	return a
+}
+
+// readAccounts reads the accounts matching where (all if empty), by id.
+// It scans rows itself, as readTransactions does.
+func readAccounts(tx *gorm.DB, where string, args ...any) (map[uuid.UUID]*chainAccount, error) {
+	q := "SELECT id, owner_kind, owner_id, group_id, type, currency, may_go_negative, balance, identity_hash FROM ledger_accounts"
+	if where != "" {
+		q += " WHERE " + where
+	}
+	rows, err := tx.Raw(q, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uuid.UUID]*chainAccount{}
+	for rows.Next() {
+		var a models.LedgerAccount
+		if err := rows.Scan(&a.ID, &a.OwnerKind, &a.OwnerID, &a.GroupID, &a.Type, &a.Currency, &a.MayGoNegative, &a.Balance,
+			&a.IdentityHash); err != nil {
+			return nil, err
+		}
+		out[a.ID] = newChainAccount(a)
+	}
+	return out, rows.Err()
+}
+
+// changedAccount names the account that verification finds changed, if
+// any: first, among the accounts of the first bad transaction (in posting
+// order), one whose row no longer matches the identity hash it was opened
+// with, then one no transaction that still matches its hash vouches for
+// (the identity hash can be recomputed by whoever edits the row; the
+// chain's hashes cannot, without breaking the chain or a checkpoint); then
+// any account whose row does not match its identity hash, in id order.
+func changedAccount(first *BadTransaction, accounts map[uuid.UUID]*chainAccount) *BadAccount {
+	bad := func(a *chainAccount, problem string) *BadAccount {
+		return &BadAccount{ID: a.ID, OwnerKind: a.OwnerKind, OwnerID: a.OwnerID, GroupID: a.GroupID, Type: a.Type,
+			Currency: a.Currency, Problem: problem}
+	}
+	const edited = "its owner, group, type or currency is not what it was when it was opened: the account was edited"
+	if first != nil {
+		for _, a := range first.accounts {
+			if a.missing {
+				return bad(a, "missing: postings name it, and there is no such account")
+			}
+			if a.edited() {
+				return bad(a, edited)
+			}
+		}
+		for _, a := range first.accounts {
+			if !a.vouched {
+				return bad(a, "no transaction that still matches its hash posts to it, and the first that posts to it does not match: "+
+					"its owner, group, type or currency was probably changed")
+			}
+		}
+	}
+	for _, id := range slices.SortedFunc(maps.Keys(accounts), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }) {
+		if a := accounts[id]; a.edited() {
+			return bad(a, edited)
+		}
+	}
+	return nil
+}
+
+// edited reports whether the account's row no longer hashes to the
+// identity hash it recorded when it was opened.
+func (a *chainAccount) edited() bool {
+	return !a.missing && a.IdentityHash != nil && !bytes.Equal(identityHash(a.LedgerAccount), a.IdentityHash)
+}
+
 // walk is the state of a verification: every chain's walk, and the sums.
 type walk struct {
-	v      *Verification
-	want   map[string]map[int64]bool // chain positions whose hashes to keep
-	chains map[string]*chainState
-	sums   map[uuid.UUID]int64 // by account
-	totals map[string]int64    // by currency
+	v        *Verification
+	want     map[string]map[int64]bool // chain positions whose hashes to keep
+	chains   map[string]*chainState
+	accounts map[uuid.UUID]*chainAccount // each with the sum of its postings
+	totals   map[string]int64            // by currency
 }
 
 // add takes the next transaction in id order into its chain's walk.
-func (w *walk) add(t models.LedgerTransaction, ps []models.LedgerPosting) {
+func (w *walk) add(t models.LedgerTransaction, ps []posted) {
 	for _, p := range ps {
-		w.sums[p.AccountID] += p.Amount
+		p.acct.sum += p.Amount
 		w.totals[p.Currency] += p.Amount
 	}
 	w.v.TransactionsChecked++
@@ -231,16 +332,28 @@ type chainState struct {
 
 type early struct {
 	t  models.LedgerTransaction
-	ps []models.LedgerPosting
+	ps []posted
 }
 
-func (c *chainState) next(t models.LedgerTransaction, ps []models.LedgerPosting, w *walk) {
+func (c *chainState) next(t models.LedgerTransaction, ps []posted, w *walk) {
 	// Hashed from the recomputed predecessor's hash, so a later checkpoint
 	// position reflects any damage before it; when the recorded one is the
 	// same, this is also the hash to check.
 	recorded := t.PrevHash
 	t.PrevHash = c.hash
 	hash := chainHash(t, ps)
+	// Whether the transaction matches its own hash, whatever came before
+	// it: if it does, its accounts are as they were when it was booked.
+	matches := bytes.Equal(hash, t.Hash)
+	if !bytes.Equal(recorded, c.hash) {
+		t.PrevHash = recorded
+		matches = bytes.Equal(chainHash(t, ps), t.Hash)
+	}
+	if matches && t.HashVersion >= hashV2 {
+		for _, p := range ps {
+			p.acct.vouched = true
+		}
+	}
 	if !c.broken {
 		problem := ""
 		id, seq := t.ID, t.ChainSeq
@@ -254,13 +367,21 @@ func (c *chainState) next(t models.LedgerTransaction, ps []models.LedgerPosting,
 			id, seq = deref(t.PrevID), c.seq+1
 		case !bytes.Equal(recorded, c.hash):
 			problem = "its predecessor's hash does not match the chain"
+		case !bytes.Equal(hash, t.Hash) && t.HashVersion >= hashV2:
+			problem = "its contents, its postings or the accounts they post to do not match its hash: altered"
 		case !bytes.Equal(hash, t.Hash):
 			problem = "its contents or postings do not match its hash: altered"
 		case !balanced(ps):
 			problem = "its postings do not sum to zero"
 		}
 		if problem != "" {
-			c.bad(BadTransaction{ID: id, ChainKey: t.ChainKey, ChainSeq: seq, Problem: problem})
+			b := BadTransaction{ID: id, ChainKey: t.ChainKey, ChainSeq: seq, Problem: problem}
+			if !matches && t.HashVersion >= hashV2 {
+				for _, p := range ps {
+					b.accounts = append(b.accounts, p.acct)
+				}
+			}
+			c.bad(b)
 		}
 	}
 	c.hash = hash
@@ -313,7 +434,7 @@ func (v *Verification) bad(b BadTransaction) {
 	}
 }
 
-func balanced(ps []models.LedgerPosting) bool {
+func balanced(ps []posted) bool {
 	sums := map[string]int64{}
 	for _, p := range ps {
 		sums[p.Currency] += p.Amount

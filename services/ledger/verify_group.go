@@ -27,19 +27,28 @@ func (s *Service) VerifyGroup(ctx context.Context, groupID uuid.UUID) (bool, err
 			Where("t.chain_key = ?", key).Order("t.chain_seq, p.position").Scan(&ps).Error; err != nil {
 			return err
 		}
+		// The group's accounts and every other account its chain posts to
+		// (the platform's), each read once.
+		accounts, err := readAccounts(tx, `group_id = ? OR id IN (SELECT p.account_id FROM ledger_postings p
+    JOIN ledger_transactions t ON t.id = p.transaction_id WHERE t.chain_key = ?)`, groupID, key)
+		if err != nil {
+			return err
+		}
 		var heads []models.LedgerChain
 		if err := tx.Where("chain_key = ?", key).Find(&heads).Error; err != nil {
 			return err
 		}
 		w := &walk{v: &Verification{at: map[string]map[int64][]byte{}}, chains: map[string]*chainState{},
-			sums: map[uuid.UUID]int64{}, totals: map[string]int64{}}
+			accounts: accounts, totals: map[string]int64{}}
 		i := 0
 		for _, t := range ts {
 			j := i
+			var chained []posted
 			for j < len(ps) && ps[j].TransactionID == t.ID {
+				chained = append(chained, posted{LedgerPosting: ps[j], acct: accountOf(accounts, ps[j].AccountID)})
 				j++
 			}
-			w.add(t, ps[i:j])
+			w.add(t, chained)
 			i = j
 		}
 		if c := w.chains[key]; c != nil {
@@ -52,12 +61,13 @@ func (s *Service) VerifyGroup(ctx context.Context, groupID uuid.UUID) (bool, err
 		for _, total := range w.totals {
 			ok = ok && total == 0
 		}
-		var accounts []models.LedgerAccount
-		if err := tx.Select("id, balance").Where("group_id = ?", groupID).Find(&accounts).Error; err != nil {
-			return err
-		}
+		// Only the group's own chain posts to its accounts, so their
+		// balances are the sums just taken.
 		for _, a := range accounts {
-			ok = ok && a.Balance == w.sums[a.ID]
+			if a.GroupID != nil && *a.GroupID == groupID {
+				ok = ok && a.Balance == a.sum
+			}
+			ok = ok && !a.edited()
 		}
 		return nil
 	})
