@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"golang.org/x/crypto/bcrypt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -62,7 +63,7 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 // secrets, fees of 10% and 3%, and bcrypt's cheapest cost.
 func testWiring() api.Wiring {
 	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
-		BcryptCost: 10, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 }
 
 // newServer wires the services and the server as cmd/karigar does.

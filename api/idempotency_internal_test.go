@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/ed25519"
+	"golang.org/x/crypto/bcrypt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,7 +24,7 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			db := modelstest.Open(t, engine)
 			log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-			svc, err := Build(db, Wiring{Currency: "PKR", Secret: secret, LedgerKey: ed25519.NewKeyFromSeed(secret[:32]), BcryptCost: 10,
+			svc, err := Build(db, Wiring{Currency: "PKR", Secret: secret, LedgerKey: ed25519.NewKeyFromSeed(secret[:32]), BcryptCost: bcrypt.MinCost,
 				Logger: log})
 			if err != nil {
 				t.Fatal(err)

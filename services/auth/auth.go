@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ type Options struct {
 	Issuer     string        // "iss" claim; default "karigar"
 	AccessTTL  time.Duration // default 15 minutes
 	RefreshTTL time.Duration // default 30 days
-	BcryptCost int           // default 12; never below 10
+	BcryptCost int           // default 12, what production runs; tests set bcrypt.MinCost to stay fast
 	Limits     Limits
 	Now        func() time.Time
 }
@@ -59,8 +60,8 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.BcryptCost == 0 {
 		opt.BcryptCost = 12
 	}
-	if opt.BcryptCost < 10 {
-		return nil, errors.New("auth: bcrypt cost must be at least 10")
+	if opt.BcryptCost < bcrypt.MinCost || opt.BcryptCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("auth: bcrypt cost must be %d to %d", bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

@@ -2,6 +2,7 @@ package seed
 
 import (
 	"context"
+	"golang.org/x/crypto/bcrypt"
 	"testing"
 
 	"gorm.io/gorm"
@@ -76,7 +77,7 @@ func TestBulkGeneratesAListableCatalogue(t *testing.T) {
 func newServices(t *testing.T, db *gorm.DB) Services {
 	t.Helper()
 	key := []byte("seed-test-key-seed-test-key-seed-test!")
-	a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: 10})
+	a, err := auth.New(db, auth.Options{Secret: key, BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
