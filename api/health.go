@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/karigar/karigar/services"
 )
 
 type statusResponse struct {
@@ -24,7 +22,7 @@ func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.ping(ctx); err != nil {
-		writeError(c, services.Unavailable("the database is not reachable"))
+		writeError(c, databaseUnavailable())
 		return
 	}
 	c.JSON(http.StatusOK, statusResponse{Status: "ok"})
