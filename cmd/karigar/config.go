@@ -30,6 +30,7 @@ type config struct {
 	PublicURL           string
 	Currency            string
 	OrderTTL            time.Duration
+	ShutdownDrain       time.Duration // how long to serve with /readyz failing after SIGTERM
 	CORSOrigins         []string
 	TrustedProxies      []string
 	LogLevel            slog.Level
@@ -116,6 +117,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("KARIGAR_ORDER_TTL", "must be a duration from 1m to 168h, such as 30m")
 	}
 	c.OrderTTL = ttl
+	// The drain must outlast the readiness probe's period times its failure
+	// threshold; a minute is far beyond any probe and within Kubernetes'
+	// termination grace period when that is raised to match.
+	drain, err := time.ParseDuration(get("KARIGAR_SHUTDOWN_DRAIN", "5s"))
+	if err != nil || drain < 0 || drain > time.Minute {
+		bad("KARIGAR_SHUTDOWN_DRAIN", "must be a duration from 0s to 1m, such as 5s")
+	}
+	c.ShutdownDrain = drain
 	if err := c.LogLevel.UnmarshalText([]byte(get("KARIGAR_LOG_LEVEL", "info"))); err != nil {
 		bad("KARIGAR_LOG_LEVEL", "must be debug, info, warn or error")
 	}

@@ -57,7 +57,7 @@ func TestConfigDevelopmentGeneratesSecret(t *testing.T) {
 	if !c.JWTSecretGenerated || len(c.JWTSecret) < 32 {
 		t.Fatalf("secret generated=%v len=%d", c.JWTSecretGenerated, len(c.JWTSecret))
 	}
-	if c.Addr != ":8080" || c.Currency != "PKR" || c.PlatformFeeBPS != 1000 || c.OrderTTL != 30*time.Minute ||
+	if c.Addr != ":8080" || c.Currency != "PKR" || c.PlatformFeeBPS != 1000 || c.OrderTTL != 30*time.Minute || c.ShutdownDrain != 5*time.Second ||
 		!strings.HasPrefix(c.DatabaseURL, "sqlite://") {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -72,6 +72,7 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		"KARIGAR_CURRENCY":         "rupees",
 		"KARIGAR_ORDER_TTL":        "forever",
 		"KARIGAR_LOG_LEVEL":        "loud",
+		"KARIGAR_SHUTDOWN_DRAIN":   "-5s",
 		"KARIGAR_CORS_ORIGINS":     "https://ok.example, not an origin",
 		"STRIPE_WEBHOOK_SECRET":    "whsec_x",
 	}))
@@ -79,7 +80,8 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		t.Fatal("want an error")
 	}
 	for _, k := range []string{"KARIGAR_ENV", "KARIGAR_DATABASE_URL", "KARIGAR_PLATFORM_FEE_BPS", "KARIGAR_PUBLIC_URL",
-		"KARIGAR_CURRENCY", "KARIGAR_ORDER_TTL", "KARIGAR_LOG_LEVEL", "KARIGAR_CORS_ORIGINS", "STRIPE_WEBHOOK_SECRET"} {
+		"KARIGAR_CURRENCY", "KARIGAR_ORDER_TTL", "KARIGAR_LOG_LEVEL", "KARIGAR_CORS_ORIGINS", "STRIPE_WEBHOOK_SECRET",
+		"KARIGAR_SHUTDOWN_DRAIN"} {
 		if !strings.Contains(err.Error(), k) {
 			t.Errorf("error does not name %s:\n%v", k, err)
 		}
