@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -137,17 +136,7 @@ func (s *Server) groupReport(c *gin.Context) {
 		c.JSON(http.StatusOK, toGroupReport(r))
 		return
 	}
-	rows := [][]string{{"artisan_id", "display_name", "district", "labor_minutes", "hours", "earned_rs", "paid_rs",
-		"acknowledged_rs", "balance_rs", "effective_hourly_wage_rs", "meets_benchmark"}}
-	for _, a := range r.Artisans {
-		wage, meets := "", ""
-		if a.HasHours {
-			wage, meets = csvRupees(a.HourlyWage), strconv.FormatBool(a.MeetsBenchmark)
-		}
-		rows = append(rows, []string{a.ArtisanID.String(), a.DisplayName, a.District, strconv.FormatInt(a.Minutes, 10),
-			csvHours(a.Minutes), csvRupees(a.Earned), csvRupees(a.Paid), csvRupees(a.Acknowledged), csvRupees(a.Balance), wage, meets})
-	}
-	writeCSV(c, "group-report-"+r.Group.ID.String()+".csv", rows)
+	writeCSV(c, "group-report-"+r.Group.ID.String()+".csv", reportCSV(toGroupReport(r), r.Currency))
 }
 
 type impactRow struct {
@@ -191,17 +180,6 @@ func (s *Server) impactReport(c *gin.Context) {
 		return
 	}
 	m := func(a int64) models.Money { return models.NewMoney(a, r.Currency) }
-	if asCSV {
-		rows := [][]string{{"province", "district", "gender", "artisans", "artisans_with_hours", "artisans_without_hours",
-			"labor_minutes", "hours", "earned_rs", "average_hourly_earnings_rs", "benchmark_hourly_rs", "ratio_bps"}}
-		for _, x := range r.Rows {
-			rows = append(rows, []string{string(x.Province), x.District, x.Gender, strconv.Itoa(x.Artisans),
-				strconv.Itoa(x.WithHours), strconv.Itoa(x.WithoutHours), strconv.FormatInt(x.Minutes, 10), csvHours(x.Minutes),
-				csvRupees(x.Earned), csvRupees(x.HourlyEarnings), csvRupees(x.Benchmark), strconv.FormatInt(x.RatioBPS, 10)})
-		}
-		writeCSV(c, "impact.csv", rows)
-		return
-	}
 	out := impactResponse{Period: periodResponse{utc(r.Period.From), utc(r.Period.To)}, ActiveGroups: r.ActiveGroups,
 		ActiveArtisans: r.ActiveArtisans, ArtisansWithoutHours: r.WithoutHours, PaidToArtisans: m(r.PaidToArtisans),
 		EarnedByArtisans: m(r.EarnedByArtisans), MedianArtisanShareBPS: r.MedianArtisanShareBPS,
@@ -215,17 +193,39 @@ func (s *Server) impactReport(c *gin.Context) {
 			Artisans: x.Artisans, WithHours: x.WithHours, WithoutHours: x.WithoutHours, LaborMinutes: x.Minutes,
 			Earned: m(x.Earned), HourlyEarnings: m(x.HourlyEarnings), Benchmark: m(x.Benchmark), RatioBPS: x.RatioBPS})
 	}
+	if asCSV {
+		writeCSV(c, "impact.csv", reportCSV(out, r.Currency))
+		return
+	}
 	c.JSON(http.StatusOK, out)
 }
 
-// writeCSV answers with rows as CSV. The byte-order mark tells spreadsheet
-// programs the file is UTF-8, so Urdu names open intact.
-func writeCSV(c *gin.Context, filename string, rows [][]string) {
+// writeCSV answers with sections of rows as CSV, a blank line between
+// sections, every cell through csvText: the one place CSV is written. The
+// byte-order mark tells spreadsheet programs the file is UTF-8, so Urdu
+// names open intact.
+func writeCSV(c *gin.Context, filename string, sections [][][]string) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		writeError(c, err)
+	for i, rows := range sections {
+		if i > 0 {
+			w.Flush()
+			buf.WriteString("\n")
+		}
+		for _, row := range rows {
+			cells := make([]string, len(row))
+			for j, cell := range row {
+				cells[j] = csvText(cell)
+			}
+			if err := w.Write(cells); err != nil {
+				writeError(c, err)
+				return
+			}
+		}
+	}
+	if w.Flush(); w.Error() != nil {
+		writeError(c, w.Error())
 		return
 	}
 	c.Header("Content-Disposition", `attachment; filename="`+filename+`"`)

@@ -4,11 +4,24 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 )
+
+// databaseRetryAfter is the Retry-After of an answer given while the
+// database cannot be reached: long enough for a failover or a restart to
+// begin, short enough that a client does not give up.
+const databaseRetryAfter = 5 * time.Second
+
+// databaseUnavailable is the answer while the database cannot be reached.
+func databaseUnavailable() *services.Error {
+	return &services.Error{Code: services.CodeUnavailable, RetryAfter: databaseRetryAfter,
+		Message: "the database cannot be reached just now: try again shortly"}
+}
 
 // statusOf is the one mapping from service error codes to HTTP statuses.
 var statusOf = map[services.Code]int{
@@ -39,11 +52,18 @@ type errorEnvelope struct {
 	Error errorBody `json:"error"`
 }
 
-// writeError renders err as the contract's error envelope. Errors that are
-// not a *services.Error are bugs: they are logged with the request id and
+// writeError renders err as the contract's error envelope. An error that
+// says the database cannot be reached (models.Unreachable) is 503
+// unavailable with Retry-After. Other errors that are not a
+// *services.Error are bugs: they are logged with the request id and
 // answered with a 500 that names only that id.
 func writeError(c *gin.Context, err error) {
 	e, ok := services.AsError(err)
+	if !ok && models.Unreachable(err) {
+		// Not a bug: the database is gone or overloaded, and a retry may succeed.
+		loggerOf(c).WarnContext(c.Request.Context(), "database unreachable", "request_id", requestID(c), "error", err.Error())
+		e, ok = databaseUnavailable(), true
+	}
 	if !ok {
 		loggerOf(c).ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "error", err.Error())
 		e = &services.Error{Code: services.CodeInternal,

@@ -244,7 +244,8 @@ func TestCardOrderExpiryAndCancellation(t *testing.T) {
 		e.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil, bearer(f.buyer.AccessToken)).wantError(t, 409, "invalid_state")
 
 		p := e.order(f.buyer, "card-p", orderBodyOf("card", item(f.vase.ID, 2)))
-		e.deliverWebhook(webhookEvent(t, "evt_p", "payment_intent.succeeded", p, p.Total.Amount), webhookSecret, now()).wantStatus(t, 200)
+		// Stripe signs with the real time, not the orders service's clock.
+		e.deliverWebhook(webhookEvent(t, "evt_p", "payment_intent.succeeded", p, p.Total.Amount), webhookSecret, time.Now()).wantStatus(t, 200)
 		var c orderBody
 		res := e.do("POST", "/api/v1/orders/"+p.ID+"/cancel", nil, bearer(f.buyer.AccessToken))
 		res.wantStatus(t, 200)
@@ -254,7 +255,7 @@ func TestCardOrderExpiryAndCancellation(t *testing.T) {
 			t.Fatalf("cancelled paid order %+v", c)
 		}
 		// Stripe then reports the refund it made: booked once already.
-		e.deliverWebhook(webhookEvent(t, "evt_pr", "charge.refunded", p, p.Total.Amount), webhookSecret, now()).wantStatus(t, 200)
+		e.deliverWebhook(webhookEvent(t, "evt_pr", "charge.refunded", p, p.Total.Amount), webhookSecret, time.Now()).wantStatus(t, 200)
 		if e.count("ledger_transactions", "kind = 'refund'") != 1 {
 			t.Fatal("the refund was booked twice")
 		}
@@ -312,6 +313,47 @@ func TestRefundAfterPayoutIsAdvancedByThePlatform(t *testing.T) {
 		res.decode(t, &st)
 		if st.PaidOut.Amount != 75000 || st.Balance.Amount != 0 || st.MinutesWork != 0 {
 			t.Errorf("her statement %+v", st)
+		}
+		e.verifyLedger(f.auditor)
+	}, withStripe(t))
+}
+
+// A signed event about another PaymentIntent whose metadata names an order
+// (someone paid their own intent and edited its metadata) changes nothing:
+// not a success, not a failure, not a refund, and no late-payment refund of
+// an intent that is not the order's. A signature dated more than five
+// minutes ahead is refused like a stale one.
+func TestWebhookAppliesOnlyTheOrdersOwnIntent(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newTwoGroups(e)
+		now := time.Now()
+		o := e.order(f.buyer, "card-own", orderBodyOf("card", item(f.vase.ID, 1)))
+		foreign := o
+		foreign.Payment.ProviderRef = "pi_someone_elses"
+		for i, typ := range []string{"payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.succeeded"} {
+			ev := webhookEvent(t, "evt_foreign_"+strings.Repeat("x", i), typ, foreign, o.Total.Amount)
+			if oc := outcome(t, e.deliverWebhook(ev, webhookSecret, now)); oc != "intent_mismatch" {
+				t.Errorf("%s of another intent: outcome %q", typ, oc)
+			}
+		}
+		if got := e.orderStatus(f.buyer, o.ID); got.Status != "pending_payment" || got.Payment.Status != "pending" ||
+			e.count("ledger_transactions", "1 = 1") != 0 || e.stock(f.vase.ID) != 4 {
+			t.Fatalf("another intent's events changed the order: %+v, stock %d", got, e.stock(f.vase.ID))
+		}
+
+		paid := webhookEvent(t, "evt_own", "payment_intent.succeeded", o, o.Total.Amount)
+		for _, ahead := range []time.Duration{6 * time.Minute, time.Hour} {
+			e.deliverWebhook(paid, webhookSecret, now.Add(ahead)).wantError(t, 400, "bad_request")
+		}
+		if e.orderStatus(f.buyer, o.ID).Status != "pending_payment" || e.count("stripe_events", "id = 'evt_own'") != 0 {
+			t.Fatal("an event signed in the future changed something")
+		}
+		// A little clock skew is not a forgery.
+		if oc := outcome(t, e.deliverWebhook(paid, webhookSecret, now.Add(time.Minute))); oc != "applied" {
+			t.Fatalf("the order's own intent, signed a minute ahead: %s", oc)
+		}
+		if got := e.orderStatus(f.buyer, o.ID); got.Status != "paid" {
+			t.Fatalf("own intent: %+v", got)
 		}
 		e.verifyLedger(f.auditor)
 	}, withStripe(t))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -51,7 +52,15 @@ type Server struct {
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
 	spec    *apiSpec
+	// draining is set by Drain when the process is told to stop: /readyz
+	// fails from then on so the load balancer takes the replica out of
+	// rotation while it still serves.
+	draining atomic.Bool
 }
+
+// Drain makes /readyz answer 503 from now on; everything else is served
+// as before. The caller stops the HTTP server once the drain period is over.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Base is the prefix of every versioned route.
 const Base = "/api/v1"

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -395,5 +396,33 @@ func TestDockerfile(t *testing.T) {
 		t.Error("Dockerfile has no USER line; the image would run as root")
 	case "root", "0":
 		t.Errorf("Dockerfile USER is %q; want a non-root user", user)
+	}
+}
+
+// On SIGTERM karigar fails /readyz and keeps serving for
+// KARIGAR_SHUTDOWN_DRAIN, then takes up to 20 s to finish what is in
+// flight. The drain must outlast the readiness probe's detection (period ×
+// failure threshold), and the grace period the drain plus those 20 s, or
+// the kubelet kills requests in flight.
+func TestK8sShutdownDrainFitsTheProbesAndGracePeriod(t *testing.T) {
+	_, byFile := k8sManifests(t)
+	dep := findKind(t, byFile, "Deployment")
+	cm := findKind(t, byFile, "ConfigMap")
+	drain, err := time.ParseDuration(getString(cm, "data", "KARIGAR_SHUTDOWN_DRAIN"))
+	if err != nil {
+		t.Fatalf("the ConfigMap's KARIGAR_SHUTDOWN_DRAIN: %v", err)
+	}
+	pod := get(dep, "spec", "template", "spec")
+	for _, c := range getList(pod, "containers") {
+		probe := getMap(c, "readinessProbe")
+		period, _ := probe["periodSeconds"].(int)
+		failures, _ := probe["failureThreshold"].(int)
+		if detect := time.Duration(period*failures) * time.Second; detect == 0 || drain < detect {
+			t.Errorf("drain %v is shorter than the readiness probe's %v to notice", drain, detect)
+		}
+	}
+	grace, _ := get(pod, "terminationGracePeriodSeconds").(int)
+	if need := drain + 20*time.Second; time.Duration(grace)*time.Second <= need {
+		t.Errorf("terminationGracePeriodSeconds %d does not cover the drain and the shutdown (%v)", grace, need)
 	}
 }

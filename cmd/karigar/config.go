@@ -4,9 +4,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,6 +32,7 @@ type config struct {
 	PublicURL           string
 	Currency            string
 	OrderTTL            time.Duration
+	ShutdownDrain       time.Duration // how long to serve with /readyz failing after SIGTERM
 	CORSOrigins         []string
 	TrustedProxies      []string
 	LogLevel            slog.Level
@@ -38,6 +41,11 @@ type config struct {
 	StripeAPIBase       string
 	LedgerSigningKey    ed25519.PrivateKey // signs the ledger's checkpoints
 	LedgerKeyDerived    bool               // derived from the JWT secret (development only)
+	// PIIKey will encrypt personal data at rest (artisans' phone numbers);
+	// nothing uses it yet, but production already requires it so that the
+	// deployments that will need it have it.
+	PIIKey      []byte
+	AllowSQLite bool // production on SQLite, asked for in so many words
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -103,10 +111,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.PlatformFeeBPS+c.ProcessingFeeBPS > 10000 {
 		bad("KARIGAR_PLATFORM_FEE_BPS", "platform and processing fees together exceed 100%%")
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// The public URL is printed on tags as QR codes: in production the
+	// development default (localhost) would send every buyer nowhere.
+	switch u, err := url.Parse(c.PublicURL); {
+	case c.production() && strings.TrimSpace(getenv("KARIGAR_PUBLIC_URL")) == "":
+		bad("KARIGAR_PUBLIC_URL", "is required in production: the address buyers reach, printed on product tags as QR codes (e.g. https://karigar.pk)")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		bad("KARIGAR_PUBLIC_URL", "must be an absolute http(s) URL, not %q", c.PublicURL)
-	} else {
+	case c.production() && loopback(u.Hostname()):
+		bad("KARIGAR_PUBLIC_URL", "is %q in production: QR codes would point at the buyer's own machine", c.PublicURL)
+	default:
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	switch key := strings.TrimSpace(getenv("KARIGAR_PII_KEY")); {
+	case key == "" && c.production():
+		bad("KARIGAR_PII_KEY", "is required in production: 32 random bytes in base64 (openssl rand -base64 32) or hex (openssl rand -hex 32)")
+	case key != "":
+		if c.PIIKey = piiKey(key); c.PIIKey == nil {
+			bad("KARIGAR_PII_KEY", "must be 32 bytes in base64 (openssl rand -base64 32) or hex (openssl rand -hex 32)")
+		}
+	}
+	allow, err := strconv.ParseBool(get("KARIGAR_ALLOW_SQLITE", "false"))
+	if err != nil {
+		bad("KARIGAR_ALLOW_SQLITE", "must be true or false")
+	}
+	c.AllowSQLite = allow
+	// SQLite is one file on one machine: one replica, no failover, backups
+	// by hand. Production may use it only when the operator says so.
+	if c.production() && strings.HasPrefix(c.DatabaseURL, "sqlite://") && !c.AllowSQLite {
+		bad("KARIGAR_DATABASE_URL", "SQLite in production (%s) is refused: set a postgres:// URL, or KARIGAR_ALLOW_SQLITE=true to run a single replica on SQLite knowingly",
+			c.DatabaseURL)
 	}
 	if !models.ValidCurrency(c.Currency) {
 		bad("KARIGAR_CURRENCY", "must be an ISO 4217 code such as PKR, not %q", c.Currency)
@@ -116,6 +150,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("KARIGAR_ORDER_TTL", "must be a duration from 1m to 168h, such as 30m")
 	}
 	c.OrderTTL = ttl
+	// The drain must outlast the readiness probe's period times its failure
+	// threshold; a minute is far beyond any probe and within Kubernetes'
+	// termination grace period when that is raised to match.
+	drain, err := time.ParseDuration(get("KARIGAR_SHUTDOWN_DRAIN", "5s"))
+	if err != nil || drain < 0 || drain > time.Minute {
+		bad("KARIGAR_SHUTDOWN_DRAIN", "must be a duration from 0s to 1m, such as 5s")
+	}
+	c.ShutdownDrain = drain
 	if err := c.LogLevel.UnmarshalText([]byte(get("KARIGAR_LOG_LEVEL", "info"))); err != nil {
 		bad("KARIGAR_LOG_LEVEL", "must be debug, info, warn or error")
 	}
@@ -137,6 +179,31 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// piiKey decodes a 32-byte key written in hex (64 digits) or standard or
+// URL-safe base64; nil when it is neither.
+func piiKey(v string) []byte {
+	if len(v) == 64 {
+		if b, err := hex.DecodeString(v); err == nil {
+			return b
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) == 32 {
+			return b
+		}
+	}
+	return nil
+}
+
+// loopback reports whether host is this machine: localhost or a loopback address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
 func bps(v, key string, bad func(string, string, ...any)) int {

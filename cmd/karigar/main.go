@@ -208,6 +208,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Fail /readyz first and keep serving while the load balancer notices
+	// (its probe period) and stops sending new requests; only then stop
+	// listening. Keep-alives end meanwhile, so clients open new connections,
+	// which the balancer sends elsewhere, instead of reusing this one until
+	// it is closed under them.
+	srv.Drain()
+	httpSrv.SetKeepAlivesEnabled(false)
+	log.Info("draining: /readyz fails, requests are still served", "drain", cfg.ShutdownDrain.String())
+	select {
+	case <-time.After(cfg.ShutdownDrain):
+	case err := <-errc:
+		return err
+	}
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

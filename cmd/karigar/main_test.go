@@ -42,8 +42,7 @@ func TestConfigRefusesProductionWithoutSecret(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "32 bytes in base64") {
 		t.Fatalf("a 48-byte ledger key: err = %v", err)
 	}
-	c, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production", "KARIGAR_JWT_SECRET": strings.Repeat("s", 32),
-		"KARIGAR_LEDGER_SIGNING_KEY": base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))}))
+	c, err := loadConfig(envOf(productionEnv()))
 	if err != nil || c.JWTSecretGenerated || c.LedgerKeyDerived || len(c.LedgerSigningKey) != 64 {
 		t.Fatalf("good production config: %v, generated=%v", err, c.JWTSecretGenerated)
 	}
@@ -57,7 +56,7 @@ func TestConfigDevelopmentGeneratesSecret(t *testing.T) {
 	if !c.JWTSecretGenerated || len(c.JWTSecret) < 32 {
 		t.Fatalf("secret generated=%v len=%d", c.JWTSecretGenerated, len(c.JWTSecret))
 	}
-	if c.Addr != ":8080" || c.Currency != "PKR" || c.PlatformFeeBPS != 1000 || c.OrderTTL != 30*time.Minute ||
+	if c.Addr != ":8080" || c.Currency != "PKR" || c.PlatformFeeBPS != 1000 || c.OrderTTL != 30*time.Minute || c.ShutdownDrain != 5*time.Second ||
 		!strings.HasPrefix(c.DatabaseURL, "sqlite://") {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -72,6 +71,7 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		"KARIGAR_CURRENCY":         "rupees",
 		"KARIGAR_ORDER_TTL":        "forever",
 		"KARIGAR_LOG_LEVEL":        "loud",
+		"KARIGAR_SHUTDOWN_DRAIN":   "-5s",
 		"KARIGAR_CORS_ORIGINS":     "https://ok.example, not an origin",
 		"STRIPE_WEBHOOK_SECRET":    "whsec_x",
 	}))
@@ -79,7 +79,8 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		t.Fatal("want an error")
 	}
 	for _, k := range []string{"KARIGAR_ENV", "KARIGAR_DATABASE_URL", "KARIGAR_PLATFORM_FEE_BPS", "KARIGAR_PUBLIC_URL",
-		"KARIGAR_CURRENCY", "KARIGAR_ORDER_TTL", "KARIGAR_LOG_LEVEL", "KARIGAR_CORS_ORIGINS", "STRIPE_WEBHOOK_SECRET"} {
+		"KARIGAR_CURRENCY", "KARIGAR_ORDER_TTL", "KARIGAR_LOG_LEVEL", "KARIGAR_CORS_ORIGINS", "STRIPE_WEBHOOK_SECRET",
+		"KARIGAR_SHUTDOWN_DRAIN"} {
 		if !strings.Contains(err.Error(), k) {
 			t.Errorf("error does not name %s:\n%v", k, err)
 		}
@@ -304,5 +305,68 @@ func TestLedgerVerifyCommand(t *testing.T) {
 				t.Fatalf("unknown subcommand: %d", code)
 			}
 		})
+	}
+}
+
+// productionEnv is a complete production configuration on PostgreSQL; tests
+// take one setting away at a time.
+func productionEnv() map[string]string {
+	return map[string]string{
+		"KARIGAR_ENV":                "production",
+		"KARIGAR_JWT_SECRET":         strings.Repeat("s", 32),
+		"KARIGAR_LEDGER_SIGNING_KEY": base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))),
+		"KARIGAR_PUBLIC_URL":         "https://karigar.example.pk",
+		"KARIGAR_PII_KEY":            base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 32))),
+		"KARIGAR_DATABASE_URL":       "postgres://karigar@db.internal:5432/karigar?sslmode=require",
+	}
+}
+
+// Production refuses to start without its public URL (QR codes on printed
+// tags would point at localhost) and the key for personal data, and on
+// SQLite unless that is asked for in so many words.
+func TestConfigProductionGuards(t *testing.T) {
+	if _, err := loadConfig(envOf(productionEnv())); err != nil {
+		t.Fatalf("a complete production configuration: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		change map[string]string
+		want   string // in the error; "" for no error
+	}{
+		"no public URL":              {map[string]string{"KARIGAR_PUBLIC_URL": ""}, "KARIGAR_PUBLIC_URL: is required in production"},
+		"a localhost public URL":     {map[string]string{"KARIGAR_PUBLIC_URL": "http://localhost:8080"}, "KARIGAR_PUBLIC_URL"},
+		"a loopback public URL":      {map[string]string{"KARIGAR_PUBLIC_URL": "http://127.0.0.1"}, "KARIGAR_PUBLIC_URL"},
+		"no PII key":                 {map[string]string{"KARIGAR_PII_KEY": ""}, "KARIGAR_PII_KEY: is required in production"},
+		"a short PII key":            {map[string]string{"KARIGAR_PII_KEY": base64.StdEncoding.EncodeToString(make([]byte, 16))}, "KARIGAR_PII_KEY: must be 32 bytes"},
+		"a PII key that is a phrase": {map[string]string{"KARIGAR_PII_KEY": "my secret key for phone numbers!"}, "KARIGAR_PII_KEY: must be 32 bytes"},
+		"a PII key in hex":           {map[string]string{"KARIGAR_PII_KEY": strings.Repeat("ab", 32)}, ""},
+		"SQLite":                     {map[string]string{"KARIGAR_DATABASE_URL": ""}, "KARIGAR_DATABASE_URL: SQLite in production"},
+		"SQLite by URL":              {map[string]string{"KARIGAR_DATABASE_URL": "sqlite:///var/lib/karigar.db"}, "KARIGAR_ALLOW_SQLITE=true"},
+		"SQLite allowed":             {map[string]string{"KARIGAR_DATABASE_URL": "sqlite:///var/lib/karigar.db", "KARIGAR_ALLOW_SQLITE": "true"}, ""},
+		"a bad ALLOW_SQLITE":         {map[string]string{"KARIGAR_ALLOW_SQLITE": "yes please"}, "KARIGAR_ALLOW_SQLITE"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := productionEnv()
+			for k, v := range tc.change {
+				env[k] = v
+			}
+			_, err := loadConfig(envOf(env))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	// Development needs none of it, but a PII key that is set must be well formed.
+	if _, err := loadConfig(envOf(map[string]string{"KARIGAR_PII_KEY": "short"})); err == nil || !strings.Contains(err.Error(), "KARIGAR_PII_KEY") {
+		t.Fatalf("a malformed PII key in development: %v", err)
+	}
+	// The binary exits non-zero, naming what is missing.
+	env := productionEnv()
+	delete(env, "KARIGAR_PII_KEY")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"serve"}, envOf(env), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "KARIGAR_PII_KEY") {
+		t.Fatalf("code %d, stderr %q", code, errOut.String())
 	}
 }

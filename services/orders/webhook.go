@@ -21,12 +21,18 @@ const (
 	OutcomeNoOrder   = "no_order"
 	OutcomeRefunded  = "refunded_late_payment"
 	OutcomeMismatch  = "amount_mismatch"
+	// The event is about a PaymentIntent that is not the order's own, though
+	// its metadata names the order: anyone can put an order id into the
+	// metadata of an intent they pay themselves.
+	OutcomeIntentMismatch = "intent_mismatch"
 )
 
 // HandleWebhook verifies a provider's webhook and applies its event at most
 // once, whatever the number of deliveries and in any order of arrival: the
 // event's id is claimed in the same database transaction that applies it,
-// so a duplicate waits for the first and then finds it claimed. Errors:
+// so a duplicate waits for the first and then finds it claimed. An event
+// about another PaymentIntent than the order's changes nothing
+// (OutcomeIntentMismatch). Errors:
 // bad_request (no provider, or a signature that does not verify: nothing
 // changes); anything else is transient and the provider retries.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) (string, error) {
@@ -56,12 +62,19 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	if err != nil {
 		return "", err
 	}
+	// Answered 200 like every other event we do not act on: the event is
+	// genuinely Stripe's, so a retry would bring the same intent again, and a
+	// 4xx would only have Stripe retry it for days and warn the operator.
+	foreign := o.ID != uuid.Nil && (o.ProviderRef == nil || *o.ProviderRef != ev.IntentID)
+	if foreign {
+		s.opt.Logger.Warn("webhook event about another payment intent than the order's", "event_id", ev.ID, "order_id", o.ID)
+	}
 
 	// Calls to the provider come before the database transaction, so no lock
 	// waits on the network; both are idempotent, so a retried event asks again harmlessly.
 	var fee int64
 	refundLate := false
-	if ev.Type == payments.EventPaymentSucceeded && o.ID != uuid.Nil {
+	if ev.Type == payments.EventPaymentSucceeded && o.ID != uuid.Nil && !foreign {
 		switch o.Status {
 		case models.OrderExpired, models.OrderCancelled:
 			if o.PaymentStatus != models.PaymentRefunded {
@@ -93,7 +106,9 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 			return nil
 		}
 		var err error
-		if outcome, err = s.apply(tx, ev, o.ID, fee, refundLate); err != nil {
+		if foreign {
+			outcome = OutcomeIntentMismatch
+		} else if outcome, err = s.apply(tx, ev, o.ID, fee, refundLate); err != nil {
 			return err
 		}
 		return tx.Model(&models.StripeEvent{}).Where("id = ?", ev.ID).Update("outcome", outcome).Error

@@ -35,7 +35,7 @@ type Event struct {
 	Currency string    // upper case, e.g. PKR
 }
 
-// ErrBadSignature: the webhook's signature is missing, forged or stale.
+// ErrBadSignature: the webhook's signature is missing, forged, stale or dated in the future.
 var ErrBadSignature = errors.New("payments: webhook signature does not verify")
 
 // Provider is a card payment provider.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,8 @@ type StripeOptions struct {
 	APIBase string
 	// HTTPClient is optional; stripe-go's default client (80 s timeout) otherwise.
 	HTTPClient *http.Client
-	// WebhookTolerance is the oldest a webhook signature may be; DefaultWebhookTolerance when zero.
+	// WebhookTolerance is how old a webhook signature may be, and how far in
+	// the future it may be dated; DefaultWebhookTolerance when zero.
 	WebhookTolerance time.Duration
 }
 
@@ -203,8 +205,8 @@ func feeOf(pi *stripe.PaymentIntent) (int64, bool) {
 // charge.refunded carries the charge's intent, its order_id metadata if any
 // (uuid.Nil otherwise) and the amount refunded; any other type only its id
 // and type. Errors: ErrBadSignature when the header is missing, malformed,
-// forged or older than the tolerance; another error when a correctly signed
-// body is not a well-formed event.
+// forged, older than the tolerance or dated more than it ahead; another
+// error when a correctly signed body is not a well-formed event.
 func (s *Stripe) ParseWebhook(payload []byte, signatureHeader string) (Event, error) {
 	ev, err := webhook.ConstructEventWithOptions(payload, signatureHeader, s.webhookSecret,
 		webhook.ConstructEventOptions{Tolerance: s.tolerance, IgnoreAPIVersionMismatch: true})
@@ -214,6 +216,12 @@ func (s *Stripe) ParseWebhook(payload []byte, signatureHeader string) (Event, er
 		return Event{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	case err != nil:
 		return Event{}, fmt.Errorf("payments: webhook body: %w", err)
+	}
+	// stripe-go refuses old signatures only. One dated far ahead would stay
+	// replayable for as long as it is ahead plus the tolerance, so the same
+	// window applies on both sides of now (of time.Now, as stripe-go's check).
+	if at, ok := signedAt(signatureHeader); !ok || time.Until(at) > s.tolerance {
+		return Event{}, fmt.Errorf("%w: signature timestamp is in the future", ErrBadSignature)
 	}
 	if ev.ID == "" || ev.Type == "" {
 		return Event{}, errors.New("payments: webhook event has no id or type")
@@ -246,6 +254,23 @@ func (s *Stripe) ParseWebhook(payload []byte, signatureHeader string) (Event, er
 		out.Currency = strings.ToUpper(string(ch.Currency))
 	}
 	return out, nil
+}
+
+// signedAt is the t= timestamp of a Stripe-Signature header (which stripe-go
+// has verified by then); false when there is none.
+func signedAt(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		k, v, found := strings.Cut(strings.TrimSpace(part), "=")
+		if !found || k != "t" {
+			continue
+		}
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return time.Unix(sec, 0), true
+	}
+	return time.Time{}, false
 }
 
 // unmarshalObject decodes the event's data.object into v.
