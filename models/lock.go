@@ -17,6 +17,13 @@ func ForShare(tx *gorm.DB) *gorm.DB { return lock(tx, clause.LockingStrengthShar
 // ForUpdate: see ForShare.
 func ForUpdate(tx *gorm.DB) *gorm.DB { return lock(tx, clause.LockingStrengthUpdate) }
 
+// ForNoKeyUpdate locks rows against other writers and FOR SHARE readers,
+// but not against foreign-key checks (FOR KEY SHARE). Refiguring a group's
+// products holds its row this way: a checkout that has taken a product's
+// stock and then inserts an order part naming the group checks that key,
+// and under FOR UPDATE the two would wait for each other (a deadlock).
+func ForNoKeyUpdate(tx *gorm.DB) *gorm.DB { return lock(tx, "NO KEY UPDATE") }
+
 func lock(tx *gorm.DB, strength string) *gorm.DB {
 	if DialectOf(tx) != Postgres {
 		return tx

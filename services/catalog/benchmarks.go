@@ -80,7 +80,7 @@ func (s *Service) SetBenchmark(ctx context.Context, actor services.Actor, region
 	}
 
 	var created bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		var old models.WageBenchmark
 		err := models.ForUpdate(tx).First(&old, "region = ?", region).Error
 		created = errors.Is(err, gorm.ErrRecordNotFound)
@@ -96,7 +96,7 @@ func (s *Service) SetBenchmark(ctx context.Context, actor services.Actor, region
 		}
 		// Groups before products, in id order: the order product writes take them in.
 		var ids []string
-		if err := models.ForUpdate(tx).Model(&models.Group{}).Where("province IN ?", provinces).
+		if err := models.ForNoKeyUpdate(tx).Model(&models.Group{}).Where("province IN ?", provinces).
 			Order("id").Pluck("id", &ids).Error; err != nil {
 			return err
 		}

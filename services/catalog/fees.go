@@ -55,7 +55,7 @@ func (s *Service) Fees(ctx context.Context) (Fees, error) { return FeesIn(s.db.W
 // at once take turns on the groups' locks.
 func (s *Service) InitFees(ctx context.Context) (bool, error) {
 	var recorded bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		if err := lockAllGroups(tx); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (s *Service) SetFees(ctx context.Context, actor services.Actor, in FeesInpu
 		return FeesChange{}, err
 	}
 	out := FeesChange{Fees: Fees{PlatformFeeBPS: platformBPS, ProcessingFeeBPS: processingBPS, UpdatedAt: s.now()}}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		if err := lockAllGroups(tx); err != nil {
 			return err
 		}
@@ -118,5 +118,5 @@ func (s *Service) SetFees(ctx context.Context, actor services.Actor, in FeesInpu
 // catalogue waits for product writes in flight and they wait for it.
 func lockAllGroups(tx *gorm.DB) error {
 	var ids []string
-	return models.ForUpdate(tx).Model(&models.Group{}).Order("id").Pluck("id", &ids).Error
+	return models.ForNoKeyUpdate(tx).Model(&models.Group{}).Order("id").Pluck("id", &ids).Error
 }

@@ -155,7 +155,7 @@ func (s *Service) Update(ctx context.Context, actor services.Actor, id uuid.UUID
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Locked: a change of terms refigures the group's products, which
 		// product writes (holding the group FOR SHARE) must not interleave with.
-		g, err := Managed(models.ForUpdate(tx), actor, id)
+		g, err := Managed(models.ForNoKeyUpdate(tx), actor, id)
 		if err != nil {
 			return err
 		}
