@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -9,7 +10,6 @@ import (
 
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/groups"
-	"github.com/karigar/karigar/services/page"
 )
 
 type auditorRequest struct {
@@ -67,20 +67,7 @@ func (s *Server) unassignAuditor(c *gin.Context) {
 }
 
 func (s *Server) listAuditors(c *gin.Context) {
-	id, err := pathID(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := page.Limit(c.Query("limit"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	as, next, err := s.groups.ListAuditors(c.Request.Context(), actorOf(c), id, limit, c.Query("cursor"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, newList(as, next, toAuditor))
+	pageUnder(c, func(ctx context.Context, actor services.Actor, id uuid.UUID, cursor string, limit int) ([]groups.Auditor, string, error) {
+		return s.groups.ListAuditors(ctx, actor, id, limit, cursor)
+	}, toAuditor)
 }

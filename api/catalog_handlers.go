@@ -223,22 +223,9 @@ func (s *Server) getProduct(c *gin.Context) {
 }
 
 func (s *Server) groupProducts(c *gin.Context) {
-	id, err := pathID(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := page.Limit(c.Query("limit"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	ps, next, err := s.catalog.GroupProducts(c.Request.Context(), actorOf(c), id, c.Query("status"), c.Query("cursor"), limit)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, newList(ps, next, toProduct))
+	pageUnder(c, func(ctx context.Context, actor services.Actor, id uuid.UUID, cursor string, limit int) ([]catalog.Product, string, error) {
+		return s.catalog.GroupProducts(ctx, actor, id, c.Query("status"), cursor, limit)
+	}, toProduct)
 }
 
 func (s *Server) listProducts(c *gin.Context) {

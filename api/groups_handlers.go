@@ -1,12 +1,15 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/page"
 )
@@ -235,22 +238,9 @@ func (s *Server) createArtisan(c *gin.Context) {
 }
 
 func (s *Server) listArtisans(c *gin.Context) {
-	id, err := pathID(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := page.Limit(c.Query("limit"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	as, next, err := s.groups.ListArtisans(c.Request.Context(), actorOf(c), id, limit, c.Query("cursor"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, newList(as, next, toArtisan))
+	pageUnder(c, func(ctx context.Context, actor services.Actor, id uuid.UUID, cursor string, limit int) ([]models.Artisan, string, error) {
+		return s.groups.ListArtisans(ctx, actor, id, limit, cursor)
+	}, toArtisan)
 }
 
 func (s *Server) updateArtisan(c *gin.Context) {

@@ -117,22 +117,7 @@ func (s *Server) listOrders(c *gin.Context) {
 }
 
 func (s *Server) groupOrders(c *gin.Context) {
-	groupID, err := pathID(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := page.Limit(c.Query("limit"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	os, next, err := s.orders.GroupOrders(c.Request.Context(), actorOf(c), groupID, c.Query("cursor"), limit)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, newList(os, next, toOrder))
+	pageUnder(c, s.orders.GroupOrders, toOrder)
 }
 
 func (s *Server) getOrder(c *gin.Context) {

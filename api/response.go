@@ -1,6 +1,16 @@
 package api
 
-import "time"
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/page"
+)
 
 // Shapes that many response types share: a page of a list, and times
 // always rendered in UTC.
@@ -29,4 +39,27 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// pageUnder serves a page of what belongs to the resource the path's id
+// names: the id and ?limit= parsed (400 when bad), list called with the
+// caller, the id, ?cursor= and the limit, and the page rendered.
+func pageUnder[S, T any](c *gin.Context, list func(context.Context, services.Actor, uuid.UUID, string, int) ([]S, string, error),
+	render func(S) T) {
+	id, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := page.Limit(c.Query("limit"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	items, next, err := list(c.Request.Context(), actorOf(c), id, c.Query("cursor"), limit)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, next, render))
 }
