@@ -79,7 +79,11 @@ func (s *Service) Enable(ctx context.Context, by, id uuid.UUID) (User, error) {
 // runs one writer at a time and needs no locks.)
 func lockActorAndUser(tx *gorm.DB, by, id uuid.UUID) error {
 	var rows []models.User
-	if err := models.ForUpdate(tx).Select("id", "disabled_at").Where("id IN ?", []uuid.UUID{by, id}).
+	// NO KEY UPDATE, not UPDATE: a refresh racing the disabling inserts a
+	// token naming the user (a foreign-key check, FOR KEY SHARE) while it
+	// holds the family row that the disabling revokes next; under FOR UPDATE
+	// the two wait for each other.
+	if err := models.ForNoKeyUpdate(tx).Select("id", "disabled_at").Where("id IN ?", []uuid.UUID{by, id}).
 		Order("id").Find(&rows).Error; err != nil {
 		return err
 	}

@@ -160,7 +160,8 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Session, error) {
 		sess   Session
 		reused bool
 	)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		reused = false
 		var rt models.RefreshToken
 		if err := tx.Where("token_hash = ?", hashToken(raw)).Take(&rt).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
