@@ -334,30 +334,161 @@ func TestK8sKustomizationListsManifests(t *testing.T) {
 	}
 }
 
-func TestDockerCompose(t *testing.T) {
-	root := repoRoot(t)
+func loadCompose(t *testing.T) (root string, services map[string]any) {
+	t.Helper()
+	root = repoRoot(t)
 	docs, err := decodeAll(filepath.Join(root, "docker-compose.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	services := getMap(docs[0], "services")
+	return root, getMap(docs[0], "services")
+}
+
+func TestDockerCompose(t *testing.T) {
+	root, services := loadCompose(t)
 	for _, name := range []string{"postgres", "karigar", "stripe-mock", "migrate"} {
 		if getMap(services, name) == nil {
 			t.Errorf("docker-compose.yml: missing service %q", name)
 		}
 	}
-	for _, name := range []string{"karigar", "migrate"} {
-		dockerfile := getString(services, name, "build", "dockerfile")
-		if dockerfile != "deployments/Dockerfile" {
-			t.Errorf("service %s: build.dockerfile = %q, want deployments/Dockerfile", name, dockerfile)
+	dockerfile := getString(services, "karigar", "build", "dockerfile")
+	if dockerfile != "deployments/Dockerfile" {
+		t.Errorf("service karigar: build.dockerfile = %q, want deployments/Dockerfile", dockerfile)
+	}
+	buildCtx := getString(services, "karigar", "build", "context")
+	if buildCtx == "" {
+		buildCtx = "."
+	}
+	if _, err := os.Stat(filepath.Join(root, buildCtx, dockerfile)); err != nil {
+		t.Errorf("service karigar: %v", err)
+	}
+}
+
+// The image is built once, by `karigar`, and `migrate` runs the same tag:
+// compose then neither builds it twice nor tries to pull it.
+func TestDockerComposeBuildsOneImage(t *testing.T) {
+	_, services := loadCompose(t)
+	var builders []string
+	for name, svc := range services {
+		if get(svc, "build") != nil {
+			builders = append(builders, name)
+		}
+	}
+	slices.Sort(builders)
+	if !slices.Equal(builders, []string{"karigar"}) {
+		t.Errorf("services with build: %v, want only karigar", builders)
+	}
+	image := getString(services, "karigar", "image")
+	if image == "" {
+		t.Fatal("service karigar: no image name for the built image, so migrate cannot reuse it")
+	}
+	if got := getString(services, "migrate", "image"); got != image {
+		t.Errorf("service migrate: image %q, want karigar's %q", got, image)
+	}
+	if got := getString(services, "migrate", "pull_policy"); got != "never" {
+		t.Errorf("service migrate: pull_policy %q, want never (the image is local)", got)
+	}
+}
+
+// Only the API's port is published: a PostgreSQL (or anything else) already
+// listening on the developer's machine must not stop the stack.
+func TestDockerComposePublishesOnlyTheAPI(t *testing.T) {
+	_, services := loadCompose(t)
+	for name, svc := range services {
+		ports := getList(svc, "ports")
+		if name != "karigar" {
+			if len(ports) > 0 {
+				t.Errorf("service %s publishes %v on the host; only karigar should", name, ports)
+			}
 			continue
 		}
-		buildCtx := getString(services, name, "build", "context")
-		if buildCtx == "" {
-			buildCtx = "."
+		if len(ports) != 1 {
+			t.Errorf("service karigar publishes %v, want exactly the API port", ports)
+			continue
 		}
-		if _, err := os.Stat(filepath.Join(root, buildCtx, dockerfile)); err != nil {
-			t.Errorf("service %s: %v", name, err)
+		p := fmt.Sprint(ports[0])
+		if !strings.HasSuffix(p, ":8080") {
+			t.Errorf("service karigar publishes %q, want HOST:8080", p)
+		}
+		if strings.Contains(p, "5432") {
+			t.Errorf("service karigar publishes %q", p)
+		}
+	}
+}
+
+func TestDockerComposeHealthchecks(t *testing.T) {
+	_, services := loadCompose(t)
+	cmd := func(svc string) string {
+		var parts []string
+		for _, p := range getList(services, svc, "healthcheck", "test") {
+			parts = append(parts, fmt.Sprint(p))
+		}
+		if len(parts) == 0 {
+			t.Errorf("service %s: no healthcheck", svc)
+		}
+		return strings.Join(parts, " ")
+	}
+	if c := cmd("postgres"); !strings.Contains(c, "pg_isready") {
+		t.Errorf("postgres healthcheck %q does not run pg_isready", c)
+	}
+	// Distroless has no shell: CMD-SHELL cannot run there, only the image's /probe.
+	c := cmd("karigar")
+	if !strings.HasPrefix(c, "CMD /probe ") || !strings.HasSuffix(c, "/readyz") {
+		t.Errorf("karigar healthcheck %q, want [CMD, /probe, ..., http://127.0.0.1:8080/readyz]", c)
+	}
+	df, err := os.ReadFile(filepath.Join(repoRoot(t), "deployments", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(df), "/probe") {
+		t.Error("the Dockerfile does not put /probe in the image, so the karigar healthcheck cannot run")
+	}
+
+	// Nothing starts before what it needs is healthy or done.
+	want := map[string]map[string]string{
+		"migrate": {"postgres": "service_healthy"},
+		"karigar": {"postgres": "service_healthy", "migrate": "service_completed_successfully"},
+	}
+	for svc, deps := range want {
+		for dep, cond := range deps {
+			if got := getString(services, svc, "depends_on", dep, "condition"); got != cond {
+				t.Errorf("service %s: depends_on.%s.condition = %q, want %s", svc, dep, got, cond)
+			}
+		}
+	}
+}
+
+// The secrets come from an env file that git ignores, described by a
+// committed example naming each of them.
+func TestDockerComposeSecretsFile(t *testing.T) {
+	root, services := loadCompose(t)
+	for _, svc := range []string{"karigar", "migrate"} {
+		files := getList(services, svc, "env_file")
+		if len(files) != 1 || getString(files[0], "path") != "karigar.env" {
+			t.Errorf("service %s: env_file %v, want karigar.env", svc, files)
+		}
+		for _, key := range []string{"KARIGAR_JWT_SECRET", "KARIGAR_LEDGER_SIGNING_KEY", "KARIGAR_PII_KEY"} {
+			if get(services, svc, "environment", key) != nil {
+				t.Errorf("service %s: %s is in docker-compose.yml; it belongs in karigar.env", svc, key)
+			}
+		}
+	}
+	example, err := os.ReadFile(filepath.Join(root, "karigar.env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"KARIGAR_JWT_SECRET=", "KARIGAR_LEDGER_SIGNING_KEY=", "KARIGAR_PII_KEY=", "KARIGAR_PUBLIC_URL="} {
+		if !strings.Contains(string(example), key) {
+			t.Errorf("karigar.env.example does not mention %s", key)
+		}
+	}
+	for file, line := range map[string]string{".gitignore": "/karigar.env", ".dockerignore": "karigar.env"} {
+		b, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Split(string(b), "\n"), line) {
+			t.Errorf("%s does not list %s", file, line)
 		}
 	}
 }
