@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"gorm.io/gorm"
@@ -97,13 +98,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintf(stderr, "karigar: %v\n", err)
 			return 2
 		}
+		var refused refusal
+		if errors.As(err, &refused) {
+			fmt.Fprintf(stderr, "karigar: %v\n", err)
+			return 1
+		}
 		log.Error("karigar stopped", "command", cmd, "error", err.Error())
 		return 1
 	}
 	return 0
 }
 
+// usageError is wrong arguments: exit status 2, with the message.
 type usageError struct{ error }
+
+// refusal is a command understood but refused (a taken email, a weak
+// password, demo data in production): exit status 1, with the message and
+// no log record.
+type refusal struct{ error }
 
 func openDB(ctx context.Context, cfg config, log *slog.Logger) (*gorm.DB, error) {
 	db, err := models.Open(ctx, cfg.DatabaseURL, models.OpenOptions{Logger: log})
@@ -273,8 +285,8 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	u, err := svc.Auth.CreateUser(ctx, auth.NewUser{Email: *email, Password: *password, Name: *name, Role: models.Role(*role)})
-	if _, refused := services.AsError(err); refused {
-		return usageError{err} // invalid input or a taken email: the operator's to fix
+	if e, refused := services.AsError(err); refused {
+		return refusal{errors.New(strings.TrimPrefix(e.Error(), string(e.Code)+": "))} // invalid input or a taken email: the operator's to fix
 	}
 	if err != nil {
 		return err
@@ -295,6 +307,10 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	if *demo == (*products > 0) {
 		return usageError{errors.New("usage: karigar seed --demo | karigar seed --products N [--groups G] [--artisans A]")}
+	}
+	if *demo && cfg.production() {
+		// Its accounts have a published password.
+		return refusal{errors.New("seed --demo is for development only: it makes accounts with a published password, and KARIGAR_ENV is production")}
 	}
 	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -321,7 +337,30 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
 		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
+	printLogins(stdout, r.Logins)
 	return nil
+}
+
+// printLogins lists the demo accounts for the newcomer who will sign in
+// with them.
+func printLogins(w io.Writer, logins []seed.Login) {
+	if len(logins) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\ndemo logins (development only):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD\tNOTE")
+	for _, l := range logins {
+		role, note := string(l.Role), ""
+		if l.Role == models.RoleProducer {
+			role, note = "manager", "manages "+l.Group
+		}
+		if l.Existed {
+			note = strings.TrimPrefix(note+"; exists already, password left as it was", "; ")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", role, l.Email, l.Password, note)
+	}
+	_ = tw.Flush()
 }
 
 // ledgerCommand is "karigar ledger verify": the same check and the same JSON
