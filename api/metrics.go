@@ -29,7 +29,20 @@ func newMetrics(db *sql.DB) *metrics {
 			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method", "status"}),
 	}
+	build := BuildVersion()
+	revision := build.Revision
+	if build.Modified {
+		revision += "-modified"
+	}
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   "karigar",
+		Name:        "build_info",
+		Help:        "Always 1; its labels say what the running binary was built from.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "revision": revision, "goversion": build.GoVersion},
+	})
+	info.Set(1)
 	reg.MustRegister(
+		info,
 		m.duration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

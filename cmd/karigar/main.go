@@ -5,6 +5,7 @@
 //	karigar admin create  create an admin or auditor account
 //	karigar seed --demo   add the demo data set
 //	karigar ledger verify recompute the ledger's hash chains and trial balance
+//	karigar version       print what the binary was built from
 package main
 
 import (
@@ -52,6 +53,7 @@ commands:
   seed --demo                add the demo groups, artisans and products (once)
   seed --products N [--groups G] [--artisans A]
                              generate a large catalogue for benchmarks
+  version                    print the version, VCS revision and Go version
   ledger verify              recompute the ledger's hash chains and trial balance;
                              exit status 1 when they do not hold
 
@@ -67,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if cmd == "version" || cmd == "--version" {
+		printVersion(stdout)
 		return 0
 	}
 	cfg, err := loadConfig(getenv)
@@ -425,4 +431,18 @@ func sweepOrders(o *orders.Service, log *slog.Logger) func(context.Context) erro
 		}
 		return err
 	}
+}
+
+// printVersion is "karigar version": what the binary was built from, the
+// same as the karigar_build_info metric's labels.
+func printVersion(w io.Writer) {
+	v := api.BuildVersion()
+	revision := v.Revision
+	switch {
+	case revision == "":
+		revision = "unknown (built without VCS stamping: go run, or -buildvcs=false)"
+	case v.Modified:
+		revision += " (with uncommitted changes)"
+	}
+	fmt.Fprintf(w, "karigar %s\nrevision %s\n%s\n", v.Version, revision, v.GoVersion)
 }

@@ -403,3 +403,13 @@ func TestUnwritableSQLiteFolder(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
 }
+
+func TestVersionCommand(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(t.Context(), []string{"version"}, envOf(nil), &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !regexp.MustCompile(`^karigar \S+\nrevision .+\ngo1\.\d+`).MatchString(out.String()) {
+		t.Fatalf("version: %q", out.String())
+	}
+}
