@@ -97,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, log: cfg.Logger,
-		metrics: newMetrics(sqlDB), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
+		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
 	}

@@ -29,6 +29,9 @@ type Services struct {
 	Ledger      *ledger.Service
 	Orders      *orders.Service
 	Audit       *audit.Service
+	// Metrics are the business figures the services count, served on
+	// /metrics; nil serves none.
+	Metrics *BusinessMetrics
 }
 
 // Wiring is what the services take from configuration. The binary and the
@@ -70,7 +73,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if w.Logger == nil {
 		return Services{}, errors.New("api: Wiring.Logger is required")
 	}
-	var s Services
+	s := Services{Metrics: NewBusinessMetrics()}
 	var err error
 	if s.Auth, err = auth.New(db, auth.Options{Secret: w.Secret, BcryptCost: w.BcryptCost, Limits: w.Limits, Now: w.Clocks.Auth}); err != nil {
 		return Services{}, err
@@ -88,12 +91,12 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		return Services{}, err
 	}
 	if s.Ledger, err = ledger.New(db, ledger.Options{Currency: w.Currency, SigningKey: w.LedgerKey,
-		CursorKey: DeriveKey(w.Secret, "ledger-cursor")}); err != nil {
+		CursorKey: DeriveKey(w.Secret, "ledger-cursor"), Metrics: s.Metrics}); err != nil {
 		return Services{}, err
 	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
-		Now: w.Clocks.Orders}); err != nil {
+		Now: w.Clocks.Orders, Metrics: s.Metrics}); err != nil {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {

@@ -87,6 +87,9 @@ func Open(ctx context.Context, rawURL string, opt OpenOptions) (*gorm.DB, error)
 		}
 		db, err = openSQLite(ctx, dsn, cfg)
 		if err != nil {
+			if folderErr := sqliteFolderProblem(dsn); folderErr != nil {
+				return nil, folderErr
+			}
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 	default:
@@ -132,6 +135,23 @@ func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, er
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// sqliteFolderProblem explains a SQLite file that cannot be opened because
+// its folder cannot be written (SQLite itself says "out of memory (14)"):
+// the database and its write-ahead log are files made in that folder. nil
+// when the folder is writable, and the cause is something else.
+func sqliteFolderProblem(dsn string) error {
+	path, _, _ := strings.Cut(dsn, "?")
+	dir := filepath.Dir(path)
+	probe, err := os.CreateTemp(dir, ".karigar-write-check-*")
+	if err != nil {
+		return fmt.Errorf("open sqlite: the folder %s of the database %s cannot be written: %w", dir, path, err)
+	}
+	name := probe.Name()
+	_ = probe.Close()
+	_ = os.Remove(name)
+	return nil
 }
 
 func sqliteDSN(path string) (string, error) {

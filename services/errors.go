@@ -44,7 +44,8 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if len(e.Fields) == 0 {
+	if len(e.Fields) == 0 || len(e.Fields) == 1 && Invalid(e.Fields).Message == e.Message {
+		// One field's problem is the message already: not twice.
 		return fmt.Sprintf("%s: %s", e.Code, e.Message)
 	}
 	keys := make([]string, 0, len(e.Fields))

@@ -5,6 +5,7 @@
 //	karigar admin create  create an admin or auditor account
 //	karigar seed --demo   add the demo data set
 //	karigar ledger verify recompute the ledger's hash chains and trial balance
+//	karigar version       print what the binary was built from
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"gorm.io/gorm"
@@ -51,6 +53,7 @@ commands:
   seed --demo                add the demo groups, artisans and products (once)
   seed --products N [--groups G] [--artisans A]
                              generate a large catalogue for benchmarks
+  version                    print the version, VCS revision and Go version
   ledger verify              recompute the ledger's hash chains and trial balance;
                              exit status 1 when they do not hold
 
@@ -66,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if cmd == "version" || cmd == "--version" {
+		printVersion(stdout)
 		return 0
 	}
 	cfg, err := loadConfig(getenv)
@@ -97,13 +104,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintf(stderr, "karigar: %v\n", err)
 			return 2
 		}
+		var refused refusal
+		if errors.As(err, &refused) {
+			fmt.Fprintf(stderr, "karigar: %v\n", err)
+			return 1
+		}
 		log.Error("karigar stopped", "command", cmd, "error", err.Error())
 		return 1
 	}
 	return 0
 }
 
+// usageError is wrong arguments: exit status 2, with the message.
 type usageError struct{ error }
+
+// refusal is a command understood but refused (a taken email, a weak
+// password, demo data in production): exit status 1, with the message and
+// no log record.
+type refusal struct{ error }
 
 func openDB(ctx context.Context, cfg config, log *slog.Logger) (*gorm.DB, error) {
 	db, err := models.Open(ctx, cfg.DatabaseURL, models.OpenOptions{Logger: log})
@@ -273,8 +291,8 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	u, err := svc.Auth.CreateUser(ctx, auth.NewUser{Email: *email, Password: *password, Name: *name, Role: models.Role(*role)})
-	if _, refused := services.AsError(err); refused {
-		return usageError{err} // invalid input or a taken email: the operator's to fix
+	if e, refused := services.AsError(err); refused {
+		return refusal{errors.New(strings.TrimPrefix(e.Error(), string(e.Code)+": "))} // invalid input or a taken email: the operator's to fix
 	}
 	if err != nil {
 		return err
@@ -295,6 +313,10 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	if *demo == (*products > 0) {
 		return usageError{errors.New("usage: karigar seed --demo | karigar seed --products N [--groups G] [--artisans A]")}
+	}
+	if *demo && cfg.production() {
+		// Its accounts have a published password.
+		return refusal{errors.New("seed --demo is for development only: it makes accounts with a published password, and KARIGAR_ENV is production")}
 	}
 	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -321,7 +343,30 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
 		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
+	printLogins(stdout, r.Logins)
 	return nil
+}
+
+// printLogins lists the demo accounts for the newcomer who will sign in
+// with them.
+func printLogins(w io.Writer, logins []seed.Login) {
+	if len(logins) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\ndemo logins (development only):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD\tNOTE")
+	for _, l := range logins {
+		role, note := string(l.Role), ""
+		if l.Role == models.RoleProducer {
+			role, note = "manager", "manages "+l.Group
+		}
+		if l.Existed {
+			note = strings.TrimPrefix(note+"; exists already, password left as it was", "; ")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", role, l.Email, l.Password, note)
+	}
+	_ = tw.Flush()
 }
 
 // ledgerCommand is "karigar ledger verify": the same check and the same JSON
@@ -386,4 +431,18 @@ func sweepOrders(o *orders.Service, log *slog.Logger) func(context.Context) erro
 		}
 		return err
 	}
+}
+
+// printVersion is "karigar version": what the binary was built from, the
+// same as the karigar_build_info metric's labels.
+func printVersion(w io.Writer) {
+	v := api.BuildVersion()
+	revision := v.Revision
+	switch {
+	case revision == "":
+		revision = "unknown (built without VCS stamping: go run, or -buildvcs=false)"
+	case v.Modified:
+		revision += " (with uncommitted changes)"
+	}
+	fmt.Fprintf(w, "karigar %s\nrevision %s\n%s\n", v.Version, revision, v.GoVersion)
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -139,9 +141,19 @@ func TestServeEndToEnd(t *testing.T) {
 			if code != 0 || !strings.Contains(out.String(), "created admin root@karigar.pk") {
 				t.Fatalf("admin create: %d %q %q", code, out.String(), errOut.String())
 			}
-			if code := run(t.Context(), []string{"admin", "create", "--email", "root@karigar.pk", "--password", "short", "--name", "R"},
-				env, io.Discard, io.Discard); code != 2 {
-				t.Fatalf("invalid admin create exited %d, want 2", code)
+			// Refused, not misused: exit status 1, each problem said once.
+			errOut.Reset()
+			if code := run(t.Context(), []string{"admin", "create", "--email", "root2@karigar.pk", "--password", "short", "--name", "R"},
+				env, io.Discard, &errOut); code != 1 || errOut.String() != "karigar: password must be at least 10 characters\n" {
+				t.Fatalf("a short password: exit %d, stderr %q", code, errOut.String())
+			}
+			errOut.Reset()
+			if code := run(t.Context(), []string{"admin", "create", "--email", "root@karigar.pk", "--password", "another long password",
+				"--name", "R"}, env, io.Discard, &errOut); code != 1 || errOut.String() != "karigar: an account with this email already exists\n" {
+				t.Fatalf("a taken email: exit %d, stderr %q", code, errOut.String())
+			}
+			if code := run(t.Context(), []string{"admin", "create", "--emial", "x"}, env, io.Discard, io.Discard); code != 2 {
+				t.Fatalf("a wrong flag exited %d, want 2", code)
 			}
 			out.Reset()
 			if code := run(t.Context(), []string{"seed", "--demo"}, env, &out, &errOut); code != 0 ||
@@ -368,5 +380,36 @@ func TestConfigProductionGuards(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"serve"}, envOf(env), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "KARIGAR_PII_KEY") {
 		t.Fatalf("code %d, stderr %q", code, errOut.String())
+	}
+}
+
+// A SQLite file in a folder that cannot be written is named as such, not as
+// SQLite's "out of memory (14)".
+func TestUnwritableSQLiteFolder(t *testing.T) {
+	dir := "/proc" // no files can be made there, even by root
+	if os.Geteuid() != 0 {
+		dir = filepath.Join(t.TempDir(), "ro")
+		if err := os.Mkdir(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+	} else if _, err := os.Stat(dir); err != nil {
+		t.Skip("no /proc here")
+	}
+	env := envOf(map[string]string{"KARIGAR_DATABASE_URL": "sqlite://" + dir + "/karigar.db"})
+	var out bytes.Buffer
+	code := run(t.Context(), []string{"migrate"}, env, &out, &out)
+	if code != 1 || !strings.Contains(out.String(), "the folder "+dir+" of the database "+dir+"/karigar.db cannot be written") ||
+		strings.Contains(out.String(), "out of memory") {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(t.Context(), []string{"version"}, envOf(nil), &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !regexp.MustCompile(`^karigar \S+\nrevision .+\ngo1\.\d+`).MatchString(out.String()) {
+		t.Fatalf("version: %q", out.String())
 	}
 }

@@ -145,6 +145,7 @@ type Options struct {
 	SigningKey ed25519.PrivateKey // signs checkpoints
 	CursorKey  []byte             // signs list cursors
 	Now        func() time.Time
+	Metrics    services.Metrics // nil: none
 }
 
 // Service is the ledger.
@@ -169,6 +170,9 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Metrics == nil {
+		opt.Metrics = services.NoMetrics{}
+	}
 	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)],
 		hashVersion: currentHashVersion}, nil
 }
@@ -192,5 +196,8 @@ func (s *Service) Post(ctx context.Context, e Entry) (models.LedgerTransaction, 
 		out, dup, err = s.PostTx(tx, e)
 		return err
 	})
+	if err == nil && !dup {
+		s.opt.Metrics.LedgerBooked(e.Kind, 1)
+	}
 	return out, dup, err
 }

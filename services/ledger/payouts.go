@@ -69,7 +69,9 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 		sum := sha256.Sum256([]byte(groupID.String() + "\x00" + actor.UserID.String() + "\x00" + in.Key))
 		ref = "payout:key:" + hex.EncodeToString(sum[:16])
 	}
+	fresh := false // not the replay of a payout made before
 	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		fresh = false
 		t, dup, err := s.PostTx(tx, Entry{Reference: ref, Kind: KindPayout, GroupID: &groupID,
 			Memo: string(memo), Postings: []Posting{
 				{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
@@ -91,9 +93,13 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 			p = paid
 			return err
 		}
-		p.TransactionID = t.ID
+		p.TransactionID, fresh = t.ID, true
 		return tx.Create(&p).Error
 	})
+	if err == nil && fresh {
+		s.opt.Metrics.Payout(p.Amount, p.Currency)
+		s.opt.Metrics.LedgerBooked(KindPayout, 1)
+	}
 	return p, err
 }
 

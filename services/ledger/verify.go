@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -57,7 +58,12 @@ const verifyChunk = 20000
 // hashes: each transaction's hash is recomputed from its contents and its
 // predecessor's recomputed hash.
 func (s *Service) Verify(ctx context.Context) (Verification, error) {
-	return s.verify(ctx, nil)
+	start := time.Now()
+	v, err := s.verify(ctx, nil)
+	if err == nil {
+		s.opt.Metrics.LedgerVerified(time.Since(start), v.OK)
+	}
+	return v, err
 }
 
 func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (Verification, error) {

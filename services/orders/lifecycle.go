@@ -105,7 +105,9 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 			return o, services.Unavailable("the refund could not be made now: the order is unchanged, try again")
 		}
 	}
+	var eff effects
 	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		eff = effects{}
 		var err error
 		if o, err = load(tx, id, true); err != nil {
 			return err
@@ -115,7 +117,7 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 		}
 		switch o.Status {
 		case models.OrderPaid:
-			if _, err := s.opt.Ledger.BookRefund(tx, o.ID); err != nil {
+			if err := eff.book(s.opt.Ledger.BookRefund(tx, o.ID)); err != nil {
 				return err
 			}
 			err = setStatus(tx, &o, models.OrderRefunded, models.PaymentRefunded, s.now(), models.OrderPaid)
@@ -127,11 +129,13 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 		if err != nil {
 			return err
 		}
+		eff.outcomes = append(eff.outcomes, o.Status)
 		return s.endParts(tx, o)
 	})
 	if err != nil {
 		return o, err
 	}
+	s.report(eff)
 	if o.Status == models.OrderCancelled && o.ProviderRef != nil {
 		s.cancelIntent(ctx, o)
 	}
@@ -197,7 +201,9 @@ func (s *Service) Ship(ctx context.Context, actor services.Actor, id uuid.UUID, 
 // validation_failed, invalid_state (also when a line's price as ordered does
 // not cover its costs and fees, so its sale cannot be booked).
 func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID uuid.UUID, cashCollected *models.Money) (Order, error) {
-	return s.movePart(ctx, actor, id, groupID, true, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
+	var eff effects
+	o, err := s.movePart(ctx, actor, id, groupID, true, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
+		eff = effects{}
 		if part.Status != models.PartShipped {
 			return services.Conflict(services.CodeInvalidState, "this group's part is %s: only a shipped part can be delivered", part.Status)
 		}
@@ -216,7 +222,7 @@ func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID
 		fields := map[string]any{"status": models.PartDelivered, "delivered_at": now}
 		if cash {
 			fields["cash_collected"] = part.Amount
-			if _, err := s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID)); err != nil {
+			if err := eff.book(s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID))); err != nil {
 				return err
 			}
 		}
@@ -229,10 +235,15 @@ func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID
 			if cash {
 				payment = models.PaymentCollected
 			}
+			eff.outcomes = append(eff.outcomes, models.OrderDelivered)
 			return setStatus(tx, o, models.OrderDelivered, payment, now, models.OrderShipped)
 		}
 		return nil
 	})
+	if err == nil {
+		s.report(eff)
+	}
+	return o, err
 }
 
 // movePart runs change on one group's part of an order, under the order's
@@ -337,6 +348,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, d := range due {
+		s.opt.Metrics.Order(models.OrderExpired)
 		s.cancelIntent(ctx, Order{Order: d})
 	}
 	return len(due), nil

@@ -38,6 +38,7 @@ type Options struct {
 	CursorKey []byte
 	Logger    *slog.Logger
 	Now       func() time.Time
+	Metrics   services.Metrics // nil: none
 }
 
 // Service is the orders service.
@@ -74,6 +75,9 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.Metrics == nil {
+		opt.Metrics = services.NoMetrics{}
 	}
 	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), engine: engines[models.DialectOf(db)]}, nil
 }
@@ -163,6 +167,45 @@ func (s *Service) validate(in *CreateInput) ([]uuid.UUID, error) {
 // taken), unavailable (the provider could not be reached; the order is
 // cancelled and its stock back).
 func (s *Service) Create(ctx context.Context, actor services.Actor, in CreateInput) (Order, error) {
+	o, err := s.create(ctx, actor, in)
+	if e, refused := services.AsError(err); refused {
+		s.opt.Metrics.OrderRefused(e.Code)
+	} else if err == nil {
+		s.opt.Metrics.Order(OrderCreated)
+	}
+	return o, err
+}
+
+// OrderCreated is the outcome Metrics.Order counts for a new order; the
+// others are the order statuses it ends in (models.OrderPaid, ...).
+const OrderCreated = "created"
+
+// effects are what a transaction did, reported to Metrics once it has
+// committed; each attempt of a retried transaction starts them afresh.
+type effects struct {
+	outcomes []string
+	booked   []models.LedgerTransaction
+}
+
+func (e *effects) book(ts []models.LedgerTransaction, err error) error {
+	e.booked = append(e.booked, ts...)
+	return err
+}
+
+func (s *Service) report(e effects) {
+	for _, o := range e.outcomes {
+		s.opt.Metrics.Order(o)
+	}
+	kinds := map[string]int{}
+	for _, t := range e.booked {
+		kinds[t.Kind]++
+	}
+	for k, n := range kinds {
+		s.opt.Metrics.LedgerBooked(k, n)
+	}
+}
+
+func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInput) (Order, error) {
 	if actor.Role != models.RoleBuyer {
 		return Order{}, services.Forbidden("only buyers place orders")
 	}

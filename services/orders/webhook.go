@@ -36,6 +36,12 @@ const (
 // bad_request (no provider, or a signature that does not verify: nothing
 // changes); anything else is transient and the provider retries.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) (string, error) {
+	outcome, err := s.handleWebhook(ctx, payload, signature)
+	s.opt.Metrics.Webhook(webhookOutcome(outcome, err))
+	return outcome, err
+}
+
+func (s *Service) handleWebhook(ctx context.Context, payload []byte, signature string) (string, error) {
 	if s.opt.Payments == nil {
 		return "", services.BadRequest("card payments are not configured here")
 	}
@@ -95,7 +101,9 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	}
 
 	outcome := OutcomeIgnored
+	var eff effects
 	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		eff = effects{}
 		claim := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.StripeEvent{ID: ev.ID, Type: ev.Type,
 			OrderID: nilIfZero(o.ID), Outcome: "claimed", ReceivedAt: s.now()})
 		if claim.Error != nil {
@@ -108,12 +116,28 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		var err error
 		if foreign {
 			outcome = OutcomeIntentMismatch
-		} else if outcome, err = s.apply(tx, ev, o.ID, fee, refundLate); err != nil {
+		} else if outcome, err = s.apply(tx, ev, o.ID, fee, refundLate, &eff); err != nil {
 			return err
 		}
 		return tx.Model(&models.StripeEvent{}).Where("id = ?", ev.ID).Update("outcome", outcome).Error
 	})
+	if err == nil {
+		s.report(eff)
+	}
 	return outcome, err
+}
+
+// webhookOutcome is what Metrics.Webhook counts: the outcome; "rejected"
+// for an event that does not verify; "error" when the event was not
+// applied and the provider will send it again.
+func webhookOutcome(outcome string, err error) string {
+	switch {
+	case services.IsCode(err, services.CodeBadRequest):
+		return "rejected"
+	case err != nil:
+		return "error"
+	}
+	return outcome
 }
 
 // orderOf finds the event's order by the id in its metadata, else by the
@@ -140,7 +164,7 @@ func (s *Service) orderOf(db *gorm.DB, ev payments.Event) (Order, error) {
 }
 
 // apply changes the order as the event says, under the order's lock.
-func (s *Service) apply(tx *gorm.DB, ev payments.Event, id uuid.UUID, fee int64, refundLate bool) (string, error) {
+func (s *Service) apply(tx *gorm.DB, ev payments.Event, id uuid.UUID, fee int64, refundLate bool, eff *effects) (string, error) {
 	if id == uuid.Nil {
 		return OutcomeNoOrder, nil
 	}
@@ -165,9 +189,10 @@ func (s *Service) apply(tx *gorm.DB, ev payments.Event, id uuid.UUID, fee int64,
 		}
 		sale := s.sale(o, uuid.Nil)
 		sale.ProcessingFee = fee
-		if _, err := s.opt.Ledger.BookSale(tx, sale); err != nil {
+		if err := eff.book(s.opt.Ledger.BookSale(tx, sale)); err != nil {
 			return "", err
 		}
+		eff.outcomes = append(eff.outcomes, models.OrderPaid)
 		return OutcomeApplied, setStatus(tx, &o, models.OrderPaid, models.PaymentSucceeded, now, models.OrderPendingPayment)
 	case payments.EventPaymentFailed, payments.EventPaymentCanceled:
 		if o.Status != models.OrderPendingPayment {
@@ -180,13 +205,15 @@ func (s *Service) apply(tx *gorm.DB, ev payments.Event, id uuid.UUID, fee int64,
 		if err := setStatus(tx, &o, models.OrderCancelled, payment, now, models.OrderPendingPayment); err != nil {
 			return "", err
 		}
+		eff.outcomes = append(eff.outcomes, models.OrderCancelled)
 		return OutcomeApplied, s.endParts(tx, o)
 	case payments.EventChargeRefunded:
 		switch o.Status {
 		case models.OrderPaid, models.OrderShipped, models.OrderDelivered:
-			if _, err := s.opt.Ledger.BookRefund(tx, o.ID); err != nil {
+			if err := eff.book(s.opt.Ledger.BookRefund(tx, o.ID)); err != nil {
 				return "", err
 			}
+			eff.outcomes = append(eff.outcomes, models.OrderRefunded)
 			wasPaid := o.Status == models.OrderPaid
 			if err := setStatus(tx, &o, models.OrderRefunded, models.PaymentRefunded, now, o.Status); err != nil {
 				return "", err
@@ -200,6 +227,7 @@ func (s *Service) apply(tx *gorm.DB, ev payments.Event, id uuid.UUID, fee int64,
 			if err := setStatus(tx, &o, models.OrderRefunded, models.PaymentRefunded, now, models.OrderPendingPayment); err != nil {
 				return "", err
 			}
+			eff.outcomes = append(eff.outcomes, models.OrderRefunded)
 			return OutcomeApplied, s.endParts(tx, o)
 		}
 		return OutcomeIgnored, nil

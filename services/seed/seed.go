@@ -30,21 +30,72 @@ type Services struct {
 // Report counts what a run created.
 type Report struct {
 	Groups, Artisans, Products, Skipped int
+	// Logins are the demo accounts, one per role and one per demo group's
+	// manager, whether made by this run or found from an earlier one.
+	Logins []Login
 }
 
-// Demo creates the demo groups, each managed by its own producer account
-// (demo+KEY@karigar.example, with a random password nobody is told: set one
-// with a password reset when needed), verified, with artisans and published
-// products. A group whose manager account exists already was seeded before
-// and is skipped, so seeding twice does not duplicate anything.
+// Login is a demo account and its known password.
+type Login struct {
+	Role     models.Role
+	Email    string
+	Password string
+	Group    string // the group a manager manages; "" for the others
+	Existed  bool   // the account was there before this run; its password is left as it was
+}
+
+// DemoPassword is every demo account's password. The demo data set is for
+// development only: the CLI refuses to seed it in production.
+const DemoPassword = "karigar-demo-password"
+
+// The demo accounts of the roles that are not group managers.
+const (
+	DemoAdminEmail   = "demo-admin@karigar.example"
+	DemoAuditorEmail = "demo-auditor@karigar.example"
+	DemoBuyerEmail   = "demo-buyer@karigar.example"
+)
+
+// DemoManagerEmail is the demo account that manages the demo group key.
+func DemoManagerEmail(key string) string { return "demo+" + key + "@karigar.example" }
+
+// Demo creates the demo accounts and groups: an admin, an auditor assigned
+// to every demo group, a buyer, and the demo groups, each managed by its own
+// producer account, verified, with artisans and published products. Every
+// demo account has DemoPassword. A group whose manager account exists
+// already was seeded before and is skipped, and an account that exists is
+// left as it is, so seeding twice duplicates nothing.
 func Demo(ctx context.Context, s Services) (Report, error) {
 	var r Report
 	platform := services.Actor{Role: models.RoleAdmin}
+	for _, staff := range []struct {
+		role        models.Role
+		email, name string
+	}{{models.RoleAdmin, DemoAdminEmail, "Demo admin"}, {models.RoleAuditor, DemoAuditorEmail, "Demo auditor"}} {
+		_, err := s.Auth.CreateUser(ctx, auth.NewUser{Email: staff.email, Password: DemoPassword, Name: staff.name, Role: staff.role})
+		existed := services.IsCode(err, services.CodeConflict)
+		if err != nil && !existed {
+			return r, fmt.Errorf("demo %s: %w", staff.role, err)
+		}
+		r.Logins = append(r.Logins, Login{Role: staff.role, Email: staff.email, Password: DemoPassword, Existed: existed})
+	}
+	_, err := s.Auth.Register(ctx, auth.NewUser{Email: DemoBuyerEmail, Password: DemoPassword, Name: "Demo buyer", Role: models.RoleBuyer})
+	existed := services.IsCode(err, services.CodeConflict)
+	if err != nil && !existed {
+		return r, fmt.Errorf("demo buyer: %w", err)
+	}
+	r.Logins = append(r.Logins, Login{Role: models.RoleBuyer, Email: DemoBuyerEmail, Password: DemoPassword, Existed: existed})
+
 	for _, dg := range demoGroups {
-		sess, err := s.Auth.Register(ctx, auth.NewUser{Email: "demo+" + dg.Key + "@karigar.example",
-			Password: randomPassword(), Name: dg.Name + " manager", Role: models.RoleProducer})
+		email := DemoManagerEmail(dg.Key)
+		sess, err := s.Auth.Register(ctx, auth.NewUser{Email: email,
+			Password: DemoPassword, Name: dg.Name + " manager", Role: models.RoleProducer})
+		r.Logins = append(r.Logins, Login{Role: models.RoleProducer, Email: email, Password: DemoPassword, Group: dg.Name,
+			Existed: services.IsCode(err, services.CodeConflict)})
 		if services.IsCode(err, services.CodeConflict) {
 			r.Skipped++
+			if err := assignDemoAuditor(ctx, s, platform, dg, uuid.Nil); err != nil {
+				return r, err
+			}
 			continue
 		}
 		if err != nil {
@@ -60,6 +111,9 @@ func Demo(ctx context.Context, s Services) (Report, error) {
 		}
 		if _, err := s.Groups.Verify(ctx, platform, g.ID); err != nil {
 			return r, fmt.Errorf("verify %s: %w", dg.Key, err)
+		}
+		if err := assignDemoAuditor(ctx, s, platform, dg, g.ID); err != nil {
+			return r, err
 		}
 		r.Groups++
 		artisans := make([]models.Artisan, len(dg.Artisans))
@@ -80,6 +134,31 @@ func Demo(ctx context.Context, s Services) (Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// assignDemoAuditor lets the demo auditor read the demo group dg, whose id
+// is groupID, or, when that is nil (a group seeded by an earlier run), the
+// verified group of dg's name and district. Being assigned already is fine.
+func assignDemoAuditor(ctx context.Context, s Services, platform services.Actor, dg demoGroup, groupID uuid.UUID) error {
+	if groupID == uuid.Nil {
+		found, _, err := s.Groups.List(ctx, groups.GroupFilter{Province: dg.Province, District: dg.District, Limit: 100})
+		if err != nil {
+			return fmt.Errorf("find group %s: %w", dg.Key, err)
+		}
+		for _, g := range found {
+			if g.Name == dg.Name {
+				groupID = g.ID
+			}
+		}
+		if groupID == uuid.Nil {
+			return nil // its manager exists but the group is not verified: nothing to audit yet
+		}
+	}
+	_, err := s.Groups.AssignAuditor(ctx, platform, groupID, DemoAuditorEmail)
+	if err != nil && !services.IsCode(err, services.CodeConflict) {
+		return fmt.Errorf("assign the demo auditor to %s: %w", dg.Key, err)
+	}
+	return nil
 }
 
 // createProduct lists dp and publishes it; its labour minutes are shared

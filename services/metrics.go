@@ -1,0 +1,34 @@
+package services
+
+import "time"
+
+// Metrics counts business events for the operator. Services report an
+// event once its transaction has committed, so a rolled-back or retried
+// transaction counts nothing. The api package implements it with Prometheus;
+// services never see how the figures are kept.
+type Metrics interface {
+	// Order counts an order reaching an outcome: created, paid, delivered,
+	// cancelled, expired, refunded.
+	Order(outcome string)
+	// OrderRefused counts a checkout refused for reason (an error code such
+	// as insufficient_stock or product_unavailable).
+	OrderRefused(reason Code)
+	// Payout counts a payout recorded, of amount minor units of currency.
+	Payout(amount int64, currency string)
+	// Webhook counts a payment provider's event by what became of it.
+	Webhook(outcome string)
+	// LedgerBooked counts n ledger transactions of kind.
+	LedgerBooked(kind string, n int)
+	// LedgerVerified records how long a verification of the ledger took.
+	LedgerVerified(d time.Duration, ok bool)
+}
+
+// NoMetrics counts nothing: the services' default.
+type NoMetrics struct{}
+
+func (NoMetrics) Order(string)                       {}
+func (NoMetrics) OrderRefused(Code)                  {}
+func (NoMetrics) Payout(int64, string)               {}
+func (NoMetrics) Webhook(string)                     {}
+func (NoMetrics) LedgerBooked(string, int)           {}
+func (NoMetrics) LedgerVerified(time.Duration, bool) {}
