@@ -19,11 +19,13 @@ var errTooLarge = &services.Error{Code: services.CodePayloadTooLarge, Message: "
 
 // bindJSON decodes the request body into dst strictly: one JSON value,
 // no unknown fields, the right types. Errors are bad_request (or
-// payload_too_large) with a message that names the problem.
+// payload_too_large, or unsupported_media_type for a body that says it is
+// not JSON) with a message that names the problem.
 func bindJSON(c *gin.Context, dst any) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return services.BadRequest("Content-Type must be application/json")
+			return &services.Error{Code: services.CodeUnsupportedMedia,
+				Message: fmt.Sprintf("Content-Type must be application/json, not %.100q", ct)}
 		}
 	}
 	dec := json.NewDecoder(c.Request.Body)

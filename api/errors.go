@@ -36,6 +36,7 @@ var statusOf = map[services.Code]int{
 	services.CodeInvalidState:         http.StatusConflict,
 	services.CodeProductUnavailable:   http.StatusConflict,
 	services.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	services.CodeUnsupportedMedia:     http.StatusUnsupportedMediaType,
 	services.CodeValidation:           http.StatusUnprocessableEntity,
 	services.CodeRateLimited:          http.StatusTooManyRequests,
 	services.CodeUnavailable:          http.StatusServiceUnavailable,
@@ -73,8 +74,22 @@ func writeError(c *gin.Context, err error) {
 	if !known {
 		status = http.StatusInternalServerError
 	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", challenge(c))
+	}
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	c.AbortWithStatusJSON(status, errorEnvelope{Error: errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+}
+
+// challenge is the WWW-Authenticate of a 401 (RFC 6750): the Bearer scheme,
+// saying invalid_token when the request sent a token that authenticate
+// refused. A 401 for other reasons (a wrong password at sign-in, a refresh
+// token refused) names the scheme only.
+func challenge(c *gin.Context) string {
+	if _, signedIn := identityOf(c); c.GetHeader("Authorization") != "" && !signedIn {
+		return `Bearer error="invalid_token"`
+	}
+	return "Bearer"
 }

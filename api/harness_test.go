@@ -213,6 +213,12 @@ func (e *env) do(method, path string, body any, opts ...reqOption) *response {
 	e.srv.Handler().ServeHTTP(rec, req)
 	res := &response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 	e.spec.check(e.t, method, path, req.Header, res)
+	if res.Code == http.StatusCreated && res.Header.Get("Idempotent-Replayed") == "" && !strings.HasPrefix(res.Header.Get("Location"), api.Base+"/") {
+		e.t.Errorf("%s %s: 201 with Location %q, want the created resource's URL", method, path, res.Header.Get("Location"))
+	}
+	if res.Code == http.StatusUnauthorized && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+		e.t.Errorf("%s %s: 401 with WWW-Authenticate %q, want the Bearer challenge", method, path, res.Header.Get("WWW-Authenticate"))
+	}
 	if ct := res.Header.Get("Content-Type"); res.Code >= 400 && !strings.HasPrefix(ct, "application/json") {
 		e.t.Errorf("%s %s: error status %d with Content-Type %q, want the JSON envelope", method, path, res.Code, ct)
 	}

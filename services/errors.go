@@ -27,6 +27,7 @@ const (
 	CodeInvalidState         Code = "invalid_state"
 	CodeProductUnavailable   Code = "product_unavailable"
 	CodePayloadTooLarge      Code = "payload_too_large"
+	CodeUnsupportedMedia     Code = "unsupported_media_type"
 	CodeValidation           Code = "validation_failed"
 	CodeRateLimited          Code = "rate_limited"
 	CodeUnavailable          Code = "unavailable"

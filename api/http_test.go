@@ -1,0 +1,112 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// HTTP behaviour that generic tools (curl, caches, proxies, generated
+// clients) rely on. Every response of every test is also checked by the
+// harness: a 201 carries Location, a 401 WWW-Authenticate.
+
+func TestCreatedAnswersCarryLocation(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f, p := newExampleProduct(e)
+		res := e.do("POST", "/api/v1/orders", orderBodyOf("cash_on_delivery", item(p.ID, 1)), bearer(f.buyer.AccessToken),
+			header("Idempotency-Key", "location-1"))
+		res.wantStatus(t, http.StatusCreated)
+		var o orderBody
+		res.decode(t, &o)
+		for _, c := range []struct{ location, want, token string }{
+			{res.Header.Get("Location"), "/api/v1/orders/" + o.ID, f.buyer.AccessToken},
+			{e.do("POST", "/api/v1/groups/"+f.group.ID+"/products", f.product("Another vase", "pottery", 300000),
+				bearer(f.manager.AccessToken)).Header.Get("Location"), "", f.manager.AccessToken},
+			{e.do("POST", "/api/v1/groups", groupRequest("Hala Ajrak Printers", "Matiari", "sindh"),
+				bearer(f.manager.AccessToken)).Header.Get("Location"), "", f.manager.AccessToken},
+			{e.do("POST", "/api/v1/auth/register", map[string]string{"email": "new@example.pk", "password": "correct horse battery",
+				"name": "New", "role": "buyer"}).Header.Get("Location"), "/api/v1/me", f.buyer.AccessToken},
+		} {
+			if c.want != "" && c.location != c.want {
+				t.Errorf("Location %q, want %q", c.location, c.want)
+			}
+			// What Location names can be read where the resource has a GET.
+			e.do("GET", c.location, nil, bearer(c.token)).wantStatus(t, http.StatusOK)
+		}
+	})
+}
+
+func TestUnauthorizedAnswersChallenge(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		buyer := e.register("buyer@example.pk", "buyer")
+		for _, c := range []struct {
+			name string
+			res  *response
+			want string
+		}{
+			{"no token", e.do("GET", "/api/v1/me", nil), "Bearer"},
+			{"forged token", e.do("GET", "/api/v1/me", nil, bearer(tamper(buyer.AccessToken))), `Bearer error="invalid_token"`},
+			{"not a bearer token", e.do("GET", "/api/v1/products", nil, header("Authorization", "Basic Zm9vOmJhcg==")), `Bearer error="invalid_token"`},
+			{"wrong password", e.login("buyer@example.pk", "not the password"), "Bearer"},
+		} {
+			c.res.wantError(t, http.StatusUnauthorized, "unauthorized")
+			if got := c.res.Header.Get("WWW-Authenticate"); got != c.want {
+				t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, c.want)
+			}
+		}
+	})
+}
+
+func TestHEADAnswersEveryGET(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f, p := newExampleProduct(e)
+		for _, c := range []struct{ path, token string }{
+			{"/docs", ""}, {"/openapi.yaml", ""}, {"/metrics", ""}, {"/api/v1/products", ""}, {"/api/v1/products/" + p.ID, ""},
+			{"/api/v1/products/" + p.ID + "/transparency", ""}, {"/p/" + p.ID, ""}, {"/p/" + p.ID + "/qr.png", ""},
+			{"/api/v1/me", f.buyer.AccessToken}, {"/api/v1/groups/" + f.group.ID + "/artisans", f.manager.AccessToken},
+			{"/api/v1/products/0190a0a0-0000-7000-8000-000000000000", ""}, {"/api/v1/me", ""},
+		} {
+			var opts []reqOption
+			if c.token != "" {
+				opts = append(opts, bearer(c.token))
+			}
+			get, head := e.do("GET", c.path, nil, opts...), e.do("HEAD", c.path, nil, opts...)
+			if head.Code != get.Code || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+				t.Errorf("HEAD %s: %d %q, GET: %d %q", c.path, head.Code, head.Header.Get("Content-Type"), get.Code, get.Header.Get("Content-Type"))
+			}
+			if len(head.Body) != 0 || len(get.Body) == 0 {
+				t.Errorf("HEAD %s: %d bytes of body (GET: %d), want none", c.path, len(head.Body), len(get.Body))
+			}
+		}
+	})
+}
+
+func TestBodyThatIsNotJSON415(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		buyer := e.register("buyer@example.pk", "buyer")
+		for _, c := range []struct{ path, contentType, body, token string }{
+			{"/api/v1/auth/register", "application/x-www-form-urlencoded", "email=a%40example.pk&password=x", ""},
+			{"/api/v1/auth/login", "multipart/form-data; boundary=x", "--x--", ""},
+			{"/api/v1/groups", "text/plain", "{}", buyer.AccessToken},
+			{"/api/v1/auth/register", "not a media type", "{}", ""},
+		} {
+			opts := []reqOption{header("Content-Type", c.contentType)}
+			if c.token != "" {
+				opts = append(opts, bearer(c.token))
+			}
+			res := e.do("POST", c.path, rawBody(c.body), opts...)
+			if c.token != "" {
+				// Roles are checked before the body is read: a buyer may not create a group.
+				res.wantError(t, http.StatusForbidden, "forbidden")
+				continue
+			}
+			apiErr := res.wantError(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
+			if !strings.Contains(apiErr.Error.Message, "application/json") {
+				t.Errorf("message %q does not say what to send", apiErr.Error.Message)
+			}
+		}
+		// JSON with a charset is JSON.
+		e.do("POST", "/api/v1/auth/login", map[string]string{"email": "buyer@example.pk", "password": "correct horse battery"},
+			header("Content-Type", "application/json; charset=utf-8")).wantStatus(t, http.StatusOK)
+	})
+}
