@@ -110,3 +110,25 @@ func TestBodyThatIsNotJSON415(t *testing.T) {
 			header("Content-Type", "application/json; charset=utf-8")).wantStatus(t, http.StatusOK)
 	})
 }
+
+func TestFractionWhereAWholeNumberIsExpected400(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		manager := e.register("manager@example.pk", "producer")
+		g := e.newGroup(manager, "Multan Blue Pottery Women", "Multan", "punjab")
+		for _, c := range []struct {
+			body      rawBody
+			want, not string
+		}{
+			{`{"shipping_fee": {"amount": 4000.5, "currency": "PKR"}}`, "field shipping_fee.amount must be a whole number of minor units", "must be a number"},
+			{`{"shipping_fee": {"amount": 1e30, "currency": "PKR"}}`, "whole number of minor units", "must be a number"},
+			{`{"profit_sharing": {"method": "equal", "collective_fund_bps": 12.5}}`, "field profit_sharing.collective_fund_bps must be a whole number", "minor units"},
+			{`{"shipping_fee": {"amount": "4000", "currency": "PKR"}}`, "field shipping_fee.amount must be a number", "whole"},
+		} {
+			res := e.do("PATCH", "/api/v1/groups/"+g.ID, c.body, bearer(manager.AccessToken))
+			msg := res.wantError(t, http.StatusBadRequest, "bad_request").Error.Message
+			if !strings.Contains(msg, c.want) || strings.Contains(msg, c.not) {
+				t.Errorf("%s: message %q, want it to say %q and not %q", c.body, msg, c.want, c.not)
+			}
+		}
+	})
+}
