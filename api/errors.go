@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -78,7 +79,13 @@ func writeError(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", challenge(c))
 	}
 	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+		c.Header("Retry-After", seconds(e.RetryAfter))
+	}
+	if q := e.Quota; q != nil {
+		// The IETF draft's structured form (draft-ietf-httpapi-ratelimit-headers):
+		// the quota, and that none of it is left until the Retry-After.
+		c.Header("RateLimit-Policy", fmt.Sprintf(`%q;q=%d;w=%s`, q.Policy, q.Limit, seconds(q.Window)))
+		c.Header("RateLimit", fmt.Sprintf(`%q;r=0;t=%s`, q.Policy, seconds(e.RetryAfter)))
 	}
 	c.AbortWithStatusJSON(status, errorEnvelope{Error: errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
 }
@@ -92,4 +99,9 @@ func challenge(c *gin.Context) string {
 		return `Bearer error="invalid_token"`
 	}
 	return "Bearer"
+}
+
+// seconds is d in whole seconds, rounded up, at least 1.
+func seconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }
