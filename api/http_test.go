@@ -132,3 +132,83 @@ func TestFractionWhereAWholeNumberIsExpected400(t *testing.T) {
 		}
 	})
 }
+
+func TestLargeAnswersAreGzipped(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f, p := newExampleProduct(e)
+		for _, title := range []string{"Blue pottery bowl", "Blue pottery plate", "Blue pottery jug"} {
+			e.newProduct(f, f.product(title, "pottery", 300000), true)
+		}
+		gz := header("Accept-Encoding", "gzip, deflate, br")
+		for _, c := range []struct {
+			name, path string
+			opts       []reqOption
+			gzipped    bool
+		}{
+			{"a catalogue over 1 KB", "/api/v1/products", []reqOption{gz}, true},
+			{"a page", "/p/" + p.ID, []reqOption{gz}, true},
+			{"a client that does not accept gzip", "/api/v1/products", nil, false},
+			{"a client that refuses gzip", "/api/v1/products", []reqOption{header("Accept-Encoding", "gzip;q=0, identity")}, false},
+			{"a body under 1 KB", "/api/v1/me", []reqOption{gz, bearer(f.buyer.AccessToken)}, false},
+			{"an image, already compressed", "/p/" + p.ID + "/qr.png", []reqOption{gz}, false},
+		} {
+			res := e.do("GET", c.path, nil, c.opts...)
+			res.wantStatus(t, http.StatusOK)
+			if got := res.Header.Get("Content-Encoding") == "gzip"; got != c.gzipped {
+				t.Errorf("%s: gzipped %v, want %v (%d bytes)", c.name, got, c.gzipped, len(res.Body))
+			}
+			if c.gzipped && (res.Sent >= len(res.Body) || len(res.Body) <= 1024) {
+				t.Errorf("%s: %d bytes sent for %d", c.name, res.Sent, len(res.Body))
+			}
+			if !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("%s: Vary %q", c.name, res.Header.Values("Vary"))
+			}
+		}
+	})
+}
+
+func TestPublicCatalogueIsCacheable(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f, p := newExampleProduct(e)
+		for _, path := range []string{"/api/v1/products", "/api/v1/products/" + p.ID, "/api/v1/products/" + p.ID + "/transparency", "/p/" + p.ID} {
+			res := e.do("GET", path, nil)
+			res.wantStatus(t, http.StatusOK)
+			tag := res.Header.Get("ETag")
+			if res.Header.Get("Cache-Control") != "public, max-age=60" || !strings.HasPrefix(tag, `"`) || strings.HasPrefix(tag, "W/") {
+				t.Fatalf("%s: Cache-Control %q, ETag %q", path, res.Header.Get("Cache-Control"), tag)
+			}
+			again := e.do("GET", path, nil, header("If-None-Match", `"other", `+tag))
+			if again.Code != http.StatusNotModified || len(again.Body) != 0 || again.Header.Get("ETag") != tag {
+				t.Fatalf("%s with If-None-Match: %d, ETag %q, %d bytes", path, again.Code, again.Header.Get("ETag"), len(again.Body))
+			}
+			// The gzipped form has a tag of its own, and either one is recognised.
+			gz := e.do("GET", path, nil, header("Accept-Encoding", "gzip"))
+			if gz.Header.Get("Content-Encoding") == "gzip" {
+				if gz.Header.Get("ETag") == tag {
+					t.Errorf("%s: the gzipped answer has the plain answer's strong ETag", path)
+				}
+				res := e.do("GET", path, nil, header("If-None-Match", gz.Header.Get("ETag")), header("Accept-Encoding", "gzip"))
+				if res.Code != http.StatusNotModified || res.Header.Get("ETag") != gz.Header.Get("ETag") {
+					t.Errorf("%s with the gzipped tag: %d, ETag %q", path, res.Code, res.Header.Get("ETag"))
+				}
+			}
+			e.do("GET", path, nil, header("If-None-Match", `"stale"`)).wantStatus(t, http.StatusOK)
+		}
+		// A manager may see drafts: what signed-in callers see is not stored by caches.
+		draft := e.newProduct(f, f.product("A draft vase", "pottery", 300000), false)
+		for _, path := range []string{"/api/v1/products/" + draft.ID, "/api/v1/products/" + p.ID, "/api/v1/products"} {
+			res := e.do("GET", path, nil, bearer(f.manager.AccessToken))
+			res.wantStatus(t, http.StatusOK)
+			if res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("ETag") != "" {
+				t.Errorf("%s signed in: Cache-Control %q, ETag %q", path, res.Header.Get("Cache-Control"), res.Header.Get("ETag"))
+			}
+		}
+		// A change shows at once to a client that revalidates: the tag changes with the body.
+		before := e.do("GET", "/api/v1/products/"+p.ID, nil).Header.Get("ETag")
+		e.do("PATCH", "/api/v1/products/"+p.ID, map[string]any{"stock": 7}, bearer(f.manager.AccessToken)).wantStatus(t, http.StatusOK)
+		e.do("GET", "/api/v1/products/"+p.ID, nil, header("If-None-Match", before)).wantStatus(t, http.StatusOK)
+		e.do("GET", "/api/v1/products/"+notFoundID, nil).wantError(t, http.StatusNotFound, "not_found")
+	})
+}
+
+const notFoundID = "0190a0a0-0000-7000-8000-000000000000"

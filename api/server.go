@@ -102,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 		s.public = "http://localhost:8080"
 	}
 
-	e.Use(headOnly(), withLogger(cfg.Logger), withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(cfg.Logger), securityHeaders(cfg.Production))
+	e.Use(headOnly(), compress(), withLogger(cfg.Logger), withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(cfg.Logger), securityHeaders(cfg.Production))
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(allowCORS(cfg.CORSOrigins))
 	}
@@ -133,7 +133,7 @@ func (s *Server) routes() {
 	get(e, "/metrics", gin.WrapH(s.metrics.handler()))
 	get(e, "/openapi.yaml", s.openAPI)
 	get(e, "/docs", s.docsPage)
-	get(e, "/p/:id", s.productPage)
+	get(e, "/p/:id", cacheable(), s.productPage)
 	get(e, "/p/:id/qr.png", s.productQR)
 
 	v1 := e.Group(Base, s.authenticate())
@@ -161,9 +161,9 @@ func (s *Server) routes() {
 	app.PATCH("/artisans/:id", requireRole(models.RoleProducer), s.updateArtisan)
 
 	get(app, "/categories", s.listCategories)
-	get(app, "/products", s.listProducts)
-	get(app, "/products/:id", s.getProduct)
-	get(app, "/products/:id/transparency", s.getTransparency)
+	get(app, "/products", cacheable(), s.listProducts)
+	get(app, "/products/:id", cacheable(), s.getProduct)
+	get(app, "/products/:id/transparency", cacheable(), s.getTransparency)
 	get(app, "/wage-benchmarks", s.listBenchmarks)
 	app.POST("/groups/:id/products", requireRole(models.RoleProducer), s.createProduct)
 	get(app, "/groups/:id/products", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.groupProducts)
