@@ -18,6 +18,11 @@ func TestCreatedAnswersCarryLocation(t *testing.T) {
 		res.wantStatus(t, http.StatusCreated)
 		var o orderBody
 		res.decode(t, &o)
+		replay := e.do("POST", "/api/v1/orders", orderBodyOf("cash_on_delivery", item(p.ID, 1)), bearer(f.buyer.AccessToken),
+			header("Idempotency-Key", "location-1"))
+		if replay.Header.Get("Idempotent-Replayed") != "true" || replay.Header.Get("Location") != "/api/v1/orders/"+o.ID {
+			t.Errorf("replay: Idempotent-Replayed %q, Location %q", replay.Header.Get("Idempotent-Replayed"), replay.Header.Get("Location"))
+		}
 		for _, c := range []struct{ location, want, token string }{
 			{res.Header.Get("Location"), "/api/v1/orders/" + o.ID, f.buyer.AccessToken},
 			{e.do("POST", "/api/v1/groups/"+f.group.ID+"/products", f.product("Another vase", "pottery", 300000),
