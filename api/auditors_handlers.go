@@ -45,7 +45,7 @@ func (s *Server) assignAuditor(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toAuditor(a))
+	created(c, toAuditor(a), "admin", "groups", a.GroupID.String(), "auditors", a.UserID.String())
 }
 
 func (s *Server) unassignAuditor(c *gin.Context) {

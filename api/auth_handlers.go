@@ -65,7 +65,7 @@ func (s *Server) register(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toSession(sess))
+	created(c, toSession(sess), "me")
 }
 
 type loginRequest struct {
@@ -140,7 +140,7 @@ func (s *Server) createUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toUser(u))
+	created(c, toUser(u), "admin", "users", u.ID.String())
 }
 
 func (s *Server) disableUser(c *gin.Context) {
@@ -183,7 +183,7 @@ func (s *Server) issuePasswordReset(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, passwordResetResponse{ResetToken: r.Token, ExpiresAt: r.ExpiresAt.UTC()})
+	created(c, passwordResetResponse{ResetToken: r.Token, ExpiresAt: r.ExpiresAt.UTC()}, "admin", "users", id.String(), "password-reset")
 }
 
 type resetPasswordRequest struct {

@@ -110,7 +110,6 @@ func TestRegister400(t *testing.T) {
 		{"unknown field", `{"email": "a@example.pk", "password": "correct horse battery", "name": "A", "is_admin": true}`, nil, "unknown field"},
 		{"two objects", `{} {}`, nil, "single JSON object"},
 		{"empty body", ``, nil, "empty"},
-		{"not JSON content type", `email=a`, []reqOption{header("Content-Type", "application/x-www-form-urlencoded")}, "Content-Type"},
 	}
 	eachDB(t, func(t *testing.T, e *env) {
 		for _, tt := range tests {
@@ -171,6 +170,10 @@ func TestLogin429AfterRepeatedFailures(t *testing.T) {
 		if ra := res.Header.Get("Retry-After"); ra == "" || ra == "0" {
 			t.Fatalf("Retry-After = %q", ra)
 		}
+		if p, rl := res.Header.Get("RateLimit-Policy"), res.Header.Get("RateLimit"); p != `"login-email";q=5;w=900` ||
+			rl != `"login-email";r=0;t=`+res.Header.Get("Retry-After") {
+			t.Fatalf("RateLimit-Policy %q, RateLimit %q", p, rl)
+		}
 		// Locked out even with the right password: the limit is checked first.
 		e.do("POST", "/api/v1/auth/login", map[string]string{"email": "victim@example.pk", "password": goodPassword}).
 			wantError(t, http.StatusTooManyRequests, "rate_limited")
@@ -188,8 +191,11 @@ func TestLogin429PerClientAddress(t *testing.T) {
 			e.do("POST", "/api/v1/auth/login", map[string]string{"email": uuid.NewString() + "@example.pk", "password": "guess guess guess"}).
 				wantError(t, http.StatusUnauthorized, "unauthorized")
 		}
-		e.do("POST", "/api/v1/auth/login", map[string]string{"email": "fresh@example.pk", "password": "guess guess guess"}).
-			wantError(t, http.StatusTooManyRequests, "rate_limited")
+		res := e.do("POST", "/api/v1/auth/login", map[string]string{"email": "fresh@example.pk", "password": "guess guess guess"})
+		res.wantError(t, http.StatusTooManyRequests, "rate_limited")
+		if p := res.Header.Get("RateLimit-Policy"); p != `"login-address";q=8;w=900` {
+			t.Fatalf("RateLimit-Policy %q", p)
+		}
 	}, withLimits(auth.Limits{PerClientIP: 8}))
 }
 

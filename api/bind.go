@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -19,11 +20,13 @@ var errTooLarge = &services.Error{Code: services.CodePayloadTooLarge, Message: "
 
 // bindJSON decodes the request body into dst strictly: one JSON value,
 // no unknown fields, the right types. Errors are bad_request (or
-// payload_too_large) with a message that names the problem.
+// payload_too_large, or unsupported_media_type for a body that says it is
+// not JSON) with a message that names the problem.
 func bindJSON(c *gin.Context, dst any) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return services.BadRequest("Content-Type must be application/json")
+			return &services.Error{Code: services.CodeUnsupportedMedia,
+				Message: fmt.Sprintf("Content-Type must be application/json, not %.100q", ct)}
 		}
 	}
 	dec := json.NewDecoder(c.Request.Body)
@@ -89,6 +92,9 @@ func decodeError(err error) error {
 		if typ.Field == "" {
 			return services.BadRequest("request body must be a JSON object")
 		}
+		if whole := wholeNumber(typ); whole != "" {
+			return services.BadRequest("field %s must be %s", typ.Field, whole)
+		}
 		return services.BadRequest("field %s must be %s", typ.Field, jsonTypeName(typ.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return services.BadRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -96,6 +102,27 @@ func decodeError(err error) error {
 		return fmt.Errorf("bindJSON: %w", err)
 	}
 	return services.BadRequest("request body is not valid JSON")
+}
+
+// wholeNumber names what an integer field wants when it was sent a number
+// that does not fit it (4000.5, 1e30, -1 for an unsigned field); "" when the
+// value was not a number or the field is not an integer.
+func wholeNumber(typ *json.UnmarshalTypeError) string {
+	if typ.Value != "number" && !strings.HasPrefix(typ.Value, "number ") {
+		return ""
+	}
+	switch typ.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, not negative, within range"
+	default:
+		return ""
+	}
+	if typ.Field == "amount" || strings.HasSuffix(typ.Field, ".amount") {
+		// Money is whole minor units: 4000.5 is neither rupees nor paisa.
+		return "a whole number of minor units (paisa for PKR: Rs 40.00 is 4000), within range"
+	}
+	return "a whole number, within range"
 }
 
 func jsonTypeName(kind string) string {

@@ -168,7 +168,7 @@ func (s *Server) createProduct(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toProduct(p))
+	created(c, toProduct(p), "products", p.ID.String())
 }
 
 func (s *Server) updateProduct(c *gin.Context) {

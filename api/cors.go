@@ -17,7 +17,7 @@ func allowCORS(origins []string) gin.HandlerFunc {
 		allowed[o] = true
 	}
 	const (
-		methods = "GET, POST, PUT, PATCH, DELETE"
+		methods = "GET, HEAD, POST, PUT, PATCH, DELETE"
 		headers = "Authorization, Content-Type, " + headerIdempotencyKey + ", " + headerRequestID
 		exposed = headerRequestID + ", Retry-After, Idempotent-Replayed"
 	)

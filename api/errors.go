@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -36,6 +37,7 @@ var statusOf = map[services.Code]int{
 	services.CodeInvalidState:         http.StatusConflict,
 	services.CodeProductUnavailable:   http.StatusConflict,
 	services.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	services.CodeUnsupportedMedia:     http.StatusUnsupportedMediaType,
 	services.CodeValidation:           http.StatusUnprocessableEntity,
 	services.CodeRateLimited:          http.StatusTooManyRequests,
 	services.CodeUnavailable:          http.StatusServiceUnavailable,
@@ -73,8 +75,33 @@ func writeError(c *gin.Context, err error) {
 	if !known {
 		status = http.StatusInternalServerError
 	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", challenge(c))
+	}
 	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+		c.Header("Retry-After", seconds(e.RetryAfter))
+	}
+	if q := e.Quota; q != nil {
+		// The IETF draft's structured form (draft-ietf-httpapi-ratelimit-headers):
+		// the quota, and that none of it is left until the Retry-After.
+		c.Header("RateLimit-Policy", fmt.Sprintf(`%q;q=%d;w=%s`, q.Policy, q.Limit, seconds(q.Window)))
+		c.Header("RateLimit", fmt.Sprintf(`%q;r=0;t=%s`, q.Policy, seconds(e.RetryAfter)))
 	}
 	c.AbortWithStatusJSON(status, errorEnvelope{Error: errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+}
+
+// challenge is the WWW-Authenticate of a 401 (RFC 6750): the Bearer scheme,
+// saying invalid_token when the request sent a token that authenticate
+// refused. A 401 for other reasons (a wrong password at sign-in, a refresh
+// token refused) names the scheme only.
+func challenge(c *gin.Context) string {
+	if _, signedIn := identityOf(c); c.GetHeader("Authorization") != "" && !signedIn {
+		return `Bearer error="invalid_token"`
+	}
+	return "Bearer"
+}
+
+// seconds is d in whole seconds, rounded up, at least 1.
+func seconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }

@@ -75,7 +75,7 @@ func (s *Server) createGroup(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toGroup(g))
+	created(c, toGroup(g), "groups", g.ID.String())
 }
 
 func (s *Server) listGroups(c *gin.Context) {
@@ -167,7 +167,8 @@ func (s *Server) addManager(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, managerResponse{UserID: m.UserID.String(), Name: m.Name, Email: m.Email, AddedAt: m.AddedAt.UTC()})
+	created(c, managerResponse{UserID: m.UserID.String(), Name: m.Name, Email: m.Email, AddedAt: m.AddedAt.UTC()},
+		"groups", id.String(), "managers", m.UserID.String())
 }
 
 type artisanRequest struct {
@@ -234,7 +235,7 @@ func (s *Server) createArtisan(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toArtisan(a))
+	created(c, toArtisan(a), "artisans", a.ID.String())
 }
 
 func (s *Server) listArtisans(c *gin.Context) {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -134,7 +135,8 @@ func inParallel(n int, fn func(i int)) {
 type response struct {
 	Code   int
 	Header http.Header
-	Body   []byte
+	Body   []byte // decoded when it came gzipped
+	Sent   int    // bytes of body on the wire
 }
 
 // decode unmarshals the body into v and fails the test if it cannot.
@@ -211,8 +213,24 @@ func (e *env) do(method, path string, body any, opts ...reqOption) *response {
 	}
 	rec := httptest.NewRecorder()
 	e.srv.Handler().ServeHTTP(rec, req)
-	res := &response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	res := &response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes(), Sent: rec.Body.Len()}
+	if res.Header.Get("Content-Encoding") == "gzip" {
+		// Checked and decoded as a client sees it; Sent keeps the size on the wire.
+		zr, err := gzip.NewReader(bytes.NewReader(res.Body))
+		if err != nil {
+			e.t.Fatalf("%s %s: gzip: %v", method, path, err)
+		}
+		if res.Body, err = io.ReadAll(zr); err != nil {
+			e.t.Fatalf("%s %s: gzip: %v", method, path, err)
+		}
+	}
 	e.spec.check(e.t, method, path, req.Header, res)
+	if res.Code == http.StatusCreated && !strings.HasPrefix(res.Header.Get("Location"), api.Base+"/") {
+		e.t.Errorf("%s %s: 201 with Location %q, want the created resource's URL", method, path, res.Header.Get("Location"))
+	}
+	if res.Code == http.StatusUnauthorized && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+		e.t.Errorf("%s %s: 401 with WWW-Authenticate %q, want the Bearer challenge", method, path, res.Header.Get("WWW-Authenticate"))
+	}
 	if ct := res.Header.Get("Content-Type"); res.Code >= 400 && !strings.HasPrefix(ct, "application/json") {
 		e.t.Errorf("%s %s: error status %d with Content-Type %q, want the JSON envelope", method, path, res.Code, ct)
 	}

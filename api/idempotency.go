@@ -61,6 +61,9 @@ func (s *Server) idempotent() gin.HandlerFunc {
 		}
 		if replay != nil {
 			c.Header("Idempotent-Replayed", "true")
+			if replay.Location != "" {
+				c.Header("Location", replay.Location)
+			}
 			c.Data(replay.Status, replay.ContentType, replay.Body)
 			c.Abort()
 			return
@@ -89,7 +92,7 @@ func (s *Server) idempotent() gin.HandlerFunc {
 			err = s.idem.Abandon(ctx, who.UserID, key)
 		} else {
 			err = s.idem.Complete(ctx, who.UserID, key, idempotency.Response{
-				Status: status, ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()})
+				Status: status, ContentType: rec.Header().Get("Content-Type"), Location: rec.Header().Get("Location"), Body: rec.body.Bytes()})
 		}
 		if err != nil {
 			s.log.ErrorContext(ctx, "record idempotent response", "request_id", requestID(c), "error", err.Error())

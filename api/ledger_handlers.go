@@ -62,7 +62,7 @@ func (s *Server) createPayout(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toPayout(p))
+	created(c, toPayout(p), "payouts", p.ID.String())
 }
 
 type acknowledgeRequest struct {
@@ -138,7 +138,7 @@ func (s *Server) distribute(c *gin.Context) {
 		out.Parts[i] = distributionPart{ArtisanID: p.ArtisanID.String(), DisplayName: p.DisplayName, Weight: p.Weight,
 			Amount: models.NewMoney(p.Amount, d.Currency)}
 	}
-	c.JSON(http.StatusCreated, out)
+	created(c, out, "groups", out.GroupID, "distributions", out.ID)
 }
 
 type accountResponse struct {

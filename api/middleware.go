@@ -131,6 +131,29 @@ func limitBody() gin.HandlerFunc {
 	}
 }
 
+// headOnly answers a HEAD request with the headers and status of its GET
+// and no body: what the handlers write is counted but not sent.
+func headOnly() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodHead {
+			c.Writer = &bodiless{ResponseWriter: c.Writer}
+		}
+		c.Next()
+	}
+}
+
+type bodiless struct{ gin.ResponseWriter }
+
+func (w *bodiless) Write(b []byte) (int, error) {
+	w.WriteHeaderNow()
+	return len(b), nil
+}
+
+func (w *bodiless) WriteString(s string) (int, error) {
+	w.WriteHeaderNow()
+	return len(s), nil
+}
+
 // securityHeaders are safe defaults for a JSON API; pages that render HTML
 // set their own Content-Security-Policy.
 func securityHeaders(production bool) gin.HandlerFunc {

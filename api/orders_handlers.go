@@ -99,7 +99,7 @@ func (s *Server) createOrder(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toOrder(o))
+	created(c, toOrder(o), "orders", o.ID.String())
 }
 
 func (s *Server) listOrders(c *gin.Context) {

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,4 +64,17 @@ func pageUnder[S, T any](c *gin.Context, list func(context.Context, services.Act
 		return
 	}
 	c.JSON(http.StatusOK, newList(items, next, render))
+}
+
+// created answers 201 with body and a Location naming the created resource:
+// its URL under Base, built from parts (each one path-escaped). That is
+// where the resource is read when it has a GET, and the URL it is acted on
+// by otherwise (a manager's or an auditor's assignment, a password reset).
+func created(c *gin.Context, body any, parts ...string) {
+	esc := make([]string, len(parts))
+	for i, p := range parts {
+		esc[i] = url.PathEscape(p)
+	}
+	c.Header("Location", Base+"/"+strings.Join(esc, "/"))
+	c.JSON(http.StatusCreated, body)
 }

@@ -102,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 		s.public = "http://localhost:8080"
 	}
 
-	e.Use(withLogger(cfg.Logger), withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(cfg.Logger), securityHeaders(cfg.Production))
+	e.Use(headOnly(), compress(), withLogger(cfg.Logger), withRequestID(), accessLog(cfg.Logger, s.metrics), recoverPanics(cfg.Logger), securityHeaders(cfg.Production))
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(allowCORS(cfg.CORSOrigins))
 	}
@@ -128,15 +128,13 @@ func (s *Server) Routes() []string {
 
 func (s *Server) routes() {
 	e := s.engine
-	e.GET("/healthz", s.healthz)
-	e.HEAD("/healthz", s.healthz) // load balancers often probe with HEAD
-	e.GET("/readyz", s.readyz)
-	e.HEAD("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(s.metrics.handler()))
-	e.GET("/openapi.yaml", s.openAPI)
-	e.GET("/docs", s.docsPage)
-	e.GET("/p/:id", s.productPage)
-	e.GET("/p/:id/qr.png", s.productQR)
+	get(e, "/healthz", s.healthz) // load balancers often probe with HEAD
+	get(e, "/readyz", s.readyz)
+	get(e, "/metrics", gin.WrapH(s.metrics.handler()))
+	get(e, "/openapi.yaml", s.openAPI)
+	get(e, "/docs", s.docsPage)
+	get(e, "/p/:id", cacheable(), s.productPage)
+	get(e, "/p/:id/qr.png", s.productQR)
 
 	v1 := e.Group(Base, s.authenticate())
 	// The sign-in routes answer with fresh tokens, so their responses are
@@ -151,35 +149,35 @@ func (s *Server) routes() {
 	v1.POST("/admin/users/:id/password-reset", requireRole(models.RoleAdmin), s.issuePasswordReset)
 
 	app := v1.Group("", s.idempotentPOST())
-	app.GET("/me", requireRole(), s.me)
+	get(app, "/me", requireRole(), s.me)
 
-	app.GET("/groups", s.listGroups)
+	get(app, "/groups", s.listGroups)
 	app.POST("/groups", requireRole(models.RoleProducer), s.createGroup)
-	app.GET("/groups/:id", s.getGroup)
+	get(app, "/groups/:id", s.getGroup)
 	app.PATCH("/groups/:id", requireRole(models.RoleProducer), s.updateGroup)
 	app.POST("/groups/:id/managers", requireRole(models.RoleProducer), s.addManager)
 	app.POST("/groups/:id/artisans", requireRole(models.RoleProducer), s.createArtisan)
-	app.GET("/groups/:id/artisans", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.listArtisans)
+	get(app, "/groups/:id/artisans", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.listArtisans)
 	app.PATCH("/artisans/:id", requireRole(models.RoleProducer), s.updateArtisan)
 
-	app.GET("/categories", s.listCategories)
-	app.GET("/products", s.listProducts)
-	app.GET("/products/:id", s.getProduct)
-	app.GET("/products/:id/transparency", s.getTransparency)
-	app.GET("/wage-benchmarks", s.listBenchmarks)
+	get(app, "/categories", s.listCategories)
+	get(app, "/products", cacheable(), s.listProducts)
+	get(app, "/products/:id", cacheable(), s.getProduct)
+	get(app, "/products/:id/transparency", cacheable(), s.getTransparency)
+	get(app, "/wage-benchmarks", s.listBenchmarks)
 	app.POST("/groups/:id/products", requireRole(models.RoleProducer), s.createProduct)
-	app.GET("/groups/:id/products", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.groupProducts)
+	get(app, "/groups/:id/products", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.groupProducts)
 	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
 	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
 	app.POST("/products/:id/archive", requireRole(models.RoleProducer), s.archiveProduct)
 
 	app.POST("/orders", requireRole(models.RoleBuyer), requireKey(), s.createOrder)
-	app.GET("/orders", requireRole(models.RoleBuyer), s.listOrders)
-	app.GET("/orders/:id", requireRole(), s.getOrder)
+	get(app, "/orders", requireRole(models.RoleBuyer), s.listOrders)
+	get(app, "/orders/:id", requireRole(), s.getOrder)
 	app.POST("/orders/:id/cancel", requireRole(models.RoleBuyer), s.cancelOrder)
 	app.POST("/orders/:id/shipments", requireRole(models.RoleProducer), s.shipOrder)
 	app.POST("/orders/:id/deliver", requireRole(models.RoleProducer, models.RoleAdmin), s.deliverOrder)
-	app.GET("/groups/:id/orders", requireRole(models.RoleProducer), s.groupOrders)
+	get(app, "/groups/:id/orders", requireRole(models.RoleProducer), s.groupOrders)
 	app.POST("/webhooks/stripe", s.stripeWebhook)
 
 	books := requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin) // managers see their own group's
@@ -187,15 +185,15 @@ func (s *Server) routes() {
 	app.POST("/groups/:id/distributions", requireRole(models.RoleProducer), s.distribute)
 	app.POST("/groups/:id/payouts", requireRole(models.RoleProducer), requireKey(), s.createPayout)
 	app.POST("/payouts/:id/acknowledge", requireRole(models.RoleProducer, models.RoleAuditor), s.acknowledgePayout)
-	app.GET("/groups/:id/ledger/accounts", books, s.groupAccounts)
-	app.GET("/ledger/transactions", books, s.listTransactions)
-	app.GET("/artisans/:id/statement", books, s.artisanStatement)
-	app.GET("/audit/ledger/verify", audit, s.verifyLedger)
+	get(app, "/groups/:id/ledger/accounts", books, s.groupAccounts)
+	get(app, "/ledger/transactions", books, s.listTransactions)
+	get(app, "/artisans/:id/statement", books, s.artisanStatement)
+	get(app, "/audit/ledger/verify", audit, s.verifyLedger)
 	app.POST("/audit/ledger/verify", audit, s.verifyLedgerCheckpoints)
-	app.GET("/audit/ledger/checkpoint", audit, s.ledgerCheckpoint)
-	app.GET("/audit/ledger/public-key", s.ledgerPublicKey)
-	app.GET("/audit/groups/:id/report", books, s.groupReport)
-	app.GET("/audit/impact", audit, s.impactReport)
+	get(app, "/audit/ledger/checkpoint", audit, s.ledgerCheckpoint)
+	get(app, "/audit/ledger/public-key", s.ledgerPublicKey)
+	get(app, "/audit/groups/:id/report", books, s.groupReport)
+	get(app, "/audit/impact", audit, s.impactReport)
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)
@@ -203,11 +201,18 @@ func (s *Server) routes() {
 	admin.POST("/users/:id/enable", s.enableUser)
 	admin.POST("/groups/:id/verify", s.verifyGroup)
 	admin.POST("/groups/:id/auditors", s.assignAuditor)
-	admin.GET("/groups/:id/auditors", s.listAuditors)
+	get(admin, "/groups/:id/auditors", s.listAuditors)
 	admin.DELETE("/groups/:id/auditors/:user_id", s.unassignAuditor)
 	admin.PUT("/wage-benchmarks/:region", s.setBenchmark)
-	admin.GET("/fees", s.getFees)
+	get(admin, "/fees", s.getFees)
 	admin.PUT("/fees", s.setFees)
+}
+
+// get serves path on GET and on HEAD, which answers as GET does without
+// the body (headOnly drops it): gin does not answer HEAD by itself.
+func get(r gin.IRoutes, path string, handlers ...gin.HandlerFunc) {
+	r.GET(path, handlers...)
+	r.HEAD(path, handlers...)
 }
 
 // idempotentPOST accepts an Idempotency-Key on every POST; routes that

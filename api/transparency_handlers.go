@@ -95,15 +95,15 @@ func (s *Server) setBenchmark(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	b, created, err := s.catalog.SetBenchmark(c.Request.Context(), actorOf(c), c.Param("region"),
+	b, isNew, err := s.catalog.SetBenchmark(c.Request.Context(), actorOf(c), c.Param("region"),
 		catalog.BenchmarkInput{Name: req.Name, Monthly: req.Monthly, HoursPerMonth: req.HoursPerMonth, Source: req.Source})
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	if isNew {
+		created(c, toBenchmark(b), "admin", "wage-benchmarks", b.Region)
+		return
 	}
-	c.JSON(status, toBenchmark(b))
+	c.JSON(http.StatusOK, toBenchmark(b))
 }

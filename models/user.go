@@ -91,6 +91,7 @@ type IdempotencyKey struct {
 	RequestHash  string
 	Status       int // 0 while the first request is still being handled
 	ContentType  string
+	Location     string // the Location header of a 201, "" otherwise
 	ResponseBody []byte
 	CreatedAt    time.Time
 	ExpiresAt    time.Time

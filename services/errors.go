@@ -27,6 +27,7 @@ const (
 	CodeInvalidState         Code = "invalid_state"
 	CodeProductUnavailable   Code = "product_unavailable"
 	CodePayloadTooLarge      Code = "payload_too_large"
+	CodeUnsupportedMedia     Code = "unsupported_media_type"
 	CodeValidation           Code = "validation_failed"
 	CodeRateLimited          Code = "rate_limited"
 	CodeUnavailable          Code = "unavailable"
@@ -41,6 +42,14 @@ type Error struct {
 	Message    string
 	Fields     map[string]string // field path → problem, for validation errors
 	RetryAfter time.Duration     // for rate limits
+	Quota      *Quota            // the limit a rate_limited error ran into, when known
+}
+
+// Quota is a rate limit: Limit requests per Window, named by Policy.
+type Quota struct {
+	Policy string // a short name for clients, e.g. "login"
+	Limit  int
+	Window time.Duration
 }
 
 func (e *Error) Error() string {
@@ -103,6 +112,14 @@ func Conflict(code Code, format string, args ...any) *Error {
 // RateLimited tells the caller to wait retryAfter before trying again.
 func RateLimited(retryAfter time.Duration) *Error {
 	return &Error{Code: CodeRateLimited, Message: "too many attempts; try again later", RetryAfter: retryAfter}
+}
+
+// QuotaExceeded is RateLimited for a caller who has used up quota: it is
+// told the quota as well as when to try again.
+func QuotaExceeded(q Quota, retryAfter time.Duration) *Error {
+	e := RateLimited(retryAfter)
+	e.Quota = &q
+	return e
 }
 
 // Unavailable is for a dependency that cannot be reached right now.

@@ -40,8 +40,9 @@ func (l Limits) withDefaults() Limits {
 }
 
 type limitKey struct {
-	key string
-	max int
+	key    string
+	max    int
+	policy string // the quota's name for clients (the RateLimit headers)
 }
 
 // limitKeys puts the (email, address) key first. It is a hash, so the table
@@ -49,9 +50,9 @@ type limitKey struct {
 func (s *Service) limitKeys(email, ip string) []limitKey {
 	client := clientKey(ip)
 	sum := sha256.Sum256([]byte(email + "\n" + client))
-	keys := []limitKey{{"email-client:" + hex.EncodeToString(sum[:16]), s.limits.PerEmail}}
+	keys := []limitKey{{"email-client:" + hex.EncodeToString(sum[:16]), s.limits.PerEmail, "login-email"}}
 	if client != "" {
-		keys = append(keys, limitKey{"ip:" + client, s.limits.PerClientIP})
+		keys = append(keys, limitKey{"ip:" + client, s.limits.PerClientIP, "login-address"})
 	}
 	return keys
 }
@@ -84,7 +85,10 @@ func clientKey(ip string) string {
 func (s *Service) countAttempt(ctx context.Context, keys []limitKey) error {
 	now := s.now()
 	expired := now.Add(-s.limits.Window)
-	var wait time.Duration
+	var (
+		wait    time.Duration
+		tripped limitKey
+	)
 	for _, k := range keys {
 		var row struct {
 			Failures    int
@@ -98,12 +102,13 @@ func (s *Service) countAttempt(ctx context.Context, keys []limitKey) error {
 		if err != nil {
 			return err
 		}
-		if row.Failures > k.max {
-			wait = max(wait, row.WindowStart.Add(s.limits.Window).Sub(now))
+		if w := row.WindowStart.Add(s.limits.Window).Sub(now); row.Failures > k.max && w > wait {
+			wait, tripped = w, k
 		}
 	}
 	if wait > 0 {
-		return services.RateLimited(max(wait, time.Second))
+		return services.QuotaExceeded(services.Quota{Policy: tripped.policy, Limit: tripped.max, Window: s.limits.Window},
+			max(wait, time.Second))
 	}
 	return nil
 }

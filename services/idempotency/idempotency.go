@@ -75,6 +75,7 @@ func (s *Store) hash(r Request) string {
 type Response struct {
 	Status      int
 	ContentType string
+	Location    string // the Location header, when there was one
 	Body        []byte
 }
 
@@ -145,7 +146,7 @@ func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Reque
 			return nil, services.Conflict(services.CodeConflict,
 				"a request with this Idempotency-Key is still being processed; retry later")
 		}
-		return &Response{Status: got.Status, ContentType: got.ContentType, Body: got.ResponseBody}, nil
+		return &Response{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: got.ResponseBody}, nil
 	}
 	return nil, services.Conflict(services.CodeConflict, "a request with this Idempotency-Key is still being processed; retry later")
 }
@@ -154,7 +155,7 @@ func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Reque
 func (s *Store) Complete(ctx context.Context, user uuid.UUID, key string, r Response) error {
 	return s.db.WithContext(ctx).Model(&models.IdempotencyKey{}).
 		Where("user_id = ? AND key = ?", user, key).
-		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "response_body": r.Body}).Error
+		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "response_body": r.Body}).Error
 }
 
 // Abandon forgets key, so the client may retry: used when the first attempt
