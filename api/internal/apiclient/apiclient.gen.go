@@ -200,6 +200,7 @@ const (
 	ErrorCodeRateLimited          ErrorCode = "rate_limited"
 	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
 	ErrorCodeUnavailable          ErrorCode = "unavailable"
+	ErrorCodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
 	ErrorCodeValidationFailed     ErrorCode = "validation_failed"
 )
 
@@ -235,6 +236,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnavailable:
+		return true
+	case ErrorCodeUnsupportedMediaType:
 		return true
 	case ErrorCodeValidationFailed:
 		return true
@@ -1161,7 +1164,7 @@ type Error struct {
 	// Code What went wrong, for programs. `bad_request` 400, `unauthorized` 401, `forbidden` 403,
 	// `not_found` 404, `method_not_allowed` 405, `conflict`, `insufficient_stock`,
 	// `insufficient_funds`, `idempotency_key_reused`, `invalid_state` and `product_unavailable` 409,
-	// `payload_too_large` 413, `validation_failed` 422, `rate_limited` 429, `internal` 500,
+	// `payload_too_large` 413, `unsupported_media_type` 415, `validation_failed` 422, `rate_limited` 429, `internal` 500,
 	// `unavailable` 503.
 	Code ErrorCode `json:"code"`
 
@@ -1176,7 +1179,7 @@ type Error struct {
 // ErrorCode What went wrong, for programs. `bad_request` 400, `unauthorized` 401, `forbidden` 403,
 // `not_found` 404, `method_not_allowed` 405, `conflict`, `insufficient_stock`,
 // `insufficient_funds`, `idempotency_key_reused`, `invalid_state` and `product_unavailable` 409,
-// `payload_too_large` 413, `validation_failed` 422, `rate_limited` 429, `internal` 500,
+// `payload_too_large` 413, `unsupported_media_type` 415, `validation_failed` 422, `rate_limited` 429, `internal` 500,
 // `unavailable` 503.
 type ErrorCode string
 
@@ -2485,6 +2488,9 @@ type IdempotencyKey = string
 // IdempotencyKeyRequired defines model for IdempotencyKeyRequired.
 type IdempotencyKeyRequired = string
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -2550,6 +2556,9 @@ type RateLimited = ErrorEnvelope
 
 // Unauthorized Every error response, on every route.
 type Unauthorized = ErrorEnvelope
+
+// UnsupportedMediaType Every error response, on every route.
+type UnsupportedMediaType = ErrorEnvelope
 
 // UserNotFound Every error response, on every route.
 type UserNotFound = ErrorEnvelope
@@ -3253,6 +3262,10 @@ type ListProductsParams struct {
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+
+	// IfNoneMatch The `ETag` of an answer already held: when it still names the current answer, the server
+	// says 304 Not Modified without a body (anonymous callers only).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListProductsParamsSort defines parameters for ListProducts.
@@ -3264,6 +3277,10 @@ type GetProductParams struct {
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+
+	// IfNoneMatch The `ETag` of an answer already held: when it still names the current answer, the server
+	// says 304 Not Modified without a body (anonymous callers only).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateProductParams defines parameters for UpdateProduct.
@@ -3310,6 +3327,10 @@ type GetProductTransparencyParams struct {
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+
+	// IfNoneMatch The `ETag` of an answer already held: when it still names the current answer, the server
+	// says 304 Not Modified without a body (anonymous callers only).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListWageBenchmarksParams defines parameters for ListWageBenchmarks.
@@ -3375,6 +3396,10 @@ type GetProductPageParams struct {
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+
+	// IfNoneMatch The `ETag` of an answer already held: when it still names the current answer, the server
+	// says 304 Not Modified without a body (anonymous callers only).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetProductPageQRParams defines parameters for GetProductPageQR.
@@ -10351,6 +10376,17 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 			req.Header.Set("X-Request-ID", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -10398,6 +10434,17 @@ func NewGetProductRequest(server string, id ProductID, params *GetProductParams)
 			}
 
 			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -10629,6 +10676,17 @@ func NewGetProductTransparencyRequest(server string, id ProductID, params *GetPr
 			}
 
 			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -10963,6 +11021,17 @@ func NewGetProductPageRequest(server string, id openapi_types.UUID, params *GetP
 			}
 
 			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -12453,7 +12522,8 @@ type GetFeesResponse200Headers struct {
 
 // GetFeesResponse401Headers the declared response headers of an HTTP 401 response for GetFees
 type GetFeesResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetFeesResponse403Headers the declared response headers of an HTTP 403 response for GetFees
@@ -12579,7 +12649,8 @@ type SetFeesResponse400Headers struct {
 
 // SetFeesResponse401Headers the declared response headers of an HTTP 401 response for SetFees
 type SetFeesResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // SetFeesResponse403Headers the declared response headers of an HTTP 403 response for SetFees
@@ -12590,6 +12661,11 @@ type SetFeesResponse403Headers struct {
 
 // SetFeesResponse413Headers the declared response headers of an HTTP 413 response for SetFees
 type SetFeesResponse413Headers struct {
+	XRequestID string
+}
+
+// SetFeesResponse415Headers the declared response headers of an HTTP 415 response for SetFees
+type SetFeesResponse415Headers struct {
 	XRequestID string
 }
 
@@ -12623,6 +12699,8 @@ type SetFeesResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12639,6 +12717,8 @@ type SetFeesResponse struct {
 	Headers403 *SetFeesResponse403Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *SetFeesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *SetFeesResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *SetFeesResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -12670,6 +12750,11 @@ func (r SetFeesResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r SetFeesResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetFeesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -12728,7 +12813,8 @@ type ListGroupAuditorsResponse400Headers struct {
 
 // ListGroupAuditorsResponse401Headers the declared response headers of an HTTP 401 response for ListGroupAuditors
 type ListGroupAuditorsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListGroupAuditorsResponse403Headers the declared response headers of an HTTP 403 response for ListGroupAuditors
@@ -12838,6 +12924,7 @@ func (r ListGroupAuditorsResponse) ContentType() string {
 // AssignGroupAuditorResponse201Headers the declared response headers of an HTTP 201 response for AssignGroupAuditor
 type AssignGroupAuditorResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -12849,7 +12936,8 @@ type AssignGroupAuditorResponse400Headers struct {
 
 // AssignGroupAuditorResponse401Headers the declared response headers of an HTTP 401 response for AssignGroupAuditor
 type AssignGroupAuditorResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // AssignGroupAuditorResponse403Headers the declared response headers of an HTTP 403 response for AssignGroupAuditor
@@ -12872,6 +12960,11 @@ type AssignGroupAuditorResponse409Headers struct {
 
 // AssignGroupAuditorResponse413Headers the declared response headers of an HTTP 413 response for AssignGroupAuditor
 type AssignGroupAuditorResponse413Headers struct {
+	XRequestID string
+}
+
+// AssignGroupAuditorResponse415Headers the declared response headers of an HTTP 415 response for AssignGroupAuditor
+type AssignGroupAuditorResponse415Headers struct {
 	XRequestID string
 }
 
@@ -12903,6 +12996,8 @@ type AssignGroupAuditorResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12921,6 +13016,8 @@ type AssignGroupAuditorResponse struct {
 	Headers409 *AssignGroupAuditorResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *AssignGroupAuditorResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AssignGroupAuditorResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *AssignGroupAuditorResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -12960,6 +13057,11 @@ func (r AssignGroupAuditorResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r AssignGroupAuditorResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AssignGroupAuditorResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -13013,7 +13115,8 @@ type UnassignGroupAuditorResponse400Headers struct {
 
 // UnassignGroupAuditorResponse401Headers the declared response headers of an HTTP 401 response for UnassignGroupAuditor
 type UnassignGroupAuditorResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // UnassignGroupAuditorResponse403Headers the declared response headers of an HTTP 403 response for UnassignGroupAuditor
@@ -13127,7 +13230,8 @@ type VerifyGroupResponse400Headers struct {
 
 // VerifyGroupResponse401Headers the declared response headers of an HTTP 401 response for VerifyGroup
 type VerifyGroupResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // VerifyGroupResponse403Headers the declared response headers of an HTTP 403 response for VerifyGroup
@@ -13282,6 +13386,7 @@ func (r VerifyGroupResponse) ContentType() string {
 // CreateStaffUserResponse201Headers the declared response headers of an HTTP 201 response for CreateStaffUser
 type CreateStaffUserResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -13293,7 +13398,8 @@ type CreateStaffUserResponse400Headers struct {
 
 // CreateStaffUserResponse401Headers the declared response headers of an HTTP 401 response for CreateStaffUser
 type CreateStaffUserResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateStaffUserResponse403Headers the declared response headers of an HTTP 403 response for CreateStaffUser
@@ -13310,6 +13416,11 @@ type CreateStaffUserResponse409Headers struct {
 
 // CreateStaffUserResponse413Headers the declared response headers of an HTTP 413 response for CreateStaffUser
 type CreateStaffUserResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateStaffUserResponse415Headers the declared response headers of an HTTP 415 response for CreateStaffUser
+type CreateStaffUserResponse415Headers struct {
 	XRequestID string
 }
 
@@ -13345,6 +13456,8 @@ type CreateStaffUserResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13363,6 +13476,8 @@ type CreateStaffUserResponse struct {
 	Headers409 *CreateStaffUserResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateStaffUserResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateStaffUserResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreateStaffUserResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -13399,6 +13514,11 @@ func (r CreateStaffUserResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateStaffUserResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateStaffUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -13459,7 +13579,8 @@ type DisableUserResponse400Headers struct {
 
 // DisableUserResponse401Headers the declared response headers of an HTTP 401 response for DisableUser
 type DisableUserResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // DisableUserResponse403Headers the declared response headers of an HTTP 403 response for DisableUser
@@ -13610,7 +13731,8 @@ type EnableUserResponse400Headers struct {
 
 // EnableUserResponse401Headers the declared response headers of an HTTP 401 response for EnableUser
 type EnableUserResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // EnableUserResponse403Headers the declared response headers of an HTTP 403 response for EnableUser
@@ -13748,6 +13870,7 @@ func (r EnableUserResponse) ContentType() string {
 
 // IssuePasswordResetResponse201Headers the declared response headers of an HTTP 201 response for IssuePasswordReset
 type IssuePasswordResetResponse201Headers struct {
+	Location   *string
 	XRequestID string
 }
 
@@ -13759,7 +13882,8 @@ type IssuePasswordResetResponse400Headers struct {
 
 // IssuePasswordResetResponse401Headers the declared response headers of an HTTP 401 response for IssuePasswordReset
 type IssuePasswordResetResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // IssuePasswordResetResponse403Headers the declared response headers of an HTTP 403 response for IssuePasswordReset
@@ -13888,6 +14012,7 @@ type SetWageBenchmarkResponse200Headers struct {
 
 // SetWageBenchmarkResponse201Headers the declared response headers of an HTTP 201 response for SetWageBenchmark
 type SetWageBenchmarkResponse201Headers struct {
+	Location   *string
 	XRequestID string
 }
 
@@ -13899,7 +14024,8 @@ type SetWageBenchmarkResponse400Headers struct {
 
 // SetWageBenchmarkResponse401Headers the declared response headers of an HTTP 401 response for SetWageBenchmark
 type SetWageBenchmarkResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // SetWageBenchmarkResponse403Headers the declared response headers of an HTTP 403 response for SetWageBenchmark
@@ -13910,6 +14036,11 @@ type SetWageBenchmarkResponse403Headers struct {
 
 // SetWageBenchmarkResponse413Headers the declared response headers of an HTTP 413 response for SetWageBenchmark
 type SetWageBenchmarkResponse413Headers struct {
+	XRequestID string
+}
+
+// SetWageBenchmarkResponse415Headers the declared response headers of an HTTP 415 response for SetWageBenchmark
+type SetWageBenchmarkResponse415Headers struct {
 	XRequestID string
 }
 
@@ -13945,6 +14076,8 @@ type SetWageBenchmarkResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13963,6 +14096,8 @@ type SetWageBenchmarkResponse struct {
 	Headers403 *SetWageBenchmarkResponse403Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *SetWageBenchmarkResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *SetWageBenchmarkResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *SetWageBenchmarkResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -13999,6 +14134,11 @@ func (r SetWageBenchmarkResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r SetWageBenchmarkResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetWageBenchmarkResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14057,7 +14197,8 @@ type UpdateArtisanResponse400Headers struct {
 
 // UpdateArtisanResponse401Headers the declared response headers of an HTTP 401 response for UpdateArtisan
 type UpdateArtisanResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // UpdateArtisanResponse403Headers the declared response headers of an HTTP 403 response for UpdateArtisan
@@ -14077,6 +14218,11 @@ type UpdateArtisanResponse409Headers struct {
 
 // UpdateArtisanResponse413Headers the declared response headers of an HTTP 413 response for UpdateArtisan
 type UpdateArtisanResponse413Headers struct {
+	XRequestID string
+}
+
+// UpdateArtisanResponse415Headers the declared response headers of an HTTP 415 response for UpdateArtisan
+type UpdateArtisanResponse415Headers struct {
 	XRequestID string
 }
 
@@ -14113,6 +14259,8 @@ type UpdateArtisanResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14133,6 +14281,8 @@ type UpdateArtisanResponse struct {
 	Headers409 *UpdateArtisanResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateArtisanResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateArtisanResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *UpdateArtisanResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -14174,6 +14324,11 @@ func (r UpdateArtisanResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UpdateArtisanResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateArtisanResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14233,7 +14388,8 @@ type GetArtisanStatementResponse400Headers struct {
 
 // GetArtisanStatementResponse401Headers the declared response headers of an HTTP 401 response for GetArtisanStatement
 type GetArtisanStatementResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetArtisanStatementResponse403Headers the declared response headers of an HTTP 403 response for GetArtisanStatement
@@ -14397,7 +14553,8 @@ type GetGroupReportResponse400Headers struct {
 
 // GetGroupReportResponse401Headers the declared response headers of an HTTP 401 response for GetGroupReport
 type GetGroupReportResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetGroupReportResponse403Headers the declared response headers of an HTTP 403 response for GetGroupReport
@@ -14561,7 +14718,8 @@ type GetImpactReportResponse400Headers struct {
 
 // GetImpactReportResponse401Headers the declared response headers of an HTTP 401 response for GetImpactReport
 type GetImpactReportResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetImpactReportResponse403Headers the declared response headers of an HTTP 403 response for GetImpactReport
@@ -14705,7 +14863,8 @@ type GetLedgerCheckpointResponse200Headers struct {
 
 // GetLedgerCheckpointResponse401Headers the declared response headers of an HTTP 401 response for GetLedgerCheckpoint
 type GetLedgerCheckpointResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetLedgerCheckpointResponse403Headers the declared response headers of an HTTP 403 response for GetLedgerCheckpoint
@@ -14825,7 +14984,8 @@ type GetLedgerPublicKeyResponse200Headers struct {
 
 // GetLedgerPublicKeyResponse401Headers the declared response headers of an HTTP 401 response for GetLedgerPublicKey
 type GetLedgerPublicKeyResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetLedgerPublicKeyResponse413Headers the declared response headers of an HTTP 413 response for GetLedgerPublicKey
@@ -14930,7 +15090,8 @@ type VerifyLedgerResponse200Headers struct {
 
 // VerifyLedgerResponse401Headers the declared response headers of an HTTP 401 response for VerifyLedger
 type VerifyLedgerResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // VerifyLedgerResponse403Headers the declared response headers of an HTTP 403 response for VerifyLedger
@@ -15057,7 +15218,8 @@ type VerifyLedgerCheckpointsResponse400Headers struct {
 
 // VerifyLedgerCheckpointsResponse401Headers the declared response headers of an HTTP 401 response for VerifyLedgerCheckpoints
 type VerifyLedgerCheckpointsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // VerifyLedgerCheckpointsResponse403Headers the declared response headers of an HTTP 403 response for VerifyLedgerCheckpoints
@@ -15073,6 +15235,11 @@ type VerifyLedgerCheckpointsResponse409Headers struct {
 
 // VerifyLedgerCheckpointsResponse413Headers the declared response headers of an HTTP 413 response for VerifyLedgerCheckpoints
 type VerifyLedgerCheckpointsResponse413Headers struct {
+	XRequestID string
+}
+
+// VerifyLedgerCheckpointsResponse415Headers the declared response headers of an HTTP 415 response for VerifyLedgerCheckpoints
+type VerifyLedgerCheckpointsResponse415Headers struct {
 	XRequestID string
 }
 
@@ -15108,6 +15275,8 @@ type VerifyLedgerCheckpointsResponse struct {
 	JSON409 *IdempotencyConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15126,6 +15295,8 @@ type VerifyLedgerCheckpointsResponse struct {
 	Headers409 *VerifyLedgerCheckpointsResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *VerifyLedgerCheckpointsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *VerifyLedgerCheckpointsResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *VerifyLedgerCheckpointsResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -15162,6 +15333,11 @@ func (r VerifyLedgerCheckpointsResponse) GetJSON409() *IdempotencyConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r VerifyLedgerCheckpointsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r VerifyLedgerCheckpointsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15221,11 +15397,17 @@ type LoginResponse400Headers struct {
 
 // LoginResponse401Headers the declared response headers of an HTTP 401 response for Login
 type LoginResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // LoginResponse413Headers the declared response headers of an HTTP 413 response for Login
 type LoginResponse413Headers struct {
+	XRequestID string
+}
+
+// LoginResponse415Headers the declared response headers of an HTTP 415 response for Login
+type LoginResponse415Headers struct {
 	XRequestID string
 }
 
@@ -15238,6 +15420,8 @@ type LoginResponse422Headers struct {
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	IdempotentReplayed *string
+	RateLimit          string
+	RateLimitPolicy    string
 	RetryAfter         int
 	XRequestID         string
 }
@@ -15264,6 +15448,8 @@ type LoginResponse struct {
 	JSON401 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -15280,6 +15466,8 @@ type LoginResponse struct {
 	Headers401 *LoginResponse401Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *LoginResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *LoginResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *LoginResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -15308,6 +15496,11 @@ func (r LoginResponse) GetJSON401() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r LoginResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LoginResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15372,11 +15565,17 @@ type LogoutResponse400Headers struct {
 
 // LogoutResponse401Headers the declared response headers of an HTTP 401 response for Logout
 type LogoutResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // LogoutResponse413Headers the declared response headers of an HTTP 413 response for Logout
 type LogoutResponse413Headers struct {
+	XRequestID string
+}
+
+// LogoutResponse415Headers the declared response headers of an HTTP 415 response for Logout
+type LogoutResponse415Headers struct {
 	XRequestID string
 }
 
@@ -15400,6 +15599,8 @@ type LogoutResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -15412,6 +15613,8 @@ type LogoutResponse struct {
 	Headers401 *LogoutResponse401Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *LogoutResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *LogoutResponse415Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *LogoutResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15431,6 +15634,11 @@ func (r LogoutResponse) GetJSON401() *Unauthorized {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r LogoutResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LogoutResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15485,11 +15693,17 @@ type ResetPasswordResponse400Headers struct {
 
 // ResetPasswordResponse401Headers the declared response headers of an HTTP 401 response for ResetPassword
 type ResetPasswordResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ResetPasswordResponse413Headers the declared response headers of an HTTP 413 response for ResetPassword
 type ResetPasswordResponse413Headers struct {
+	XRequestID string
+}
+
+// ResetPasswordResponse415Headers the declared response headers of an HTTP 415 response for ResetPassword
+type ResetPasswordResponse415Headers struct {
 	XRequestID string
 }
 
@@ -15513,6 +15727,8 @@ type ResetPasswordResponse struct {
 	JSON401 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15525,6 +15741,8 @@ type ResetPasswordResponse struct {
 	Headers401 *ResetPasswordResponse401Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *ResetPasswordResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ResetPasswordResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ResetPasswordResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -15544,6 +15762,11 @@ func (r ResetPasswordResponse) GetJSON401() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ResetPasswordResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResetPasswordResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15598,11 +15821,17 @@ type RefreshSessionResponse400Headers struct {
 
 // RefreshSessionResponse401Headers the declared response headers of an HTTP 401 response for RefreshSession
 type RefreshSessionResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // RefreshSessionResponse413Headers the declared response headers of an HTTP 413 response for RefreshSession
 type RefreshSessionResponse413Headers struct {
+	XRequestID string
+}
+
+// RefreshSessionResponse415Headers the declared response headers of an HTTP 415 response for RefreshSession
+type RefreshSessionResponse415Headers struct {
 	XRequestID string
 }
 
@@ -15634,6 +15863,8 @@ type RefreshSessionResponse struct {
 	JSON401 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15648,6 +15879,8 @@ type RefreshSessionResponse struct {
 	Headers401 *RefreshSessionResponse401Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *RefreshSessionResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RefreshSessionResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *RefreshSessionResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -15674,6 +15907,11 @@ func (r RefreshSessionResponse) GetJSON401() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r RefreshSessionResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RefreshSessionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15722,6 +15960,7 @@ func (r RefreshSessionResponse) ContentType() string {
 
 // RegisterResponse201Headers the declared response headers of an HTTP 201 response for Register
 type RegisterResponse201Headers struct {
+	Location   *string
 	XRequestID string
 }
 
@@ -15733,7 +15972,8 @@ type RegisterResponse400Headers struct {
 
 // RegisterResponse401Headers the declared response headers of an HTTP 401 response for Register
 type RegisterResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // RegisterResponse409Headers the declared response headers of an HTTP 409 response for Register
@@ -15743,6 +15983,11 @@ type RegisterResponse409Headers struct {
 
 // RegisterResponse413Headers the declared response headers of an HTTP 413 response for Register
 type RegisterResponse413Headers struct {
+	XRequestID string
+}
+
+// RegisterResponse415Headers the declared response headers of an HTTP 415 response for Register
+type RegisterResponse415Headers struct {
 	XRequestID string
 }
 
@@ -15776,6 +16021,8 @@ type RegisterResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15792,6 +16039,8 @@ type RegisterResponse struct {
 	Headers409 *RegisterResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *RegisterResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RegisterResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *RegisterResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -15823,6 +16072,11 @@ func (r RegisterResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r RegisterResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegisterResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15876,7 +16130,8 @@ type ListCategoriesResponse200Headers struct {
 
 // ListCategoriesResponse401Headers the declared response headers of an HTTP 401 response for ListCategories
 type ListCategoriesResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListCategoriesResponse413Headers the declared response headers of an HTTP 413 response for ListCategories
@@ -15986,7 +16241,8 @@ type ListGroupsResponse400Headers struct {
 
 // ListGroupsResponse401Headers the declared response headers of an HTTP 401 response for ListGroups
 type ListGroupsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListGroupsResponse413Headers the declared response headers of an HTTP 413 response for ListGroups
@@ -16096,6 +16352,7 @@ func (r ListGroupsResponse) ContentType() string {
 // CreateGroupResponse201Headers the declared response headers of an HTTP 201 response for CreateGroup
 type CreateGroupResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -16107,7 +16364,8 @@ type CreateGroupResponse400Headers struct {
 
 // CreateGroupResponse401Headers the declared response headers of an HTTP 401 response for CreateGroup
 type CreateGroupResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateGroupResponse403Headers the declared response headers of an HTTP 403 response for CreateGroup
@@ -16123,6 +16381,11 @@ type CreateGroupResponse409Headers struct {
 
 // CreateGroupResponse413Headers the declared response headers of an HTTP 413 response for CreateGroup
 type CreateGroupResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateGroupResponse415Headers the declared response headers of an HTTP 415 response for CreateGroup
+type CreateGroupResponse415Headers struct {
 	XRequestID string
 }
 
@@ -16158,6 +16421,8 @@ type CreateGroupResponse struct {
 	JSON409 *IdempotencyConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16176,6 +16441,8 @@ type CreateGroupResponse struct {
 	Headers409 *CreateGroupResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateGroupResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateGroupResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreateGroupResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -16212,6 +16479,11 @@ func (r CreateGroupResponse) GetJSON409() *IdempotencyConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateGroupResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateGroupResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -16270,7 +16542,8 @@ type GetGroupResponse400Headers struct {
 
 // GetGroupResponse401Headers the declared response headers of an HTTP 401 response for GetGroup
 type GetGroupResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetGroupResponse404Headers the declared response headers of an HTTP 404 response for GetGroup
@@ -16403,7 +16676,8 @@ type UpdateGroupResponse400Headers struct {
 
 // UpdateGroupResponse401Headers the declared response headers of an HTTP 401 response for UpdateGroup
 type UpdateGroupResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // UpdateGroupResponse403Headers the declared response headers of an HTTP 403 response for UpdateGroup
@@ -16418,6 +16692,11 @@ type UpdateGroupResponse404Headers struct {
 
 // UpdateGroupResponse413Headers the declared response headers of an HTTP 413 response for UpdateGroup
 type UpdateGroupResponse413Headers struct {
+	XRequestID string
+}
+
+// UpdateGroupResponse415Headers the declared response headers of an HTTP 415 response for UpdateGroup
+type UpdateGroupResponse415Headers struct {
 	XRequestID string
 }
 
@@ -16452,6 +16731,8 @@ type UpdateGroupResponse struct {
 	JSON404 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16470,6 +16751,8 @@ type UpdateGroupResponse struct {
 	Headers404 *UpdateGroupResponse404Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateGroupResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateGroupResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *UpdateGroupResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -16506,6 +16789,11 @@ func (r UpdateGroupResponse) GetJSON404() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UpdateGroupResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateGroupResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -16564,7 +16852,8 @@ type ListArtisansResponse400Headers struct {
 
 // ListArtisansResponse401Headers the declared response headers of an HTTP 401 response for ListArtisans
 type ListArtisansResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListArtisansResponse403Headers the declared response headers of an HTTP 403 response for ListArtisans
@@ -16702,6 +16991,7 @@ func (r ListArtisansResponse) ContentType() string {
 // CreateArtisanResponse201Headers the declared response headers of an HTTP 201 response for CreateArtisan
 type CreateArtisanResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -16713,7 +17003,8 @@ type CreateArtisanResponse400Headers struct {
 
 // CreateArtisanResponse401Headers the declared response headers of an HTTP 401 response for CreateArtisan
 type CreateArtisanResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateArtisanResponse403Headers the declared response headers of an HTTP 403 response for CreateArtisan
@@ -16736,6 +17027,11 @@ type CreateArtisanResponse409Headers struct {
 
 // CreateArtisanResponse413Headers the declared response headers of an HTTP 413 response for CreateArtisan
 type CreateArtisanResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateArtisanResponse415Headers the declared response headers of an HTTP 415 response for CreateArtisan
+type CreateArtisanResponse415Headers struct {
 	XRequestID string
 }
 
@@ -16773,6 +17069,8 @@ type CreateArtisanResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16793,6 +17091,8 @@ type CreateArtisanResponse struct {
 	Headers409 *CreateArtisanResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateArtisanResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateArtisanResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreateArtisanResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -16834,6 +17134,11 @@ func (r CreateArtisanResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateArtisanResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateArtisanResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -16883,6 +17188,7 @@ func (r CreateArtisanResponse) ContentType() string {
 // CreateDistributionResponse201Headers the declared response headers of an HTTP 201 response for CreateDistribution
 type CreateDistributionResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -16894,7 +17200,8 @@ type CreateDistributionResponse400Headers struct {
 
 // CreateDistributionResponse401Headers the declared response headers of an HTTP 401 response for CreateDistribution
 type CreateDistributionResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateDistributionResponse403Headers the declared response headers of an HTTP 403 response for CreateDistribution
@@ -16915,6 +17222,11 @@ type CreateDistributionResponse409Headers struct {
 
 // CreateDistributionResponse413Headers the declared response headers of an HTTP 413 response for CreateDistribution
 type CreateDistributionResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateDistributionResponse415Headers the declared response headers of an HTTP 415 response for CreateDistribution
+type CreateDistributionResponse415Headers struct {
 	XRequestID string
 }
 
@@ -16952,6 +17264,8 @@ type CreateDistributionResponse struct {
 	JSON409 *LedgerConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16972,6 +17286,8 @@ type CreateDistributionResponse struct {
 	Headers409 *CreateDistributionResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateDistributionResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateDistributionResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreateDistributionResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -17013,6 +17329,11 @@ func (r CreateDistributionResponse) GetJSON409() *LedgerConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateDistributionResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateDistributionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -17072,7 +17393,8 @@ type ListGroupAccountsResponse400Headers struct {
 
 // ListGroupAccountsResponse401Headers the declared response headers of an HTTP 401 response for ListGroupAccounts
 type ListGroupAccountsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListGroupAccountsResponse403Headers the declared response headers of an HTTP 403 response for ListGroupAccounts
@@ -17211,6 +17533,7 @@ func (r ListGroupAccountsResponse) ContentType() string {
 // AddGroupManagerResponse201Headers the declared response headers of an HTTP 201 response for AddGroupManager
 type AddGroupManagerResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -17222,7 +17545,8 @@ type AddGroupManagerResponse400Headers struct {
 
 // AddGroupManagerResponse401Headers the declared response headers of an HTTP 401 response for AddGroupManager
 type AddGroupManagerResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // AddGroupManagerResponse403Headers the declared response headers of an HTTP 403 response for AddGroupManager
@@ -17245,6 +17569,11 @@ type AddGroupManagerResponse409Headers struct {
 
 // AddGroupManagerResponse413Headers the declared response headers of an HTTP 413 response for AddGroupManager
 type AddGroupManagerResponse413Headers struct {
+	XRequestID string
+}
+
+// AddGroupManagerResponse415Headers the declared response headers of an HTTP 415 response for AddGroupManager
+type AddGroupManagerResponse415Headers struct {
 	XRequestID string
 }
 
@@ -17282,6 +17611,8 @@ type AddGroupManagerResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -17302,6 +17633,8 @@ type AddGroupManagerResponse struct {
 	Headers409 *AddGroupManagerResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *AddGroupManagerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AddGroupManagerResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *AddGroupManagerResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -17343,6 +17676,11 @@ func (r AddGroupManagerResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r AddGroupManagerResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AddGroupManagerResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -17402,7 +17740,8 @@ type ListGroupOrdersResponse400Headers struct {
 
 // ListGroupOrdersResponse401Headers the declared response headers of an HTTP 401 response for ListGroupOrders
 type ListGroupOrdersResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListGroupOrdersResponse403Headers the declared response headers of an HTTP 403 response for ListGroupOrders
@@ -17541,6 +17880,7 @@ func (r ListGroupOrdersResponse) ContentType() string {
 // CreatePayoutResponse201Headers the declared response headers of an HTTP 201 response for CreatePayout
 type CreatePayoutResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -17552,7 +17892,8 @@ type CreatePayoutResponse400Headers struct {
 
 // CreatePayoutResponse401Headers the declared response headers of an HTTP 401 response for CreatePayout
 type CreatePayoutResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreatePayoutResponse403Headers the declared response headers of an HTTP 403 response for CreatePayout
@@ -17573,6 +17914,11 @@ type CreatePayoutResponse409Headers struct {
 
 // CreatePayoutResponse413Headers the declared response headers of an HTTP 413 response for CreatePayout
 type CreatePayoutResponse413Headers struct {
+	XRequestID string
+}
+
+// CreatePayoutResponse415Headers the declared response headers of an HTTP 415 response for CreatePayout
+type CreatePayoutResponse415Headers struct {
 	XRequestID string
 }
 
@@ -17610,6 +17956,8 @@ type CreatePayoutResponse struct {
 	JSON409 *LedgerConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -17630,6 +17978,8 @@ type CreatePayoutResponse struct {
 	Headers409 *CreatePayoutResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreatePayoutResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreatePayoutResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreatePayoutResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -17671,6 +18021,11 @@ func (r CreatePayoutResponse) GetJSON409() *LedgerConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreatePayoutResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreatePayoutResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -17730,7 +18085,8 @@ type ListGroupProductsResponse400Headers struct {
 
 // ListGroupProductsResponse401Headers the declared response headers of an HTTP 401 response for ListGroupProducts
 type ListGroupProductsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListGroupProductsResponse403Headers the declared response headers of an HTTP 403 response for ListGroupProducts
@@ -17854,6 +18210,7 @@ func (r ListGroupProductsResponse) ContentType() string {
 // CreateProductResponse201Headers the declared response headers of an HTTP 201 response for CreateProduct
 type CreateProductResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -17865,7 +18222,8 @@ type CreateProductResponse400Headers struct {
 
 // CreateProductResponse401Headers the declared response headers of an HTTP 401 response for CreateProduct
 type CreateProductResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateProductResponse403Headers the declared response headers of an HTTP 403 response for CreateProduct
@@ -17887,6 +18245,11 @@ type CreateProductResponse409Headers struct {
 
 // CreateProductResponse413Headers the declared response headers of an HTTP 413 response for CreateProduct
 type CreateProductResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateProductResponse415Headers the declared response headers of an HTTP 415 response for CreateProduct
+type CreateProductResponse415Headers struct {
 	XRequestID string
 }
 
@@ -17924,6 +18287,8 @@ type CreateProductResponse struct {
 	JSON409 *IdempotencyConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -17944,6 +18309,8 @@ type CreateProductResponse struct {
 	Headers409 *CreateProductResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateProductResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateProductResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreateProductResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -17985,6 +18352,11 @@ func (r CreateProductResponse) GetJSON409() *IdempotencyConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateProductResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateProductResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -18044,7 +18416,8 @@ type ListLedgerTransactionsResponse400Headers struct {
 
 // ListLedgerTransactionsResponse401Headers the declared response headers of an HTTP 401 response for ListLedgerTransactions
 type ListLedgerTransactionsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListLedgerTransactionsResponse403Headers the declared response headers of an HTTP 403 response for ListLedgerTransactions
@@ -18202,7 +18575,8 @@ type GetMeResponse200Headers struct {
 
 // GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
 type GetMeResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetMeResponse413Headers the declared response headers of an HTTP 413 response for GetMe
@@ -18313,7 +18687,8 @@ type ListOrdersResponse400Headers struct {
 
 // ListOrdersResponse401Headers the declared response headers of an HTTP 401 response for ListOrders
 type ListOrdersResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListOrdersResponse403Headers the declared response headers of an HTTP 403 response for ListOrders
@@ -18438,6 +18813,7 @@ func (r ListOrdersResponse) ContentType() string {
 // CreateOrderResponse201Headers the declared response headers of an HTTP 201 response for CreateOrder
 type CreateOrderResponse201Headers struct {
 	IdempotentReplayed *string
+	Location           *string
 	XRequestID         string
 }
 
@@ -18449,7 +18825,8 @@ type CreateOrderResponse400Headers struct {
 
 // CreateOrderResponse401Headers the declared response headers of an HTTP 401 response for CreateOrder
 type CreateOrderResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CreateOrderResponse403Headers the declared response headers of an HTTP 403 response for CreateOrder
@@ -18465,6 +18842,11 @@ type CreateOrderResponse409Headers struct {
 
 // CreateOrderResponse413Headers the declared response headers of an HTTP 413 response for CreateOrder
 type CreateOrderResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateOrderResponse415Headers the declared response headers of an HTTP 415 response for CreateOrder
+type CreateOrderResponse415Headers struct {
 	XRequestID string
 }
 
@@ -18500,6 +18882,8 @@ type CreateOrderResponse struct {
 	JSON409 *OrderConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -18518,6 +18902,8 @@ type CreateOrderResponse struct {
 	Headers409 *CreateOrderResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateOrderResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateOrderResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CreateOrderResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -18554,6 +18940,11 @@ func (r CreateOrderResponse) GetJSON409() *OrderConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateOrderResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateOrderResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -18613,7 +19004,8 @@ type GetOrderResponse400Headers struct {
 
 // GetOrderResponse401Headers the declared response headers of an HTTP 401 response for GetOrder
 type GetOrderResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetOrderResponse404Headers the declared response headers of an HTTP 404 response for GetOrder
@@ -18748,7 +19140,8 @@ type CancelOrderResponse400Headers struct {
 
 // CancelOrderResponse401Headers the declared response headers of an HTTP 401 response for CancelOrder
 type CancelOrderResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // CancelOrderResponse403Headers the declared response headers of an HTTP 403 response for CancelOrder
@@ -18912,7 +19305,8 @@ type DeliverOrderResponse400Headers struct {
 
 // DeliverOrderResponse401Headers the declared response headers of an HTTP 401 response for DeliverOrder
 type DeliverOrderResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // DeliverOrderResponse403Headers the declared response headers of an HTTP 403 response for DeliverOrder
@@ -18933,6 +19327,11 @@ type DeliverOrderResponse409Headers struct {
 
 // DeliverOrderResponse413Headers the declared response headers of an HTTP 413 response for DeliverOrder
 type DeliverOrderResponse413Headers struct {
+	XRequestID string
+}
+
+// DeliverOrderResponse415Headers the declared response headers of an HTTP 415 response for DeliverOrder
+type DeliverOrderResponse415Headers struct {
 	XRequestID string
 }
 
@@ -18970,6 +19369,8 @@ type DeliverOrderResponse struct {
 	JSON409 *OrderConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -18990,6 +19391,8 @@ type DeliverOrderResponse struct {
 	Headers409 *DeliverOrderResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *DeliverOrderResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DeliverOrderResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *DeliverOrderResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -19031,6 +19434,11 @@ func (r DeliverOrderResponse) GetJSON409() *OrderConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r DeliverOrderResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeliverOrderResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -19091,7 +19499,8 @@ type ShipOrderResponse400Headers struct {
 
 // ShipOrderResponse401Headers the declared response headers of an HTTP 401 response for ShipOrder
 type ShipOrderResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ShipOrderResponse403Headers the declared response headers of an HTTP 403 response for ShipOrder
@@ -19112,6 +19521,11 @@ type ShipOrderResponse409Headers struct {
 
 // ShipOrderResponse413Headers the declared response headers of an HTTP 413 response for ShipOrder
 type ShipOrderResponse413Headers struct {
+	XRequestID string
+}
+
+// ShipOrderResponse415Headers the declared response headers of an HTTP 415 response for ShipOrder
+type ShipOrderResponse415Headers struct {
 	XRequestID string
 }
 
@@ -19149,6 +19563,8 @@ type ShipOrderResponse struct {
 	JSON409 *OrderConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -19169,6 +19585,8 @@ type ShipOrderResponse struct {
 	Headers409 *ShipOrderResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *ShipOrderResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ShipOrderResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ShipOrderResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -19210,6 +19628,11 @@ func (r ShipOrderResponse) GetJSON409() *OrderConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ShipOrderResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ShipOrderResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -19270,7 +19693,8 @@ type AcknowledgePayoutResponse400Headers struct {
 
 // AcknowledgePayoutResponse401Headers the declared response headers of an HTTP 401 response for AcknowledgePayout
 type AcknowledgePayoutResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // AcknowledgePayoutResponse403Headers the declared response headers of an HTTP 403 response for AcknowledgePayout
@@ -19291,6 +19715,11 @@ type AcknowledgePayoutResponse409Headers struct {
 
 // AcknowledgePayoutResponse413Headers the declared response headers of an HTTP 413 response for AcknowledgePayout
 type AcknowledgePayoutResponse413Headers struct {
+	XRequestID string
+}
+
+// AcknowledgePayoutResponse415Headers the declared response headers of an HTTP 415 response for AcknowledgePayout
+type AcknowledgePayoutResponse415Headers struct {
 	XRequestID string
 }
 
@@ -19328,6 +19757,8 @@ type AcknowledgePayoutResponse struct {
 	JSON409 *LedgerConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ValidationFailed
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -19348,6 +19779,8 @@ type AcknowledgePayoutResponse struct {
 	Headers409 *AcknowledgePayoutResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *AcknowledgePayoutResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AcknowledgePayoutResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *AcknowledgePayoutResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -19389,6 +19822,11 @@ func (r AcknowledgePayoutResponse) GetJSON409() *LedgerConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r AcknowledgePayoutResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AcknowledgePayoutResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -19437,7 +19875,16 @@ func (r AcknowledgePayoutResponse) ContentType() string {
 
 // ListProductsResponse200Headers the declared response headers of an HTTP 200 response for ListProducts
 type ListProductsResponse200Headers struct {
-	XRequestID string
+	CacheControl string
+	ETag         *string
+	XRequestID   string
+}
+
+// ListProductsResponse304Headers the declared response headers of an HTTP 304 response for ListProducts
+type ListProductsResponse304Headers struct {
+	CacheControl string
+	ETag         *string
+	XRequestID   string
 }
 
 // ListProductsResponse400Headers the declared response headers of an HTTP 400 response for ListProducts
@@ -19447,7 +19894,8 @@ type ListProductsResponse400Headers struct {
 
 // ListProductsResponse401Headers the declared response headers of an HTTP 401 response for ListProducts
 type ListProductsResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListProductsResponse413Headers the declared response headers of an HTTP 413 response for ListProducts
@@ -19483,6 +19931,8 @@ type ListProductsResponse struct {
 	JSON503 *DatabaseUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListProductsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListProductsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListProductsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19556,7 +20006,16 @@ func (r ListProductsResponse) ContentType() string {
 
 // GetProductResponse200Headers the declared response headers of an HTTP 200 response for GetProduct
 type GetProductResponse200Headers struct {
-	XRequestID string
+	CacheControl string
+	ETag         *string
+	XRequestID   string
+}
+
+// GetProductResponse304Headers the declared response headers of an HTTP 304 response for GetProduct
+type GetProductResponse304Headers struct {
+	CacheControl string
+	ETag         *string
+	XRequestID   string
 }
 
 // GetProductResponse400Headers the declared response headers of an HTTP 400 response for GetProduct
@@ -19566,7 +20025,8 @@ type GetProductResponse400Headers struct {
 
 // GetProductResponse401Headers the declared response headers of an HTTP 401 response for GetProduct
 type GetProductResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetProductResponse404Headers the declared response headers of an HTTP 404 response for GetProduct
@@ -19609,6 +20069,8 @@ type GetProductResponse struct {
 	JSON503 *DatabaseUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProductResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProductResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetProductResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19699,7 +20161,8 @@ type UpdateProductResponse400Headers struct {
 
 // UpdateProductResponse401Headers the declared response headers of an HTTP 401 response for UpdateProduct
 type UpdateProductResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // UpdateProductResponse403Headers the declared response headers of an HTTP 403 response for UpdateProduct
@@ -19719,6 +20182,11 @@ type UpdateProductResponse409Headers struct {
 
 // UpdateProductResponse413Headers the declared response headers of an HTTP 413 response for UpdateProduct
 type UpdateProductResponse413Headers struct {
+	XRequestID string
+}
+
+// UpdateProductResponse415Headers the declared response headers of an HTTP 415 response for UpdateProduct
+type UpdateProductResponse415Headers struct {
 	XRequestID string
 }
 
@@ -19755,6 +20223,8 @@ type UpdateProductResponse struct {
 	JSON409 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -19775,6 +20245,8 @@ type UpdateProductResponse struct {
 	Headers409 *UpdateProductResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateProductResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateProductResponse415Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *UpdateProductResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -19816,6 +20288,11 @@ func (r UpdateProductResponse) GetJSON409() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UpdateProductResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateProductResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -19876,7 +20353,8 @@ type ArchiveProductResponse400Headers struct {
 
 // ArchiveProductResponse401Headers the declared response headers of an HTTP 401 response for ArchiveProduct
 type ArchiveProductResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ArchiveProductResponse403Headers the declared response headers of an HTTP 403 response for ArchiveProduct
@@ -20042,7 +20520,8 @@ type PublishProductResponse400Headers struct {
 
 // PublishProductResponse401Headers the declared response headers of an HTTP 401 response for PublishProduct
 type PublishProductResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // PublishProductResponse403Headers the declared response headers of an HTTP 403 response for PublishProduct
@@ -20211,7 +20690,16 @@ func (r PublishProductResponse) ContentType() string {
 
 // GetProductTransparencyResponse200Headers the declared response headers of an HTTP 200 response for GetProductTransparency
 type GetProductTransparencyResponse200Headers struct {
-	XRequestID string
+	CacheControl string
+	ETag         *string
+	XRequestID   string
+}
+
+// GetProductTransparencyResponse304Headers the declared response headers of an HTTP 304 response for GetProductTransparency
+type GetProductTransparencyResponse304Headers struct {
+	CacheControl string
+	ETag         *string
+	XRequestID   string
 }
 
 // GetProductTransparencyResponse400Headers the declared response headers of an HTTP 400 response for GetProductTransparency
@@ -20221,7 +20709,8 @@ type GetProductTransparencyResponse400Headers struct {
 
 // GetProductTransparencyResponse401Headers the declared response headers of an HTTP 401 response for GetProductTransparency
 type GetProductTransparencyResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // GetProductTransparencyResponse404Headers the declared response headers of an HTTP 404 response for GetProductTransparency
@@ -20271,6 +20760,8 @@ type GetProductTransparencyResponse struct {
 	JSON503 *DatabaseUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProductTransparencyResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProductTransparencyResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetProductTransparencyResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20363,7 +20854,8 @@ type ListWageBenchmarksResponse200Headers struct {
 
 // ListWageBenchmarksResponse401Headers the declared response headers of an HTTP 401 response for ListWageBenchmarks
 type ListWageBenchmarksResponse401Headers struct {
-	XRequestID string
+	WWWAuthenticate string
+	XRequestID      string
 }
 
 // ListWageBenchmarksResponse413Headers the declared response headers of an HTTP 413 response for ListWageBenchmarks
@@ -20483,6 +20975,11 @@ type StripeWebhookResponse413Headers struct {
 	XRequestID string
 }
 
+// StripeWebhookResponse415Headers the declared response headers of an HTTP 415 response for StripeWebhook
+type StripeWebhookResponse415Headers struct {
+	XRequestID string
+}
+
 // StripeWebhookResponse500Headers the declared response headers of an HTTP 500 response for StripeWebhook
 type StripeWebhookResponse500Headers struct {
 	XRequestID string
@@ -20505,6 +21002,8 @@ type StripeWebhookResponse struct {
 	JSON409 *IdempotencyConflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -20517,6 +21016,8 @@ type StripeWebhookResponse struct {
 	Headers409 *StripeWebhookResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *StripeWebhookResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StripeWebhookResponse415Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *StripeWebhookResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20541,6 +21042,11 @@ func (r StripeWebhookResponse) GetJSON409() *IdempotencyConflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r StripeWebhookResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StripeWebhookResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -20867,7 +21373,16 @@ func (r GetOpenAPIResponse) ContentType() string {
 
 // GetProductPageResponse200Headers the declared response headers of an HTTP 200 response for GetProductPage
 type GetProductPageResponse200Headers struct {
-	XRequestID string
+	CacheControl string
+	ETag         *string
+	XRequestID   string
+}
+
+// GetProductPageResponse304Headers the declared response headers of an HTTP 304 response for GetProductPage
+type GetProductPageResponse304Headers struct {
+	CacheControl string
+	ETag         *string
+	XRequestID   string
 }
 
 // GetProductPageResponse404Headers the declared response headers of an HTTP 404 response for GetProductPage
@@ -20902,6 +21417,8 @@ type GetProductPageResponse struct {
 	JSON503 *DatabaseUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProductPageResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProductPageResponse304Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetProductPageResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
@@ -23058,6 +23575,13 @@ func ParseGetFeesResponse(rsp *http.Response) (*GetFeesResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetFeesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23174,6 +23698,13 @@ func ParseSetFeesResponse(rsp *http.Response) (*SetFeesResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23227,6 +23758,13 @@ func ParseSetFeesResponse(rsp *http.Response) (*SetFeesResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers SetFeesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23262,6 +23800,16 @@ func ParseSetFeesResponse(rsp *http.Response) (*SetFeesResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers SetFeesResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers SetFeesResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -23392,6 +23940,13 @@ func ParseListGroupAuditorsResponse(rsp *http.Response) (*ListGroupAuditorsRespo
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListGroupAuditorsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23505,6 +24060,13 @@ func ParseAssignGroupAuditorResponse(rsp *http.Response) (*AssignGroupAuditorRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23530,6 +24092,13 @@ func ParseAssignGroupAuditorResponse(rsp *http.Response) (*AssignGroupAuditorRes
 				return nil, err
 			}
 			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
 		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
@@ -23558,6 +24127,13 @@ func ParseAssignGroupAuditorResponse(rsp *http.Response) (*AssignGroupAuditorRes
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers AssignGroupAuditorResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23627,6 +24203,16 @@ func ParseAssignGroupAuditorResponse(rsp *http.Response) (*AssignGroupAuditorRes
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AssignGroupAuditorResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers AssignGroupAuditorResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -23736,6 +24322,13 @@ func ParseUnassignGroupAuditorResponse(rsp *http.Response) (*UnassignGroupAudito
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UnassignGroupAuditorResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23902,6 +24495,13 @@ func ParseVerifyGroupResponse(rsp *http.Response) (*VerifyGroupResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers VerifyGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24059,6 +24659,13 @@ func ParseCreateStaffUserResponse(rsp *http.Response) (*CreateStaffUserResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24092,6 +24699,13 @@ func ParseCreateStaffUserResponse(rsp *http.Response) (*CreateStaffUserResponse,
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24119,6 +24733,13 @@ func ParseCreateStaffUserResponse(rsp *http.Response) (*CreateStaffUserResponse,
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateStaffUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24171,6 +24792,16 @@ func ParseCreateStaffUserResponse(rsp *http.Response) (*CreateStaffUserResponse,
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateStaffUserResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateStaffUserResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -24329,6 +24960,13 @@ func ParseDisableUserResponse(rsp *http.Response) (*DisableUserResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DisableUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24522,6 +25160,13 @@ func ParseEnableUserResponse(rsp *http.Response) (*EnableUserResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers EnableUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24667,6 +25312,13 @@ func ParseIssuePasswordResetResponse(rsp *http.Response) (*IssuePasswordResetRes
 	switch {
 	case rsp.StatusCode == 201:
 		var headers IssuePasswordResetResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24694,6 +25346,13 @@ func ParseIssuePasswordResetResponse(rsp *http.Response) (*IssuePasswordResetRes
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers IssuePasswordResetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24817,6 +25476,13 @@ func ParseSetWageBenchmarkResponse(rsp *http.Response) (*SetWageBenchmarkRespons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24853,6 +25519,13 @@ func ParseSetWageBenchmarkResponse(rsp *http.Response) (*SetWageBenchmarkRespons
 		response.Headers200 = &headers
 	case rsp.StatusCode == 201:
 		var headers SetWageBenchmarkResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24880,6 +25553,13 @@ func ParseSetWageBenchmarkResponse(rsp *http.Response) (*SetWageBenchmarkRespons
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers SetWageBenchmarkResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24915,6 +25595,16 @@ func ParseSetWageBenchmarkResponse(rsp *http.Response) (*SetWageBenchmarkRespons
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers SetWageBenchmarkResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers SetWageBenchmarkResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -25027,6 +25717,13 @@ func ParseUpdateArtisanResponse(rsp *http.Response) (*UpdateArtisanResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25073,6 +25770,13 @@ func ParseUpdateArtisanResponse(rsp *http.Response) (*UpdateArtisanResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateArtisanResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -25121,6 +25825,16 @@ func ParseUpdateArtisanResponse(rsp *http.Response) (*UpdateArtisanResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateArtisanResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers UpdateArtisanResponse422Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -25272,6 +25986,13 @@ func ParseGetArtisanStatementResponse(rsp *http.Response) (*GetArtisanStatementR
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetArtisanStatementResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -25478,6 +26199,13 @@ func ParseGetGroupReportResponse(rsp *http.Response) (*GetGroupReportResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetGroupReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -25677,6 +26405,13 @@ func ParseGetImpactReportResponse(rsp *http.Response) (*GetImpactReportResponse,
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetImpactReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -25832,6 +26567,13 @@ func ParseGetLedgerCheckpointResponse(rsp *http.Response) (*GetLedgerCheckpointR
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetLedgerCheckpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -25963,6 +26705,13 @@ func ParseGetLedgerPublicKeyResponse(rsp *http.Response) (*GetLedgerPublicKeyRes
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetLedgerPublicKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26084,6 +26833,13 @@ func ParseVerifyLedgerResponse(rsp *http.Response) (*VerifyLedgerResponse, error
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers VerifyLedgerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26207,6 +26963,13 @@ func ParseVerifyLedgerCheckpointsResponse(rsp *http.Response) (*VerifyLedgerChec
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26267,6 +27030,13 @@ func ParseVerifyLedgerCheckpointsResponse(rsp *http.Response) (*VerifyLedgerChec
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers VerifyLedgerCheckpointsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26312,6 +27082,16 @@ func ParseVerifyLedgerCheckpointsResponse(rsp *http.Response) (*VerifyLedgerChec
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers VerifyLedgerCheckpointsResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers VerifyLedgerCheckpointsResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -26403,6 +27183,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26463,6 +27250,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers LoginResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26481,6 +27275,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers LoginResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers LoginResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -26506,6 +27310,20 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 				return nil, err
 			}
 			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
 		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
@@ -26592,6 +27410,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26638,6 +27463,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers LogoutResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26656,6 +27488,16 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers LogoutResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 500:
 		var headers LogoutResponse500Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -26726,6 +27568,13 @@ func ParseResetPasswordResponse(rsp *http.Response) (*ResetPasswordResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26772,6 +27621,13 @@ func ParseResetPasswordResponse(rsp *http.Response) (*ResetPasswordResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ResetPasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26790,6 +27646,16 @@ func ParseResetPasswordResponse(rsp *http.Response) (*ResetPasswordResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ResetPasswordResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers ResetPasswordResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -26864,6 +27730,13 @@ func ParseRefreshSessionResponse(rsp *http.Response) (*RefreshSessionResponse, e
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26917,6 +27790,13 @@ func ParseRefreshSessionResponse(rsp *http.Response) (*RefreshSessionResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers RefreshSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26935,6 +27815,16 @@ func ParseRefreshSessionResponse(rsp *http.Response) (*RefreshSessionResponse, e
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RefreshSessionResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers RefreshSessionResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -27033,6 +27923,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27059,6 +27956,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers RegisterResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27086,6 +27990,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers RegisterResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27114,6 +28025,16 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RegisterResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers RegisterResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -27227,6 +28148,13 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListCategoriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27358,6 +28286,13 @@ func ParseListGroupsResponse(rsp *http.Response) (*ListGroupsResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListGroupsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27464,6 +28399,13 @@ func ParseCreateGroupResponse(rsp *http.Response) (*CreateGroupResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27497,6 +28439,13 @@ func ParseCreateGroupResponse(rsp *http.Response) (*CreateGroupResponse, error) 
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27524,6 +28473,13 @@ func ParseCreateGroupResponse(rsp *http.Response) (*CreateGroupResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27569,6 +28525,16 @@ func ParseCreateGroupResponse(rsp *http.Response) (*CreateGroupResponse, error) 
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateGroupResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateGroupResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -27706,6 +28672,13 @@ func ParseGetGroupResponse(rsp *http.Response) (*GetGroupResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27822,6 +28795,13 @@ func ParseUpdateGroupResponse(rsp *http.Response) (*UpdateGroupResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27868,6 +28848,13 @@ func ParseUpdateGroupResponse(rsp *http.Response) (*UpdateGroupResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27906,6 +28893,16 @@ func ParseUpdateGroupResponse(rsp *http.Response) (*UpdateGroupResponse, error) 
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateGroupResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers UpdateGroupResponse422Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -28043,6 +29040,13 @@ func ParseListArtisansResponse(rsp *http.Response) (*ListArtisansResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListArtisansResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28176,6 +29180,13 @@ func ParseCreateArtisanResponse(rsp *http.Response) (*CreateArtisanResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28209,6 +29220,13 @@ func ParseCreateArtisanResponse(rsp *http.Response) (*CreateArtisanResponse, err
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28236,6 +29254,13 @@ func ParseCreateArtisanResponse(rsp *http.Response) (*CreateArtisanResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateArtisanResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28305,6 +29330,16 @@ func ParseCreateArtisanResponse(rsp *http.Response) (*CreateArtisanResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateArtisanResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateArtisanResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -28417,6 +29452,13 @@ func ParseCreateDistributionResponse(rsp *http.Response) (*CreateDistributionRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28450,6 +29492,13 @@ func ParseCreateDistributionResponse(rsp *http.Response) (*CreateDistributionRes
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28477,6 +29526,13 @@ func ParseCreateDistributionResponse(rsp *http.Response) (*CreateDistributionRes
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateDistributionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28532,6 +29588,16 @@ func ParseCreateDistributionResponse(rsp *http.Response) (*CreateDistributionRes
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateDistributionResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateDistributionResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -28683,6 +29749,13 @@ func ParseListGroupAccountsResponse(rsp *http.Response) (*ListGroupAccountsRespo
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListGroupAccountsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28823,6 +29896,13 @@ func ParseAddGroupManagerResponse(rsp *http.Response) (*AddGroupManagerResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28856,6 +29936,13 @@ func ParseAddGroupManagerResponse(rsp *http.Response) (*AddGroupManagerResponse,
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28883,6 +29970,13 @@ func ParseAddGroupManagerResponse(rsp *http.Response) (*AddGroupManagerResponse,
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers AddGroupManagerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28952,6 +30046,16 @@ func ParseAddGroupManagerResponse(rsp *http.Response) (*AddGroupManagerResponse,
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AddGroupManagerResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers AddGroupManagerResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -29103,6 +30207,13 @@ func ParseListGroupOrdersResponse(rsp *http.Response) (*ListGroupOrdersResponse,
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListGroupOrdersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29243,6 +30354,13 @@ func ParseCreatePayoutResponse(rsp *http.Response) (*CreatePayoutResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29276,6 +30394,13 @@ func ParseCreatePayoutResponse(rsp *http.Response) (*CreatePayoutResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29303,6 +30428,13 @@ func ParseCreatePayoutResponse(rsp *http.Response) (*CreatePayoutResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreatePayoutResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29358,6 +30490,16 @@ func ParseCreatePayoutResponse(rsp *http.Response) (*CreatePayoutResponse, error
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreatePayoutResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreatePayoutResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -29502,6 +30644,13 @@ func ParseListGroupProductsResponse(rsp *http.Response) (*ListGroupProductsRespo
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListGroupProductsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29625,6 +30774,13 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29658,6 +30814,13 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29685,6 +30848,13 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29747,6 +30917,16 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateProductResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateProductResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -29905,6 +31085,13 @@ func ParseListLedgerTransactionsResponse(rsp *http.Response) (*ListLedgerTransac
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListLedgerTransactionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30063,6 +31250,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetMeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30208,6 +31402,13 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListOrdersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30331,6 +31532,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30364,6 +31572,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30391,6 +31606,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30436,6 +31658,16 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateOrderResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateOrderResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -30580,6 +31812,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30756,6 +31995,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CancelOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30906,6 +32152,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30966,6 +32219,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeliverOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31021,6 +32281,16 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers DeliverOrderResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers DeliverOrderResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -31133,6 +32403,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31193,6 +32470,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ShipOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31248,6 +32532,16 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ShipOrderResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers ShipOrderResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -31360,6 +32654,13 @@ func ParseAcknowledgePayoutResponse(rsp *http.Response) (*AcknowledgePayoutRespo
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31420,6 +32721,13 @@ func ParseAcknowledgePayoutResponse(rsp *http.Response) (*AcknowledgePayoutRespo
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers AcknowledgePayoutResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31475,6 +32783,16 @@ func ParseAcknowledgePayoutResponse(rsp *http.Response) (*AcknowledgePayoutRespo
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AcknowledgePayoutResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers AcknowledgePayoutResponse422Headers
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
@@ -31545,6 +32863,9 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31585,6 +32906,20 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListProductsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31593,6 +32928,30 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListProductsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListProductsResponse400Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -31605,6 +32964,13 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListProductsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31676,6 +33042,9 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31723,6 +33092,20 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetProductResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31731,6 +33114,30 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProductResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetProductResponse400Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -31743,6 +33150,13 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31866,6 +33280,13 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31912,6 +33333,13 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31960,6 +33388,16 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateProductResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers UpdateProductResponse422Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -32118,6 +33556,13 @@ func ParseArchiveProductResponse(rsp *http.Response) (*ArchiveProductResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ArchiveProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32342,6 +33787,13 @@ func ParsePublishProductResponse(rsp *http.Response) (*PublishProductResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers PublishProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32481,6 +33933,9 @@ func ParseGetProductTransparencyResponse(rsp *http.Response) (*GetProductTranspa
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32535,6 +33990,20 @@ func ParseGetProductTransparencyResponse(rsp *http.Response) (*GetProductTranspa
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetProductTransparencyResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32543,6 +34012,30 @@ func ParseGetProductTransparencyResponse(rsp *http.Response) (*GetProductTranspa
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProductTransparencyResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetProductTransparencyResponse400Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -32555,6 +34048,13 @@ func ParseGetProductTransparencyResponse(rsp *http.Response) (*GetProductTranspa
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetProductTransparencyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32689,6 +34189,13 @@ func ParseListWageBenchmarksResponse(rsp *http.Response) (*ListWageBenchmarksRes
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListWageBenchmarksResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32781,6 +34288,13 @@ func ParseStripeWebhookResponse(rsp *http.Response) (*StripeWebhookResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32852,6 +34366,16 @@ func ParseStripeWebhookResponse(rsp *http.Response) (*StripeWebhookResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers StripeWebhookResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 500:
 		var headers StripeWebhookResponse500Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -33172,6 +34696,9 @@ func ParseGetProductPageResponse(rsp *http.Response) (*GetProductPageResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33198,6 +34725,20 @@ func ParseGetProductPageResponse(rsp *http.Response) (*GetProductPageResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetProductPageResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -33206,6 +34747,30 @@ func ParseGetProductPageResponse(rsp *http.Response) (*GetProductPageResponse, e
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProductPageResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetProductPageResponse404Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
