@@ -169,23 +169,9 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Fatalf("seed without --demo exited %d, want 2", code)
 			}
 
-			ctx, cancel := context.WithCancel(t.Context())
-			logs := &lockedBuffer{}
-			done := make(chan int, 1)
-			go func() { done <- run(ctx, nil, env, logs, logs) }()
-			var addr string
-			// Generous: under the race detector on a busy two-core machine, start-up (the spec and
-			// the /docs page are built at start) has taken over 10 s.
-			for deadline := time.Now().Add(90 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				if m := listening.FindStringSubmatch(logs.String()); m != nil {
-					addr = m[1]
-				}
-			}
-			if addr == "" {
-				cancel()
-				t.Fatalf("server did not start:\n%s", logs.String())
-			}
-			base := "http://" + addr
+			// Generous start-up wait (startServe): under the race detector on a busy two-core
+			// machine, start-up (the spec and the /docs page are built at start) has taken over 10 s.
+			base, cancel, done, logs := startServe(t, env)
 			for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.yaml", "/docs"} {
 				res, err := http.Get(base + p)
 				if err != nil {

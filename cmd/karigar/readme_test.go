@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"regexp"
@@ -51,22 +50,10 @@ func TestReadmeQuickStart(t *testing.T) {
 			if code := run(t.Context(), []string{"seed", "--demo"}, env, &out, &errOut); code != 0 {
 				t.Fatalf("seed --demo: %d %s %s", code, out.String(), errOut.String())
 			}
-			ctx, cancel := context.WithCancel(t.Context())
+			base, cancel, done, _ := startServe(t, env)
 			defer cancel()
-			logs := &lockedBuffer{}
-			done := make(chan int, 1)
-			go func() { done <- run(ctx, nil, env, logs, logs) }()
-			var addr string
-			for deadline := time.Now().Add(90 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				if m := listening.FindStringSubmatch(logs.String()); m != nil {
-					addr = m[1]
-				}
-			}
-			if addr == "" {
-				t.Fatalf("server did not start:\n%s", logs.String())
-			}
 			cmd := exec.CommandContext(t.Context(), "sh", "-e", "-c", script)
-			cmd.Env = append(os.Environ(), "KARIGAR_URL=http://"+addr)
+			cmd.Env = append(os.Environ(), "KARIGAR_URL="+base)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Run(); err != nil {
