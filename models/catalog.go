@@ -91,12 +91,18 @@ var Genders = []string{"woman", "man", "transgender", "undisclosed"}
 // HBWRegistrationNumber are personal data: only the group's managers,
 // auditors and admins may see them.
 type Artisan struct {
-	ID                    uuid.UUID `gorm:"primaryKey"`
-	GroupID               uuid.UUID
-	DisplayName           string
-	FullName              string
-	District              string
-	Phone                 *string
+	ID          uuid.UUID `gorm:"primaryKey"`
+	GroupID     uuid.UUID
+	DisplayName string
+	FullName    string
+	District    string
+	Phone       *string
+	// PhoneSealed is Phone sealed by services/pii, PhoneLookup its keyed
+	// hash (pii.Box.Lookup): how a reply's sender is found.
+	PhoneSealed           *string
+	PhoneLookup           *string
+	SMSConsent            bool    `gorm:"column:sms_consent"`
+	Language              string  // "ur", "roman_ur" or "en": the language of her SMS
 	CNIC                  *string `gorm:"column:cnic"`
 	Gender                *string
 	HBWRegistrationNumber *string  `gorm:"column:hbw_registration_number"`

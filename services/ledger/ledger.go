@@ -146,6 +146,11 @@ type Options struct {
 	CursorKey  []byte             // signs list cursors
 	Now        func() time.Time
 	Metrics    services.Metrics // nil: none
+	// OnPayout, when set, runs inside the transaction that records a new
+	// payout (not a replayed one), after its row is written: what must
+	// exist exactly when the payout does (its receipt and SMS) is written
+	// there. An error rolls the payout back.
+	OnPayout func(tx *gorm.DB, p models.Payout) error
 }
 
 // Service is the ledger.

@@ -94,7 +94,13 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 			return err
 		}
 		p.TransactionID, fresh = t.ID, true
-		return tx.Create(&p).Error
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if s.opt.OnPayout != nil {
+			return s.opt.OnPayout(tx, p)
+		}
+		return nil
 	})
 	if err == nil && fresh {
 		s.opt.Metrics.Payout(p.Amount, p.Currency)
