@@ -293,11 +293,17 @@ type verifyResponse struct {
 	Checkpoints         []checkpointVerified `json:"checkpoints,omitempty"`
 }
 
+// checkpointBody is a signed checkpoint. Version 2 (what the platform
+// signs now) adds chain_count and root_hash; a checkpoint without version
+// is of version 1, as every one signed before inclusion proofs.
 type checkpointBody struct {
-	Sequence  int64     `json:"sequence"`
-	HeadHash  string    `json:"head_hash"`
-	CreatedAt time.Time `json:"created_at"`
-	Signature string    `json:"signature"`
+	Version    int       `json:"version,omitempty"`
+	Sequence   int64     `json:"sequence"`
+	HeadHash   string    `json:"head_hash"`
+	ChainCount *int64    `json:"chain_count,omitempty"`
+	RootHash   string    `json:"root_hash,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	Signature  string    `json:"signature"`
 }
 
 type checkpointVerified struct {
@@ -328,8 +334,41 @@ func toVerify(v ledger.Verification) verifyResponse {
 }
 
 func toCheckpointBody(cp ledger.Checkpoint) checkpointBody {
-	return checkpointBody{Sequence: cp.Sequence, HeadHash: hex.EncodeToString(cp.HeadHash), CreatedAt: cp.CreatedAt.UTC(),
-		Signature: base64.StdEncoding.EncodeToString(cp.Signature)}
+	out := checkpointBody{Version: max(cp.Version, ledger.CheckpointV1), Sequence: cp.Sequence, HeadHash: hex.EncodeToString(cp.HeadHash),
+		CreatedAt: cp.CreatedAt.UTC(), Signature: base64.StdEncoding.EncodeToString(cp.Signature)}
+	if cp.Version == ledger.CheckpointV2 {
+		n := cp.Chains
+		out.ChainCount, out.RootHash = &n, hex.EncodeToString(cp.RootHash)
+	}
+	return out
+}
+
+// fromCheckpointBody reads a checkpoint an auditor sends back, collecting
+// what is malformed in fe under the field names of checkpoints[i].
+func fromCheckpointBody(b checkpointBody, i int, fe *services.FieldErrors) ledger.Checkpoint {
+	at := func(f string) string { return "checkpoints[" + strconv.Itoa(i) + "]." + f }
+	hash, err1 := hex.DecodeString(b.HeadHash)
+	sig, err2 := base64.StdEncoding.DecodeString(b.Signature)
+	fe.Check(err1 != nil || len(hash) != 32, at("head_hash"), "must be 64 hexadecimal digits")
+	fe.Check(err2 != nil, at("signature"), "must be base64")
+	cp := ledger.Checkpoint{Version: max(b.Version, ledger.CheckpointV1), Sequence: b.Sequence, HeadHash: hash, CreatedAt: b.CreatedAt,
+		Signature: sig}
+	switch cp.Version {
+	case ledger.CheckpointV1:
+		fe.Check(b.ChainCount != nil, at("chain_count"), "belongs to checkpoints of version 2")
+		fe.Check(b.RootHash != "", at("root_hash"), "belongs to checkpoints of version 2")
+	case ledger.CheckpointV2:
+		root, err := hex.DecodeString(b.RootHash)
+		fe.Check(err != nil || len(root) != 32, at("root_hash"), "must be 64 hexadecimal digits")
+		fe.Check(b.ChainCount == nil || *b.ChainCount < 1, at("chain_count"), "must be 1 or more")
+		cp.RootHash = root
+		if b.ChainCount != nil {
+			cp.Chains = *b.ChainCount
+		}
+	default:
+		fe.Add(at("version"), "must be 1 or 2")
+	}
+	return cp
 }
 
 func (s *Server) verifyLedger(c *gin.Context) {
@@ -354,11 +393,7 @@ func (s *Server) verifyLedgerCheckpoints(c *gin.Context) {
 	cps := make([]ledger.Checkpoint, len(req.Checkpoints))
 	fe := services.FieldErrors{}
 	for i, b := range req.Checkpoints {
-		hash, err1 := hex.DecodeString(b.HeadHash)
-		sig, err2 := base64.StdEncoding.DecodeString(b.Signature)
-		fe.Check(err1 != nil || len(hash) != 32, "checkpoints["+strconv.Itoa(i)+"].head_hash", "must be 64 hexadecimal digits")
-		fe.Check(err2 != nil, "checkpoints["+strconv.Itoa(i)+"].signature", "must be base64")
-		cps[i] = ledger.Checkpoint{Sequence: b.Sequence, HeadHash: hash, CreatedAt: b.CreatedAt, Signature: sig}
+		cps[i] = fromCheckpointBody(b, i, &fe)
 	}
 	if err := fe.Err(); err != nil {
 		writeError(c, err)
@@ -398,5 +433,5 @@ type publicKeyResponse struct {
 
 func (s *Server) ledgerPublicKey(c *gin.Context) {
 	c.JSON(http.StatusOK, publicKeyResponse{Algorithm: "Ed25519", PublicKey: base64.StdEncoding.EncodeToString(s.ledger.PublicKey()),
-		Signs: `"karigar/ledger/checkpoint/v1" ‖ sequence (zig-zag varint) ‖ head_hash (32 bytes) ‖ created_at (RFC 3339, UTC)`})
+		Signs: checkpointSigns})
 }

@@ -192,6 +192,7 @@ func (s *Server) routes() {
 	app.POST("/audit/ledger/verify", audit, s.verifyLedgerCheckpoints)
 	get(app, "/audit/ledger/checkpoint", audit, s.ledgerCheckpoint)
 	get(app, "/audit/ledger/public-key", s.ledgerPublicKey)
+	get(app, "/audit/ledger/proofs/:id", audit, s.ledgerProof)
 	get(app, "/audit/groups/:id/report", books, s.groupReport)
 	get(app, "/audit/impact", audit, s.impactReport)
 

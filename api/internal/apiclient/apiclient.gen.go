@@ -306,6 +306,24 @@ func (e ImpactReportRowsGender) Valid() bool {
 	}
 }
 
+// Defines values for LedgerCheckpointVersion.
+const (
+	LedgerCheckpointVersionN1 LedgerCheckpointVersion = 1
+	LedgerCheckpointVersionN2 LedgerCheckpointVersion = 2
+)
+
+// Valid indicates whether the value is a known member of the LedgerCheckpointVersion enum.
+func (e LedgerCheckpointVersion) Valid() bool {
+	switch e {
+	case LedgerCheckpointVersionN1:
+		return true
+	case LedgerCheckpointVersionN2:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LedgerPostingOwnerKind.
 const (
 	LedgerPostingOwnerKindArtisan  LedgerPostingOwnerKind = "artisan"
@@ -366,6 +384,24 @@ func (e LedgerTransactionKind) Valid() bool {
 	case LedgerTransactionKindSale:
 		return true
 	case LedgerTransactionKindTransfer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LedgerVerificationCheckpointsVersion.
+const (
+	LedgerVerificationCheckpointsVersionN1 LedgerVerificationCheckpointsVersion = 1
+	LedgerVerificationCheckpointsVersionN2 LedgerVerificationCheckpointsVersion = 2
+)
+
+// Valid indicates whether the value is a known member of the LedgerVerificationCheckpointsVersion enum.
+func (e LedgerVerificationCheckpointsVersion) Valid() bool {
+	switch e {
+	case LedgerVerificationCheckpointsVersionN1:
+		return true
+	case LedgerVerificationCheckpointsVersionN2:
 		return true
 	default:
 		return false
@@ -1549,14 +1585,71 @@ type ImpactReport struct {
 // ImpactReportRowsGender defines model for ImpactReport.Rows.Gender.
 type ImpactReportRowsGender string
 
-// LedgerCheckpoint defines model for LedgerCheckpoint.
+// LedgerCheckpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
+// present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
+// it still verifies. What the signature covers: `signs` at `/api/v1/audit/ledger/public-key`.
 type LedgerCheckpoint struct {
+	// ChainCount Version 2. The chains, and so the leaves of the checkpoint's tree.
+	ChainCount *int `json:"chain_count,omitempty"`
+
+	// CreatedAt Signed as this exact string.
 	CreatedAt time.Time `json:"created_at"`
-	HeadHash  string    `json:"head_hash"`
-	Sequence  int       `json:"sequence"`
+
+	// HeadHash SHA-256 over every chain's key, sequence and head hash.
+	HeadHash string `json:"head_hash"`
+
+	// RootHash Version 2. The root of the Merkle tree over the chains' trees.
+	RootHash *string `json:"root_hash,omitempty"`
+
+	// Sequence Transactions in all chains.
+	Sequence int `json:"sequence"`
 
 	// Signature Ed25519, base64.
 	Signature string `json:"signature"`
+
+	// Version What the signature covers; absent means 1.
+	Version *LedgerCheckpointVersion `json:"version,omitempty"`
+}
+
+// LedgerCheckpointVersion What the signature covers; absent means 1.
+type LedgerCheckpointVersion int
+
+// LedgerInclusionProof Proof that a transaction is in the books as of a signed checkpoint, checkable with the
+// public key alone. Each chain's transactions, in sequence order, are the leaves of an RFC
+// 9162 Merkle tree; the chains' trees, in chain key order, are the leaves of the tree whose
+// root the checkpoint signs. To check it (docs/architecture.md, "Inclusion proofs"): verify
+// the checkpoint's signature; hash the transaction's leaf, SHA-256(0x00 ‖
+// "karigar/ledger/tx-leaf/v1" ‖ transaction id (16 bytes) ‖ transaction hash); climb
+// `path` as RFC 9162 section 2.1.3.2 does for leaf `sequence` − 1 of `tree_size` until the
+// tree has no level left, giving the chain's root; hash the chain's leaf, SHA-256(0x00 ‖
+// "karigar/ledger/chain-leaf/v1" ‖ `tree_size` (8 bytes, big-endian) ‖ chain root ‖
+// `chain`); climb the rest of `path` for leaf `chain_index` of `checkpoint.chain_count`;
+// every hash of `path` must be used and the result must be `checkpoint.root_hash`.
+type LedgerInclusionProof struct {
+	// Chain The chain's key, its group's id, or `platform`.
+	Chain string `json:"chain"`
+
+	// ChainIndex The chain's place among the checkpoint's chains (in chain key order), from 0.
+	ChainIndex int `json:"chain_index"`
+
+	// Checkpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
+	// present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
+	// it still verifies. What the signature covers: `signs` at `/api/v1/audit/ledger/public-key`.
+	Checkpoint LedgerCheckpoint `json:"checkpoint"`
+
+	// Path Hex SHA-256 hashes from the transaction's leaf up to its chain's root, then from the
+	// chain's leaf up to the checkpoint's root.
+	Path []string `json:"path"`
+
+	// Sequence The transaction's place in its chain, from 1; its leaf index is `sequence` − 1.
+	Sequence int `json:"sequence"`
+
+	// TransactionHash The transaction's hash in its chain (as `GET /api/v1/ledger/transactions` shows it).
+	TransactionHash string             `json:"transaction_hash"`
+	TransactionId   openapi_types.UUID `json:"transaction_id"`
+
+	// TreeSize The chain's transactions as of the checkpoint.
+	TreeSize int `json:"tree_size"`
 }
 
 // LedgerPosting defines model for LedgerPosting.
@@ -1623,12 +1716,15 @@ type LedgerTransactionList struct {
 // LedgerVerification defines model for LedgerVerification.
 type LedgerVerification struct {
 	Checkpoints *[]struct {
-		CreatedAt time.Time `json:"created_at"`
-		HeadHash  string    `json:"head_hash"`
-		Ok        bool      `json:"ok"`
-		Problem   *string   `json:"problem,omitempty"`
-		Sequence  int       `json:"sequence"`
-		Signature string    `json:"signature"`
+		ChainCount *int                                  `json:"chain_count,omitempty"`
+		CreatedAt  time.Time                             `json:"created_at"`
+		HeadHash   string                                `json:"head_hash"`
+		Ok         bool                                  `json:"ok"`
+		Problem    *string                               `json:"problem,omitempty"`
+		RootHash   *string                               `json:"root_hash,omitempty"`
+		Sequence   int                                   `json:"sequence"`
+		Signature  string                                `json:"signature"`
+		Version    *LedgerVerificationCheckpointsVersion `json:"version,omitempty"`
 	} `json:"checkpoints,omitempty"`
 
 	// FirstBadAccount An account whose owner, group, type, currency or overdraft permission was changed
@@ -1656,6 +1752,9 @@ type LedgerVerification struct {
 	TransactionsChecked int    `json:"transactions_checked"`
 	TrialBalanceOk      bool   `json:"trial_balance_ok"`
 }
+
+// LedgerVerificationCheckpointsVersion defines model for LedgerVerification.Checkpoints.Version.
+type LedgerVerificationCheckpointsVersion int
 
 // LedgerVerificationFirstBadAccountOwnerKind defines model for LedgerVerification.FirstBadAccount.OwnerKind.
 type LedgerVerificationFirstBadAccountOwnerKind string
@@ -2775,6 +2874,14 @@ type GetLedgerCheckpointParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// GetLedgerInclusionProofParams defines parameters for GetLedgerInclusionProof.
+type GetLedgerInclusionProofParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // GetLedgerPublicKeyParams defines parameters for GetLedgerPublicKey.
 type GetLedgerPublicKeyParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
@@ -3850,7 +3957,9 @@ type ClientInterface interface {
 	//
 	// Signs the chains' current heads with the platform's Ed25519 key (public key at
 	// `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-	// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+	// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+	// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+	// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 	// /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 	// holds the database could recompute the chains, but cannot sign a checkpoint for a
 	// rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -3858,10 +3967,27 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit/ledger/checkpoint (the `GetLedgerCheckpoint` operationId).
 	GetLedgerCheckpoint(ctx context.Context, params *GetLedgerCheckpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLedgerInclusionProof The proof that a transaction is in the signed books
+	//
+	// The inclusion proof of one transaction (the same object a receipt carries): the path of
+	// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+	// that checkpoint, so that anyone holding only the public key
+	// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+	// the latest checkpoint was signed before the transaction was booked, a new one is signed
+	// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+	// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+	// whose accounts it touched, or of any other transaction. How to check it step by step:
+	// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+	// those of the groups assigned to them; others' and unknown ones answer 404.
+	//
+	// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+	GetLedgerInclusionProof(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLedgerPublicKey The key checkpoints are signed with
 	//
 	// The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-	// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+	// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+	// trusting the platform. No token is needed.
 	//
 	// Corresponds with GET /api/v1/audit/ledger/public-key (the `GetLedgerPublicKey` operationId).
 	GetLedgerPublicKey(ctx context.Context, params *GetLedgerPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3884,9 +4010,12 @@ type ClientInterface interface {
 	// VerifyLedgerCheckpointsWithBody Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3896,9 +4025,12 @@ type ClientInterface interface {
 	// VerifyLedgerCheckpoints Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5315,7 +5447,9 @@ func (c *Client) GetImpactReport(ctx context.Context, params *GetImpactReportPar
 //
 // Signs the chains' current heads with the platform's Ed25519 key (public key at
 // `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 // /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 // holds the database could recompute the chains, but cannot sign a checkpoint for a
 // rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -5333,10 +5467,37 @@ func (c *Client) GetLedgerCheckpoint(ctx context.Context, params *GetLedgerCheck
 	return c.Client.Do(req)
 }
 
+// GetLedgerInclusionProof The proof that a transaction is in the signed books
+//
+// The inclusion proof of one transaction (the same object a receipt carries): the path of
+// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+// that checkpoint, so that anyone holding only the public key
+// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+// the latest checkpoint was signed before the transaction was booked, a new one is signed
+// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+// whose accounts it touched, or of any other transaction. How to check it step by step:
+// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+// those of the groups assigned to them; others' and unknown ones answer 404.
+//
+// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+func (c *Client) GetLedgerInclusionProof(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLedgerInclusionProofRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetLedgerPublicKey The key checkpoints are signed with
 //
 // The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+// trusting the platform. No token is needed.
 //
 // Corresponds with GET /api/v1/audit/ledger/public-key (the `GetLedgerPublicKey` operationId).
 func (c *Client) GetLedgerPublicKey(ctx context.Context, params *GetLedgerPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5379,9 +5540,12 @@ func (c *Client) VerifyLedger(ctx context.Context, params *VerifyLedgerParams, r
 // VerifyLedgerCheckpointsWithBody Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5401,9 +5565,12 @@ func (c *Client) VerifyLedgerCheckpointsWithBody(ctx context.Context, params *Ve
 // VerifyLedgerCheckpoints Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8000,6 +8167,55 @@ func NewGetLedgerCheckpointRequest(server string, params *GetLedgerCheckpointPar
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/audit/ledger/checkpoint")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetLedgerInclusionProofRequest constructs an http.Request for the GetLedgerInclusionProof method
+func NewGetLedgerInclusionProofRequest(server string, id openapi_types.UUID, params *GetLedgerInclusionProofParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/audit/ledger/proofs/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -11480,7 +11696,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Signs the chains' current heads with the platform's Ed25519 key (public key at
 	// `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-	// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+	// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+	// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+	// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 	// /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 	// holds the database could recompute the chains, but cannot sign a checkpoint for a
 	// rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -11490,10 +11708,29 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit/ledger/checkpoint (the `GetLedgerCheckpoint` operationId).
 	GetLedgerCheckpointWithResponse(ctx context.Context, params *GetLedgerCheckpointParams, reqEditors ...RequestEditorFn) (*GetLedgerCheckpointResponse, error)
 
+	// GetLedgerInclusionProofWithResponse The proof that a transaction is in the signed books
+	//
+	// The inclusion proof of one transaction (the same object a receipt carries): the path of
+	// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+	// that checkpoint, so that anyone holding only the public key
+	// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+	// the latest checkpoint was signed before the transaction was booked, a new one is signed
+	// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+	// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+	// whose accounts it touched, or of any other transaction. How to check it step by step:
+	// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+	// those of the groups assigned to them; others' and unknown ones answer 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+	GetLedgerInclusionProofWithResponse(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*GetLedgerInclusionProofResponse, error)
+
 	// GetLedgerPublicKeyWithResponse The key checkpoints are signed with
 	//
 	// The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-	// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+	// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+	// trusting the platform. No token is needed.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11520,9 +11757,12 @@ type ClientWithResponsesInterface interface {
 	// VerifyLedgerCheckpointsWithBodyWithResponse Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11532,9 +11772,12 @@ type ClientWithResponsesInterface interface {
 	// VerifyLedgerCheckpointsWithResponse Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14971,6 +15214,156 @@ func (r GetLedgerCheckpointResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetLedgerCheckpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLedgerInclusionProofResponse200Headers the declared response headers of an HTTP 200 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse200Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse400Headers the declared response headers of an HTTP 400 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetLedgerInclusionProofResponse401Headers the declared response headers of an HTTP 401 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetLedgerInclusionProofResponse403Headers the declared response headers of an HTTP 403 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetLedgerInclusionProofResponse404Headers the declared response headers of an HTTP 404 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse404Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse413Headers the declared response headers of an HTTP 413 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse413Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse500Headers the declared response headers of an HTTP 500 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse500Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse503Headers the declared response headers of an HTTP 503 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetLedgerInclusionProofResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LedgerInclusionProof
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetLedgerInclusionProofResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetLedgerInclusionProofResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLedgerInclusionProofResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetLedgerInclusionProofResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetLedgerInclusionProofResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetLedgerInclusionProofResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetLedgerInclusionProofResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLedgerInclusionProofResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON200() *LedgerInclusionProof {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLedgerInclusionProofResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLedgerInclusionProofResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLedgerInclusionProofResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLedgerInclusionProofResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22074,7 +22467,9 @@ func (c *ClientWithResponses) GetImpactReportWithResponse(ctx context.Context, p
 //
 // Signs the chains' current heads with the platform's Ed25519 key (public key at
 // `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 // /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 // holds the database could recompute the chains, but cannot sign a checkpoint for a
 // rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -22090,10 +22485,35 @@ func (c *ClientWithResponses) GetLedgerCheckpointWithResponse(ctx context.Contex
 	return ParseGetLedgerCheckpointResponse(rsp)
 }
 
+// GetLedgerInclusionProofWithResponse The proof that a transaction is in the signed books
+//
+// The inclusion proof of one transaction (the same object a receipt carries): the path of
+// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+// that checkpoint, so that anyone holding only the public key
+// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+// the latest checkpoint was signed before the transaction was booked, a new one is signed
+// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+// whose accounts it touched, or of any other transaction. How to check it step by step:
+// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+// those of the groups assigned to them; others' and unknown ones answer 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+func (c *ClientWithResponses) GetLedgerInclusionProofWithResponse(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*GetLedgerInclusionProofResponse, error) {
+	rsp, err := c.GetLedgerInclusionProof(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLedgerInclusionProofResponse(rsp)
+}
+
 // GetLedgerPublicKeyWithResponse The key checkpoints are signed with
 //
 // The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+// trusting the platform. No token is needed.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22132,9 +22552,12 @@ func (c *ClientWithResponses) VerifyLedgerWithResponse(ctx context.Context, para
 // VerifyLedgerCheckpointsWithBodyWithResponse Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22150,9 +22573,12 @@ func (c *ClientWithResponses) VerifyLedgerCheckpointsWithBodyWithResponse(ctx co
 // VerifyLedgerCheckpointsWithResponse Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26621,6 +27047,192 @@ func ParseGetLedgerCheckpointResponse(rsp *http.Response) (*GetLedgerCheckpointR
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetLedgerCheckpointResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLedgerInclusionProofResponse parses an HTTP response from a GetLedgerInclusionProofWithResponse call
+func ParseGetLedgerInclusionProofResponse(rsp *http.Response) (*GetLedgerInclusionProofResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLedgerInclusionProofResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LedgerInclusionProof
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetLedgerInclusionProofResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetLedgerInclusionProofResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetLedgerInclusionProofResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetLedgerInclusionProofResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetLedgerInclusionProofResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetLedgerInclusionProofResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetLedgerInclusionProofResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLedgerInclusionProofResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
