@@ -12,11 +12,12 @@ CREATE INDEX ledger_checkpoints_sequence_idx ON ledger_checkpoints (sequence);
 
 -- Hashes of complete subtrees of a chain's tree: the subtree over the leaves
 -- [idx * 2^level, (idx + 1) * 2^level), that is over the transactions of
--- chain_seq idx * 2^level + 1 to (idx + 1) * 2^level. Transactions are never
--- changed, so such a hash never changes once all its leaves exist. They are
--- derived data, written when a proof or checkpoint first needs them (by any
--- replica, the same value, ON CONFLICT DO NOTHING); deleting them loses
--- nothing but time, and verification never reads them.
+-- chain_seq idx * 2^level + 1 to (idx + 1) * 2^level, for levels 4, 8, 12,
+-- ... Transactions are never changed, so such a hash never changes once all
+-- its leaves exist. They are derived data, written when a proof or
+-- checkpoint first needs them (by any replica, the same value, ON CONFLICT
+-- DO NOTHING); deleting them loses nothing but time, and verification never
+-- reads them.
 CREATE TABLE ledger_tree_nodes (
     chain_key text NOT NULL,
     level     integer NOT NULL,

@@ -117,11 +117,11 @@ func (s *Service) Checkpoint(ctx context.Context) (Checkpoint, error) {
 			if k, ok := known[c.ChainKey]; ok && k.Seq == c.Seq && bytes.Equal(k.Hash, c.HeadHash) && len(k.Root) == 32 {
 				h.Root = k.Root
 			} else {
-				wants = append(wants, treeWant{chain: c.ChainKey, size: c.Seq})
+				wants = append(wants, treeWant{chain: c.ChainKey, size: c.Seq, leaf: -1})
 			}
 			heads = append(heads, h)
 		}
-		trees, computed, err := readTrees(tx, wants)
+		trees, computed, err := s.readTrees(tx, wants)
 		if err != nil {
 			return err
 		}

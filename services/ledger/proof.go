@@ -2,10 +2,12 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -123,7 +125,7 @@ func (s *Service) prove(ctx context.Context, id uuid.UUID) (Proof, error) {
 		}
 		head := heads[i]
 		leaf := t.ChainSeq - 1
-		trees, computed, err := readTrees(tx, []treeWant{{chain: t.ChainKey, size: head.Seq, blocks: []int64{leaf / blockSize}}})
+		trees, computed, err := s.readTrees(tx, []treeWant{{chain: t.ChainKey, size: head.Seq, leaf: leaf}})
 		if err != nil {
 			return err
 		}
@@ -153,130 +155,159 @@ func (s *Service) prove(ctx context.Context, id uuid.UUID) (Proof, error) {
 	return p, nil
 }
 
-// treeWant asks for the tree of a chain's first size transactions, with
-// the leaves of the blocks listed (the last, incomplete block's leaves are
-// always read: the root needs them).
+// treeWant asks for the tree of a chain's first size transactions, and
+// the audit path of its leaf (none if leaf < 0).
 type treeWant struct {
-	chain  string
-	size   int64
-	blocks []int64
+	chain string
+	size  int64
+	leaf  int64
 }
 
-// treeReadChunk is how many ranges of transactions one query reads.
+// treeReadChunk is how many ranges of entries one query reads.
 const treeReadChunk = 100
 
-// readTrees reads, through tx, the trees wants ask for, in three queries
-// or so whatever their number: the stored block hashes of their chains,
-// then the leaves of the blocks asked for and of every complete block whose
-// hash is not stored yet, which are then computed and returned for
-// storeNodes (tx is a read-only snapshot).
-func readTrees(tx *gorm.DB, wants []treeWant) (map[string]*chainTree, []models.LedgerTreeNode, error) {
+// readTrees reads through tx the entries of the trees wants ask for
+// (needed): stored subtree hashes and transactions, a query for each and
+// a round for each stored level whose entries are not all stored yet, in
+// which the entries they are made of are read instead. Those are then
+// computed, and returned for storeNodes (tx is a read-only snapshot). The
+// first time a chain's tree is read, that is every transaction of it.
+func (s *Service) readTrees(tx *gorm.DB, wants []treeWant) (map[string]*chainTree, []models.LedgerTreeNode, error) {
 	trees := make(map[string]*chainTree, len(wants))
-	keys := make([]string, 0, len(wants))
+	var pending []span
 	for _, w := range wants {
-		trees[w.chain] = &chainTree{chain: w.chain, size: w.size, blocks: make([][]byte, w.size/blockSize), leaves: map[int64][][]byte{}}
-		if w.size >= blockSize {
-			keys = append(keys, w.chain)
-		}
+		trees[w.chain] = &chainTree{chain: w.chain, size: w.size, entries: map[entry][]byte{}}
+		pending = append(pending, needed(w.chain, w.size, w.leaf)...)
 	}
-	for chunk := range slices.Chunk(keys, 500) {
-		var nodes []models.LedgerTreeNode
-		if err := tx.Where("level = ? AND chain_key IN ?", blockLevel, chunk).Find(&nodes).Error; err != nil {
+	type key struct {
+		chain string
+		e     entry
+	}
+	compute := map[key]bool{}
+	for len(pending) > 0 {
+		pending = mergeSpans(pending)
+		var leaves, stored []span
+		for _, sp := range pending {
+			if sp.level == 0 {
+				leaves = append(leaves, sp)
+			} else if !s.noStoredTrees {
+				stored = append(stored, sp)
+			}
+		}
+		if err := readLeaves(tx, leaves, trees); err != nil {
 			return nil, nil, err
 		}
-		for _, n := range nodes {
-			if t := trees[n.ChainKey]; n.Idx >= 0 && n.Idx < int64(len(t.blocks)) && len(n.Hash) == 32 {
-				t.blocks[n.Idx] = n.Hash
+		if err := readNodes(tx, stored, trees); err != nil {
+			return nil, nil, err
+		}
+		var next []span
+		for _, sp := range pending {
+			t := trees[sp.chain]
+			for i := sp.from; i < sp.to; i++ {
+				e := entry{sp.level, i}
+				if t.entries[e] != nil {
+					continue
+				}
+				if sp.level == 0 {
+					return nil, nil, fmt.Errorf("ledger: chain %s has no transaction %d, below its head at %d: verify the ledger", sp.chain, i+1, t.size)
+				}
+				compute[key{sp.chain, e}] = true
+				next = append(next, span{sp.chain, sp.level - stride, i << stride, (i + 1) << stride})
 			}
 		}
+		pending = next
 	}
+	keys := slices.SortedFunc(maps.Keys(compute), func(a, b key) int { return cmp.Compare(a.e.level, b.e.level) })
+	fresh := make([]models.LedgerTreeNode, 0, len(keys))
+	for _, k := range keys {
+		t := trees[k.chain]
+		children := make(leafList, 1<<stride)
+		for j := range children {
+			children[j] = t.entries[entry{k.e.level - stride, k.e.idx<<stride + int64(j)}]
+		}
+		h := mth(children)
+		t.entries[k.e] = h
+		fresh = append(fresh, models.LedgerTreeNode{ChainKey: k.chain, Level: k.e.level, Idx: k.e.idx, Hash: h})
+	}
+	return trees, fresh, nil
+}
 
-	// The blocks whose leaves are read, as ranges of sequence numbers.
-	type span struct {
-		chain    string
-		from, to int64 // chain_seq, inclusive
+// mergeSpans sorts spans and joins those that overlap or touch.
+func mergeSpans(spans []span) []span {
+	slices.SortFunc(spans, func(a, b span) int {
+		return cmp.Or(cmp.Compare(a.chain, b.chain), cmp.Compare(a.level, b.level), cmp.Compare(a.from, b.from))
+	})
+	var out []span
+	for _, sp := range spans {
+		if n := len(out); n > 0 && out[n-1].chain == sp.chain && out[n-1].level == sp.level && sp.from <= out[n-1].to {
+			out[n-1].to = max(out[n-1].to, sp.to)
+			continue
+		}
+		out = append(out, sp)
 	}
-	var spans []span
-	for _, w := range wants {
-		t := trees[w.chain]
-		need := slices.Clone(w.blocks)
-		if t.size%blockSize != 0 {
-			need = append(need, t.size/blockSize)
-		}
-		for b, h := range t.blocks {
-			if h == nil {
-				need = append(need, int64(b))
-			}
-		}
-		slices.Sort(need)
-		for _, b := range slices.Compact(need) {
-			if b < 0 || b*blockSize >= t.size {
-				continue
-			}
-			from, to := b*blockSize+1, min((b+1)*blockSize, t.size)
-			t.leaves[b] = make([][]byte, to-from+1)
-			if n := len(spans); n > 0 && spans[n-1].chain == t.chain && spans[n-1].to+1 == from {
-				spans[n-1].to = to
-			} else {
-				spans = append(spans, span{t.chain, from, to})
-			}
-		}
-	}
+	return out
+}
+
+// readLeaves reads the transactions of spans of leaves into their trees.
+func readLeaves(tx *gorm.DB, spans []span, trees map[string]*chainTree) error {
 	for chunk := range slices.Chunk(spans, treeReadChunk) {
 		conds := make([]string, len(chunk))
 		args := make([]any, 0, 3*len(chunk))
 		for i, sp := range chunk {
 			conds[i] = "(chain_key = ? AND chain_seq BETWEEN ? AND ?)"
-			args = append(args, sp.chain, sp.from, sp.to)
+			args = append(args, sp.chain, sp.from+1, sp.to)
 		}
 		rows, err := tx.Raw("SELECT chain_key, chain_seq, id, hash FROM ledger_transactions WHERE "+strings.Join(conds, " OR "), args...).Rows()
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for rows.Next() {
-			var key string
+			var chain string
 			var seq int64
 			var id uuid.UUID
 			var hash []byte
-			if err := rows.Scan(&key, &seq, &id, &hash); err != nil {
+			if err := rows.Scan(&chain, &seq, &id, &hash); err != nil {
 				rows.Close()
-				return nil, nil, err
+				return err
 			}
-			i := seq - 1
-			b := i / blockSize
-			trees[key].leaves[b][i-b*blockSize] = txLeaf(id, hash)
+			trees[chain].entries[entry{0, seq - 1}] = txLeaf(id, hash)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
+	return nil
+}
 
-	var fresh []models.LedgerTreeNode
-	for _, w := range wants {
-		t := trees[w.chain]
-		for b, ls := range t.leaves {
-			if i := slices.IndexFunc(ls, func(l []byte) bool { return l == nil }); i >= 0 {
-				return nil, nil, fmt.Errorf("ledger: chain %s has no transaction %d, below its head at %d: verify the ledger",
-					t.chain, b*blockSize+int64(i)+1, t.size)
-			}
+// readNodes reads the stored subtree hashes of spans into their trees.
+func readNodes(tx *gorm.DB, spans []span, trees map[string]*chainTree) error {
+	for chunk := range slices.Chunk(spans, treeReadChunk) {
+		conds := make([]string, len(chunk))
+		args := make([]any, 0, 4*len(chunk))
+		for i, sp := range chunk {
+			conds[i] = "(chain_key = ? AND level = ? AND idx >= ? AND idx < ?)"
+			args = append(args, sp.chain, sp.level, sp.from, sp.to)
 		}
-		for b, h := range t.blocks {
-			if h == nil {
-				t.blocks[b] = mth(t.leaves[int64(b)])
-				fresh = append(fresh, models.LedgerTreeNode{ChainKey: t.chain, Level: blockLevel, Idx: int64(b), Hash: t.blocks[b]})
+		var nodes []models.LedgerTreeNode
+		if err := tx.Where(strings.Join(conds, " OR "), args...).Find(&nodes).Error; err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			if len(n.Hash) == 32 {
+				trees[n.ChainKey].entries[entry{n.Level, n.Idx}] = n.Hash
 			}
 		}
 	}
-	return trees, fresh, nil
+	return nil
 }
 
 // storeNodes stores block hashes computed from their transactions, for
 // the next proof or checkpoint. Replicas that compute the same block store
 // the same hash: the first one stays.
 func (s *Service) storeNodes(ctx context.Context, nodes []models.LedgerTreeNode) error {
-	if len(nodes) == 0 {
+	if len(nodes) == 0 || s.noStoredTrees {
 		return nil
 	}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(nodes, 500).Error

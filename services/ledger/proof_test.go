@@ -81,7 +81,7 @@ func TestInclusionProofsVerifyWithThePublicKey(t *testing.T) {
 		l := newLedger(t, db)
 		g := models.NewID()
 		a, b := Artisan(models.NewID(), g), Artisan(models.NewID(), models.NewID())
-		long := bookSales(t, l, a, "a", 2*blockSize+5)
+		long := bookSales(t, l, a, "a", 517) // two complete subtrees of 256, and more
 		short := bookSales(t, l, b, "b", 3)
 		platform, _, err := l.Post(ctx, Entry{Reference: "fees", Kind: KindTransfer,
 			Postings: []Posting{pkr(Platform, TypeCardReceipts, -10), pkr(Platform, TypePlatformFees, 10)}})
@@ -91,7 +91,7 @@ func TestInclusionProofsVerifyWithThePublicKey(t *testing.T) {
 		if n := count(t, db, "SELECT count(*) FROM ledger_checkpoints"); n != 0 {
 			t.Fatalf("%d checkpoints before any proof", n)
 		}
-		cases := []models.LedgerTransaction{long[0], long[blockSize], long[len(long)/2], long[len(long)-1], short[0], short[2], platform}
+		cases := []models.LedgerTransaction{long[0], long[256], long[len(long)/2], long[len(long)-1], short[0], short[2], platform}
 		proofs := make([]Proof, len(cases))
 		for i, tr := range cases {
 			p, err := l.InclusionProof(ctx, tr.ID)
@@ -111,12 +111,12 @@ func TestInclusionProofsVerifyWithThePublicKey(t *testing.T) {
 			proofs[i] = p
 		}
 		// One checkpoint (made for the first proof) serves them all, and
-		// each complete block was computed once.
+		// each complete subtree of 16 and of 256 was computed once.
 		if n := count(t, db, "SELECT count(*) FROM ledger_checkpoints"); n != 1 {
 			t.Errorf("%d checkpoints, want 1", n)
 		}
-		if n := count(t, db, "SELECT count(*) FROM ledger_tree_nodes"); n != 2 {
-			t.Errorf("%d stored block hashes, want the 2 complete blocks", n)
+		if n := count(t, db, "SELECT count(*) FROM ledger_tree_nodes"); n != 517/16+517/256 {
+			t.Errorf("%d stored subtree hashes, want %d", n, 517/16+517/256)
 		}
 		cp, err := l.Checkpoint(ctx)
 		if err != nil || string(cp.RootHash) != string(proofs[0].Checkpoint.RootHash) || !cp.CreatedAt.Equal(proofs[0].Checkpoint.CreatedAt) {
@@ -168,20 +168,20 @@ func TestInclusionProofRefusesDamagedTree(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
 		l := newLedger(t, db)
-		ts := bookSales(t, l, Artisan(models.NewID(), models.NewID()), "s", blockSize+2)
+		ts := bookSales(t, l, Artisan(models.NewID(), models.NewID()), "s", 258)
 		if _, err := l.InclusionProof(ctx, ts[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.Exec("UPDATE ledger_tree_nodes SET hash = ?", make([]byte, 32)).Error; err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.InclusionProof(ctx, ts[blockSize+1].ID); err == nil || services.IsCode(err, services.CodeNotFound) {
+		if _, err := l.InclusionProof(ctx, ts[257].ID); err == nil || services.IsCode(err, services.CodeNotFound) {
 			t.Fatalf("a proof over a damaged tree: %v", err)
 		}
 		if err := db.Exec("DELETE FROM ledger_tree_nodes").Error; err != nil {
 			t.Fatal(err)
 		}
-		if p, err := l.InclusionProof(ctx, ts[blockSize+1].ID); err != nil || VerifyInclusion(l.PublicKey(), p) != nil {
+		if p, err := l.InclusionProof(ctx, ts[257].ID); err != nil || VerifyInclusion(l.PublicKey(), p) != nil {
 			t.Fatalf("rebuilt: %v", err)
 		}
 	})

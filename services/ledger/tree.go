@@ -97,36 +97,39 @@ type leafList [][]byte
 
 func (l leafList) hash(lo, hi int64) []byte { return mth(l[lo:hi]) }
 
-// Chain trees are read in blocks of blockSize leaves, a complete subtree
-// each: a stored block hash (ledger_tree_nodes, level blockLevel) stands for
-// its leaves, so a proof on a chain of n transactions reads n/blockSize
-// block hashes and the leaves of at most two blocks (the transaction's and
-// the last, incomplete one), not n leaves. docs/performance.md has the
-// measurements that chose the size.
-const (
-	blockLevel = 8
-	blockSize  = 1 << blockLevel
-)
+// A chain's tree is read from stored subtree hashes (ledger_tree_nodes):
+// every complete, aligned subtree whose height is a multiple of stride
+// (16 leaves, 256, 4096, ...) once it has been needed. A proof then reads,
+// at each stored level and at the leaves, the at most 16 entries of the
+// group one stored level up that holds its leaf, and those of the last,
+// incomplete group (the right edge the root needs), and the at most 15
+// entries of the top level: O(log n) rows, of which at most 32 are
+// transactions. docs/performance.md has the measurements that chose this.
+const stride = 4
 
-// chainTree is the tree of one chain's first size transactions, as far as
-// it was read: every complete block's hash, and the leaves of some blocks.
-type chainTree struct {
-	chain  string
-	size   int64
-	blocks [][]byte           // the hash of each complete block: size/blockSize of them
-	leaves map[int64][][]byte // leaf hashes of the blocks read, by block
+// entry is a node of a chain's tree at a level that is read: level 0 are
+// the leaves (the transactions), the others stored subtree hashes.
+type entry struct {
+	level int
+	idx   int64 // over leaves [idx << level, (idx+1) << level)
 }
 
-// hash is the hash of the subtree over leaves [lo, hi). Every subtree of
-// blockSize leaves or fewer lies within one block: a complete subtree is
-// aligned on its size, and the others end at the last leaf, in the last block.
+// chainTree is the tree of one chain's first size transactions, as far as
+// it was read.
+type chainTree struct {
+	chain   string
+	size    int64
+	entries map[entry][]byte
+}
+
+// hash is the hash of the subtree over leaves [lo, hi). A subtree whose
+// size is a power of two is complete and aligned on its size: one entry
+// if its height is a stored level.
 func (t *chainTree) hash(lo, hi int64) []byte {
-	if hi-lo <= blockSize {
-		b := lo / blockSize
-		if hi-lo == blockSize {
-			return t.blocks[b]
+	if n := hi - lo; n&(n-1) == 0 {
+		if level := bits.TrailingZeros64(uint64(n)); level%stride == 0 {
+			return t.entries[entry{level, lo >> level}]
 		}
-		return mth(t.leaves[b][lo-b*blockSize : hi-b*blockSize])
 	}
 	k := split(hi - lo)
 	return node(t.hash(lo, lo+k), t.hash(lo+k, hi))
@@ -138,6 +141,36 @@ func (t *chainTree) root() []byte {
 		return emptyRoot
 	}
 	return t.hash(0, t.size)
+}
+
+// span is a range [from, to) of entries of one level of a chain's tree.
+type span struct {
+	chain    string
+	level    int
+	from, to int64
+}
+
+// needed lists the entries of a tree of size leaves that its root, and
+// the audit path of leaf m (none if m < 0), are made of: at each read
+// level, the entries of the group of the next level up that holds leaf m
+// and of the last group, and every entry of the top level.
+func needed(chain string, size, m int64) []span {
+	var out []span
+	for a := 0; size>>a > 0; a += stride {
+		count, b := size>>a, a+stride
+		if size>>b == 0 {
+			out = append(out, span{chain, a, 0, count})
+			break
+		}
+		group := func(g int64) span { return span{chain, a, g << stride, min((g+1)<<stride, count)} }
+		if m >= 0 && m>>b != size>>b {
+			out = append(out, group(m>>b))
+		}
+		if last := group(size >> b); last.from < last.to {
+			out = append(out, last)
+		}
+	}
+	return out
 }
 
 // frontier is a tree being built leaf by leaf in O(log n) memory: the

@@ -107,23 +107,30 @@ func TestAuditPathsClimbToTheRoot(t *testing.T) {
 	}
 }
 
-// A chain's tree read in blocks, with the leaves of only the leaf's block
-// and the last one, gives the root and paths of the whole tree, around
-// every block boundary.
-func TestChainTreeInBlocksIsTheWholeTree(t *testing.T) {
+// A chain's tree built from only the entries needed says (stored subtree
+// hashes and leaves of the groups around the leaf and at the right edge)
+// gives the root and the audit path of the whole tree, at sizes around
+// each stored level's boundaries; it reads at most 31 leaves, and at most
+// 31 entries of each stored level.
+func TestChainTreeFromTheNeededEntriesIsTheWholeTree(t *testing.T) {
 	var all leafList
-	for i := range 5*blockSize + 3 {
+	for i := range 5000 {
 		all = append(all, rfcLeaf([]byte(fmt.Sprint("tx", i))))
 	}
-	for _, n := range []int64{1, 2, blockSize - 1, blockSize, blockSize + 1, 2*blockSize - 1, 2 * blockSize, 3*blockSize + 7,
-		4 * blockSize, 5*blockSize + 3} {
-		for _, m := range []int64{0, n / 2, n - 1, min(blockSize, n-1)} {
-			tree := &chainTree{size: n, blocks: make([][]byte, n/blockSize), leaves: map[int64][][]byte{}}
-			for b := range tree.blocks {
-				tree.blocks[b] = mth(all[int64(b)*blockSize : int64(b+1)*blockSize])
+	for _, n := range []int64{1, 2, 15, 16, 17, 255, 256, 257, 300, 4095, 4096, 4097, 5000} {
+		for _, m := range []int64{0, n / 2, n - 1, min(16, n-1), min(256+17, n-1)} {
+			tree := &chainTree{size: n, entries: map[entry][]byte{}}
+			perLevel := map[int]int64{}
+			for _, sp := range needed("c", n, m) {
+				for i := sp.from; i < sp.to; i++ {
+					tree.entries[entry{sp.level, i}] = mth(all[i<<sp.level : (i+1)<<sp.level])
+				}
+				perLevel[sp.level] += sp.to - sp.from
 			}
-			for _, b := range []int64{m / blockSize, (n - 1) / blockSize} {
-				tree.leaves[b] = all[b*blockSize : min((b+1)*blockSize, n)]
+			for level, k := range perLevel {
+				if k > 31 {
+					t.Errorf("size %d, leaf %d: %d entries of level %d", n, m, k, level)
+				}
 			}
 			if !bytes.Equal(tree.root(), mth(all[:n])) {
 				t.Fatalf("root of %d", n)
