@@ -163,7 +163,7 @@ type Service struct {
 	// currentHashVersion, but tests write older chains with older ones.
 	hashVersion int
 	// noStoredTrees: read every leaf of a chain's tree instead of the
-	// stored block hashes, and store none; the benchmark measures what
+	// stored subtree hashes, and store none; the benchmark measures what
 	// storing them saves.
 	noStoredTrees bool
 }

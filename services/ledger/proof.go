@@ -98,7 +98,7 @@ func (s *Service) AuditProof(ctx context.Context, actor services.Actor, transact
 }
 
 // prove builds the proof against the latest checkpoint, in one snapshot,
-// and stores the block hashes it had to compute; errUncovered if that
+// and stores the subtree hashes it had to compute; errUncovered if that
 // checkpoint does not cover the transaction.
 func (s *Service) prove(ctx context.Context, id uuid.UUID) (Proof, error) {
 	var p Proof
@@ -133,7 +133,7 @@ func (s *Service) prove(ctx context.Context, id uuid.UUID) (Proof, error) {
 		tree := trees[t.ChainKey]
 		top := chainLeaves(heads)
 		// What the checkpoint recorded must be what the tree is now: the
-		// stored block hashes and the transactions agree with it.
+		// stored subtree hashes and the transactions agree with it.
 		if !bytes.Equal(tree.root(), head.Root) || !bytes.Equal(mth(top), cp.RootHash) {
 			return fmt.Errorf("ledger: chain %s no longer makes the tree checkpoint %x recorded: verify the ledger", t.ChainKey, cp.HeadHash)
 		}
@@ -303,8 +303,8 @@ func readNodes(tx *gorm.DB, spans []span, trees map[string]*chainTree) error {
 	return nil
 }
 
-// storeNodes stores block hashes computed from their transactions, for
-// the next proof or checkpoint. Replicas that compute the same block store
+// storeNodes stores subtree hashes computed from their transactions, for
+// the next proof or checkpoint. Replicas that compute the same subtree store
 // the same hash: the first one stays.
 func (s *Service) storeNodes(ctx context.Context, nodes []models.LedgerTreeNode) error {
 	if len(nodes) == 0 || s.noStoredTrees {
