@@ -58,7 +58,9 @@ func (s *Service) Public(ctx context.Context, clientIP, raw string) (Public, err
 		return Public{}, services.NotFound("receipt")
 	}
 	var row struct {
-		stateRow
+		models.Receipt
+		MessageStatus *string
+		SentAt        *time.Time
 		Amount        int64
 		Currency      string
 		Method        string
@@ -79,7 +81,7 @@ func (s *Service) Public(ctx context.Context, clientIP, raw string) (Public, err
 		return Public{}, services.NotFound("receipt")
 	}
 	out := Public{Code: row.Code, Amount: models.NewMoney(row.Amount, row.Currency), Method: row.Method, PaidAt: row.PaidAt.UTC(),
-		Status: row.state().Status, GroupID: row.GroupID, GroupName: row.GroupName}
+		Status: stateOf(row.Receipt, row.MessageStatus, row.SentAt).Status, GroupID: row.GroupID, GroupName: row.GroupName}
 	out.Proof, err = s.inclusionProof(ctx, row.TransactionID)
 	return out, err
 }

@@ -121,9 +121,9 @@ var replyTemplates = [replyKinds]map[string]string{
 		English:   "Receipt {code} was already answered: NAHI. Nothing was changed. Thank you",
 	},
 	replyOtherNumber: {
-		Urdu:      "معاف کیجیے، رسید {code} کسی اور نمبر کے لیے ہے۔ کچھ نہیں بدلا۔",
+		Urdu:      "معاف کیجیے، رسید {code} کسی اور نمبر کی ہے۔ کچھ نہیں بدلا۔",
 		RomanUrdu: "Maaf kijiye, raseed {code} kisi aur number ke liye hai. Kuch nahi badla.",
-		English:   "Sorry, receipt {code} is for another phone number. Nothing was changed.",
+		English:   "Sorry, receipt {code} is for another number. Nothing was changed.",
 	},
 	replyUnknownCode: {
 		Urdu:      "رسید {code} نہیں ملی۔ رقم ملی ہو تو ہاں اور رسید کا کوڈ لکھیں، نہ ملی ہو تو نہیں اور کوڈ۔",

@@ -20,22 +20,28 @@ type State struct {
 	ConfirmedAt, DisputedAt *time.Time
 }
 
-// stateRow is a receipt with its message's status.
+// stateRow is a receipt with its message's status. (Rows that carry more
+// embed models.Receipt and these two fields themselves: gorm does not fill
+// the fields of an unexported embedded struct.)
 type stateRow struct {
 	models.Receipt
 	MessageStatus *string
 	SentAt        *time.Time
 }
 
-func (r stateRow) state() State {
-	st := State{Code: r.Code, Status: models.SMSQueued, SentAt: r.SentAt, ConfirmedAt: r.ConfirmedAt, DisputedAt: r.DisputedAt}
+func (r stateRow) state() State { return stateOf(r.Receipt, r.MessageStatus, r.SentAt) }
+
+// stateOf is a receipt's state: her answer if she gave one, else its SMS's
+// status (queued while there is no message yet).
+func stateOf(r models.Receipt, messageStatus *string, sentAt *time.Time) State {
+	st := State{Code: r.Code, Status: models.SMSQueued, SentAt: sentAt, ConfirmedAt: r.ConfirmedAt, DisputedAt: r.DisputedAt}
 	switch {
 	case r.ConfirmedAt != nil:
 		st.Status = models.ReceiptConfirmed
 	case r.DisputedAt != nil:
 		st.Status = models.ReceiptDisputed
-	case r.MessageStatus != nil:
-		st.Status = *r.MessageStatus
+	case messageStatus != nil:
+		st.Status = *messageStatus
 	}
 	return st
 }
@@ -91,8 +97,10 @@ func (s *Service) Disputes(ctx context.Context, actor services.Actor, groupID uu
 		q = q.Where("(r.disputed_at, r.id) < (?, ?)", t.UTC(), id)
 	}
 	var rows []struct {
-		stateRow
-		DisplayName string
+		models.Receipt
+		MessageStatus *string
+		SentAt        *time.Time
+		DisplayName   string
 	}
 	if err := q.Order("r.disputed_at DESC, r.id DESC").Limit(limit + 1).Scan(&rows).Error; err != nil {
 		return nil, "", err
@@ -120,7 +128,7 @@ func (s *Service) Disputes(ctx context.Context, actor services.Actor, groupID uu
 	out := make([]Dispute, len(rows))
 	for i, r := range rows {
 		out[i] = Dispute{Code: r.Code, DisputedAt: r.DisputedAt.UTC(), DisplayName: r.DisplayName, Payout: byID[r.PayoutID],
-			Receipt: r.state()}
+			Receipt: stateOf(r.Receipt, r.MessageStatus, r.SentAt)}
 	}
 	return out, next, nil
 }
