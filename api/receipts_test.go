@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -93,16 +94,7 @@ func (e *env) text(from, body string) *sms.Outgoing {
 // textAt is text for a message the gateway received at at.
 func (e *env) textAt(from, body string, at time.Time) *sms.Outgoing {
 	e.t.Helper()
-	var out *sms.Outgoing
-	err := e.db.Transaction(func(tx *gorm.DB) error {
-		var err error
-		if out, err = e.inbound(e.t.Context(), tx, sms.Inbound{GatewayID: uuid.NewString(), From: from, Text: body,
-			ReceivedAt: at}); err != nil || out == nil {
-			return err
-		}
-		_, err = sms.Enqueue(tx, *out, time.Now())
-		return err
-	})
+	out, err := e.handleSMS(from, body, at)
 	if err != nil {
 		e.t.Fatalf("inbound %q: %v", body, err)
 	}
@@ -110,6 +102,21 @@ func (e *env) textAt(from, body string, at time.Time) *sms.Outgoing {
 		e.t.Fatalf("inbound %q: no reply", body)
 	}
 	return out
+}
+
+// handleSMS is textAt for any goroutine: it returns what went wrong.
+func (e *env) handleSMS(from, body string, at time.Time) (*sms.Outgoing, error) {
+	var out *sms.Outgoing
+	err := models.Transact(context.Background(), e.db, func(tx *gorm.DB) error {
+		var err error
+		if out, err = e.inbound(context.Background(), tx, sms.Inbound{GatewayID: uuid.NewString(), From: from, Text: body,
+			ReceivedAt: at}); err != nil || out == nil {
+			return err
+		}
+		_, err = sms.Enqueue(tx, *out, time.Now())
+		return err
+	})
+	return out, err
 }
 
 // wantReply checks a reply's number, kind, encoding and words.
@@ -757,5 +764,41 @@ func TestDisputes(t *testing.T) {
 		wantNoPersonalData(t, res.Body, f.public, shaziaPhone)
 	}, func(c envConfig) {
 		c.wiring.Clocks.Receipts = func() time.Time { return time.Now().Add(3 * time.Hour) }
+	})
+}
+
+// HAAN and NAHI for one receipt handled at once (two deliveries of her
+// answers, on two replicas): exactly one is recorded, the others are told it
+// was answered already, and the payout is acknowledged exactly when HAAN won.
+func TestReceiptAnswersAtOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newReceiptFixture(e)
+		e.withSMS(f.public.ID, shaziaPhone, "en", true)
+		for round := range 4 {
+			p := e.pay(f, f.public.ID, 1000, "cash", "race-"+itoa(round))
+			replies := make([]*sms.Outgoing, 6)
+			errs := make([]error, 6)
+			inParallel(6, func(i int) {
+				answer := []string{"HAAN ", "NAHI "}[i%2]
+				replies[i], errs[i] = e.handleSMS(shaziaPhone, answer+p.Receipt.Code, time.Now())
+			})
+			recorded, already := 0, 0
+			for i, r := range replies {
+				switch {
+				case errs[i] != nil || r == nil:
+					t.Fatalf("answer %d: %v", i, errs[i])
+				case strings.HasPrefix(r.Text, "Thank you!") || strings.HasPrefix(r.Text, "We have recorded"):
+					recorded++
+				case strings.Contains(r.Text, "already answered"):
+					already++
+				}
+			}
+			got := e.payout(f, p.ID)
+			acked := got.AcknowledgedBy != nil && *got.AcknowledgedBy == "artisan_sms"
+			if recorded != 1 || already != 5 || acked != (got.Receipt.Status == "confirmed") ||
+				(got.Receipt.Status != "confirmed" && got.Receipt.Status != "disputed") {
+				t.Fatalf("round %d: %d recorded, %d told it was answered; payout %+v %+v", round, recorded, already, got, got.Receipt)
+			}
+		}
 	})
 }
