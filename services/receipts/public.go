@@ -13,8 +13,9 @@ import (
 
 // LookupLimit bounds the checks of receipt codes per client address in a
 // fixed window, counted in the database so that every replica sees the same
-// count. A code is 50 random bits: at 10 guesses a minute an address would
-// need about 2^50 / 10 minutes to find one in a million receipts by chance.
+// count. A code is 50 random bits: guessing 10 a minute, one address needs
+// about 200 years (2^50 / (10 × 10^6) minutes) to hit any receipt at all
+// among a million.
 type LookupLimit struct {
 	PerClient int           // default 10
 	Window    time.Duration // default a minute
