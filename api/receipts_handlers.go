@@ -70,11 +70,16 @@ type receiptGroup struct {
 	Name string `json:"name"`
 }
 
+// proofResponse is the inclusion proof of a receipt's payment (schema
+// InclusionProof). TODO(proof): the proof branch's proofBody and toProof
+// (api/proof_handlers.go) are the same object; at the merge use them here.
 type proofResponse struct {
 	TransactionID   string         `json:"transaction_id"`
 	TransactionHash string         `json:"transaction_hash"`
 	Chain           string         `json:"chain"`
 	Sequence        int64          `json:"sequence"`
+	TreeSize        int64          `json:"tree_size"`
+	ChainIndex      int64          `json:"chain_index"`
 	Path            []string       `json:"path"`
 	Checkpoint      checkpointBody `json:"checkpoint"`
 }
@@ -96,7 +101,8 @@ func toPublicReceipt(r receipts.Public) publicReceiptResponse {
 		Group: receiptGroup{ID: r.GroupID.String(), Name: r.GroupName}}
 	if p := r.Proof; p != nil {
 		out.Proof = &proofResponse{TransactionID: p.TransactionID.String(), TransactionHash: hex.EncodeToString(p.TransactionHash),
-			Chain: p.Chain, Sequence: p.Sequence, Path: make([]string, len(p.Path)), Checkpoint: toCheckpointBody(p.Checkpoint)}
+			Chain: p.Chain, Sequence: p.Sequence, TreeSize: p.TreeSize, ChainIndex: p.ChainIndex, Path: make([]string, len(p.Path)),
+			Checkpoint: toCheckpointBody(p.Checkpoint)}
 		for i, h := range p.Path {
 			out.Proof.Path[i] = hex.EncodeToString(h)
 		}

@@ -1672,16 +1672,27 @@ type ImpactReport struct {
 // ImpactReportRowsGender defines model for ImpactReport.Rows.Gender.
 type ImpactReportRowsGender string
 
-// InclusionProof That the payment is in the books: `path` leads from the transaction's hash to the head of
+// InclusionProof That the payment is in the books: `path` leads from the transaction's hash to the root of
 // a signed checkpoint, which anyone can check with the ledger's public key
 // (`GET /audit/ledger/public-key`).
 type InclusionProof struct {
-	Chain           string             `json:"chain"`
-	Checkpoint      LedgerCheckpoint   `json:"checkpoint"`
-	Path            []string           `json:"path"`
+	// Chain The chain's key, its group's id, or `platform`.
+	Chain string `json:"chain"`
+
+	// ChainIndex The chain's place among the checkpoint's chains (in chain key order), from 0.
+	ChainIndex int              `json:"chain_index"`
+	Checkpoint LedgerCheckpoint `json:"checkpoint"`
+
+	// Path Hex SHA-256 hashes from the transaction's leaf up to its chain's root, then on to the checkpoint's root.
+	Path []string `json:"path"`
+
+	// Sequence The transaction's place in its chain, from 1.
 	Sequence        int                `json:"sequence"`
 	TransactionHash string             `json:"transaction_hash"`
 	TransactionId   openapi_types.UUID `json:"transaction_id"`
+
+	// TreeSize The chain's transactions as of the checkpoint.
+	TreeSize int `json:"tree_size"`
 }
 
 // LedgerCheckpoint defines model for LedgerCheckpoint.
