@@ -2414,7 +2414,7 @@ type PublicReceipt struct {
 	Method PublicReceiptMethod `json:"method"`
 	PaidAt time.Time           `json:"paid_at"`
 
-	// Proof Null until a signed checkpoint covers the payment's transaction.
+	// Proof Null while the ledger can give no proof of the payment's transaction.
 	Proof  *InclusionProof `json:"proof"`
 	Status ReceiptStatus   `json:"status"`
 }
