@@ -14,6 +14,7 @@ import (
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
+	"github.com/karigar/karigar/services/receipts"
 )
 
 type payoutRequest struct {
@@ -24,23 +25,51 @@ type payoutRequest struct {
 }
 
 type payoutResponse struct {
-	ID              string       `json:"id"`
-	GroupID         string       `json:"group_id"`
-	ArtisanID       string       `json:"artisan_id"`
-	Amount          models.Money `json:"amount"`
-	Method          string       `json:"method"`
-	Reference       string       `json:"reference"`
-	TransactionID   string       `json:"transaction_id"`
-	CreatedAt       time.Time    `json:"created_at"`
-	AcknowledgedAt  *time.Time   `json:"acknowledged_at"`
-	AcknowledgeNote *string      `json:"acknowledgement_note"`
+	ID              string           `json:"id"`
+	GroupID         string           `json:"group_id"`
+	ArtisanID       string           `json:"artisan_id"`
+	Amount          models.Money     `json:"amount"`
+	Method          string           `json:"method"`
+	Reference       string           `json:"reference"`
+	TransactionID   string           `json:"transaction_id"`
+	CreatedAt       time.Time        `json:"created_at"`
+	AcknowledgedAt  *time.Time       `json:"acknowledged_at"`
+	AcknowledgedBy  *string          `json:"acknowledged_by"`
+	AcknowledgeNote *string          `json:"acknowledgement_note"`
+	Receipt         *receiptResponse `json:"receipt"`
 }
 
-func toPayout(p models.Payout) payoutResponse {
-	return payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
+func toPayout(p models.Payout, r *receipts.State) payoutResponse {
+	out := payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
 		Amount: models.NewMoney(p.Amount, p.Currency), Method: p.Method, Reference: p.Reference,
 		TransactionID: p.TransactionID.String(), CreatedAt: p.CreatedAt.UTC(), AcknowledgedAt: utc(p.AcknowledgedAt),
-		AcknowledgeNote: p.AcknowledgementNote}
+		AcknowledgedBy: p.AcknowledgedAs, AcknowledgeNote: p.AcknowledgementNote}
+	if r != nil {
+		out.Receipt = toReceipt(*r)
+	}
+	return out
+}
+
+// payouts renders payouts with their receipts, the one shape every route
+// that returns a payout answers with.
+func (s *Server) payouts(c *gin.Context, ps ...models.Payout) ([]payoutResponse, error) {
+	ids := make([]uuid.UUID, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	states, err := s.rcpt.States(c.Request.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]payoutResponse, len(ps))
+	for i, p := range ps {
+		var r *receipts.State
+		if st, ok := states[p.ID]; ok {
+			r = &st
+		}
+		out[i] = toPayout(p, r)
+	}
+	return out, nil
 }
 
 func (s *Server) createPayout(c *gin.Context) {
@@ -62,7 +91,12 @@ func (s *Server) createPayout(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	created(c, toPayout(p), "payouts", p.ID.String())
+	out, err := s.payouts(c, p)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	created(c, out[0], "payouts", p.ID.String())
 }
 
 type acknowledgeRequest struct {
@@ -85,7 +119,37 @@ func (s *Server) acknowledgePayout(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toPayout(p))
+	out, err := s.payouts(c, p)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out[0])
+}
+
+func (s *Server) listPayouts(c *gin.Context) {
+	groupID, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := page.Limit(c.Query("limit"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ps, next, err := s.ledger.Payouts(c.Request.Context(), actorOf(c), groupID, ledger.PayoutQuery{
+		ArtisanID: c.Query("artisan_id"), Cursor: c.Query("cursor"), Limit: limit})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out, err := s.payouts(c, ps...)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(out, next, func(p payoutResponse) payoutResponse { return p }))
 }
 
 type distributionRequest struct {
@@ -242,6 +306,7 @@ type statementResponse struct {
 	Acknowledged models.Money            `json:"acknowledged"`
 	Balance      models.Money            `json:"balance"`
 	MinutesWork  int64                   `json:"minutes_worked"`
+	Payouts      []payoutResponse        `json:"payouts"`
 }
 
 func (s *Server) artisanStatement(c *gin.Context) {
@@ -261,6 +326,10 @@ func (s *Server) artisanStatement(c *gin.Context) {
 		Acknowledged: m(st.Acknowledged), Balance: m(st.Balance), MinutesWork: st.Minutes}
 	for k, v := range st.Earned {
 		out.Earned[k] = m(v)
+	}
+	if out.Payouts, err = s.payouts(c, st.Payouts...); err != nil {
+		writeError(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -103,9 +103,19 @@ type Payout struct {
 	CreatedBy           uuid.UUID
 	CreatedAt           time.Time
 	AcknowledgedAt      *time.Time
-	AcknowledgedBy      *uuid.UUID
+	AcknowledgedBy      *uuid.UUID // the user who acknowledged it; nil when she confirmed by SMS herself
 	AcknowledgementNote *string
+	// AcknowledgedAs says whose word the acknowledgement is: AckArtisanSMS,
+	// AckManager or AckAuditor.
+	AcknowledgedAs *string
 }
+
+// Whose word a payout's acknowledgement is.
+const (
+	AckArtisanSMS = "artisan_sms" // she answered her receipt's SMS herself
+	AckManager    = "manager"     // a manager of her group, on her word
+	AckAuditor    = "auditor"     // an auditor assigned to the group, who asked her
+)
 
 // Distribution is a sharing of a group's undistributed margin.
 type Distribution struct {
