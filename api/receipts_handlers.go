@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	_ "embed"
-	"encoding/hex"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -70,42 +69,24 @@ type receiptGroup struct {
 	Name string `json:"name"`
 }
 
-// proofResponse is the inclusion proof of a receipt's payment (schema
-// InclusionProof). TODO(proof): the proof branch's proofBody and toProof
-// (api/proof_handlers.go) are the same object; at the merge use them here.
-type proofResponse struct {
-	TransactionID   string         `json:"transaction_id"`
-	TransactionHash string         `json:"transaction_hash"`
-	Chain           string         `json:"chain"`
-	Sequence        int64          `json:"sequence"`
-	TreeSize        int64          `json:"tree_size"`
-	ChainIndex      int64          `json:"chain_index"`
-	Path            []string       `json:"path"`
-	Checkpoint      checkpointBody `json:"checkpoint"`
-}
-
 // publicReceiptResponse is a receipt as anyone holding its code sees it:
 // no name, phone number or artisan id.
 type publicReceiptResponse struct {
-	Code   string         `json:"code"`
-	Amount models.Money   `json:"amount"`
-	Method string         `json:"method"`
-	PaidAt time.Time      `json:"paid_at"`
-	Status string         `json:"status"`
-	Group  receiptGroup   `json:"group"`
-	Proof  *proofResponse `json:"proof"`
+	Code   string       `json:"code"`
+	Amount models.Money `json:"amount"`
+	Method string       `json:"method"`
+	PaidAt time.Time    `json:"paid_at"`
+	Status string       `json:"status"`
+	Group  receiptGroup `json:"group"`
+	Proof  *proofBody   `json:"proof"`
 }
 
 func toPublicReceipt(r receipts.Public) publicReceiptResponse {
 	out := publicReceiptResponse{Code: r.Code, Amount: r.Amount, Method: r.Method, PaidAt: r.PaidAt.UTC(), Status: r.Status,
 		Group: receiptGroup{ID: r.GroupID.String(), Name: r.GroupName}}
-	if p := r.Proof; p != nil {
-		out.Proof = &proofResponse{TransactionID: p.TransactionID.String(), TransactionHash: hex.EncodeToString(p.TransactionHash),
-			Chain: p.Chain, Sequence: p.Sequence, TreeSize: p.TreeSize, ChainIndex: p.ChainIndex, Path: make([]string, len(p.Path)),
-			Checkpoint: toCheckpointBody(p.Checkpoint)}
-		for i, h := range p.Path {
-			out.Proof.Path[i] = hex.EncodeToString(h)
-		}
+	if r.Proof != nil {
+		p := toProof(*r.Proof)
+		out.Proof = &p
 	}
 	return out
 }

@@ -455,9 +455,7 @@ type publicReceiptBody struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	} `json:"group"`
-	Proof *struct {
-		TransactionID string `json:"transaction_id"`
-	} `json:"proof"`
+	Proof *wireProof `json:"proof"`
 }
 
 // wantNoPersonalData fails if body holds anything that names or reaches the
@@ -489,9 +487,21 @@ func TestReceiptCheck(t *testing.T) {
 			r.Group.ID != f.group.ID || r.Group.Name != "Multan Blue Pottery Women" || r.PaidAt == "" {
 			t.Fatalf("receipt %+v", r)
 		}
-		// TODO(proof): a proof once the proof branch's inclusion proof is wired in.
-		if r.Proof != nil {
-			t.Fatalf("proof %+v before any is wired", r.Proof)
+		// The proof that the payment is in the signed books, checked with
+		// nothing but the ledger's public key and the documented algorithm.
+		if r.Proof == nil {
+			t.Fatal("a receipt without its proof")
+		}
+		if err := checkProof(e.publicKey(), *r.Proof); err != nil {
+			t.Fatalf("the receipt's proof does not verify with the public key: %v", err)
+		}
+		if e.count("payouts", "id = ? AND transaction_id = ?", p.ID, r.Proof.TransactionID) != 1 {
+			t.Fatalf("the proof is of transaction %s, not the payout's", r.Proof.TransactionID)
+		}
+		tampered := *r.Proof
+		tampered.TransactionHash = strings.Repeat("0", 64)
+		if checkProof(e.publicKey(), tampered) == nil {
+			t.Fatal("a proof of another transaction hash verifies")
 		}
 		wantNoPersonalData(t, res.Body, f.public, shaziaPhone)
 

@@ -9,6 +9,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/ledger"
 )
 
 // LookupLimit bounds the checks of receipt codes per client address in a
@@ -42,7 +43,7 @@ type Public struct {
 	Status    string
 	GroupID   uuid.UUID
 	GroupName string
-	Proof     *Proof // nil until a signed checkpoint covers the payment's transaction
+	Proof     *ledger.Proof // the payment's inclusion proof (services/ledger)
 }
 
 // Public looks a receipt up by its code, read forgivingly (ParseCode), for

@@ -1708,33 +1708,6 @@ type ImpactReport struct {
 // ImpactReportRowsGender defines model for ImpactReport.Rows.Gender.
 type ImpactReportRowsGender string
 
-// InclusionProof That the payment is in the books: `path` leads from the transaction's hash to the root of
-// a signed checkpoint, which anyone can check with the ledger's public key
-// (`GET /audit/ledger/public-key`).
-type InclusionProof struct {
-	// Chain The chain's key, its group's id, or `platform`.
-	Chain string `json:"chain"`
-
-	// ChainIndex The chain's place among the checkpoint's chains (in chain key order), from 0.
-	ChainIndex int `json:"chain_index"`
-
-	// Checkpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
-	// present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
-	// it still verifies. What the signature covers: `signs` at `/api/v1/audit/ledger/public-key`.
-	Checkpoint LedgerCheckpoint `json:"checkpoint"`
-
-	// Path Hex SHA-256 hashes from the transaction's leaf up to its chain's root, then on to the checkpoint's root.
-	Path []string `json:"path"`
-
-	// Sequence The transaction's place in its chain, from 1.
-	Sequence        int                `json:"sequence"`
-	TransactionHash string             `json:"transaction_hash"`
-	TransactionId   openapi_types.UUID `json:"transaction_id"`
-
-	// TreeSize The chain's transactions as of the checkpoint.
-	TreeSize int `json:"tree_size"`
-}
-
 // LedgerCheckpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
 // present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
 // it still verifies. What the signature covers: `signs` at `/api/v1/audit/ledger/public-key`.
@@ -2517,9 +2490,19 @@ type PublicReceipt struct {
 	Method PublicReceiptMethod `json:"method"`
 	PaidAt time.Time           `json:"paid_at"`
 
-	// Proof Null while the ledger can give no proof of the payment's transaction.
-	Proof  *InclusionProof `json:"proof"`
-	Status ReceiptStatus   `json:"status"`
+	// Proof Proof that a transaction is in the books as of a signed checkpoint, checkable with the
+	// public key alone. Each chain's transactions, in sequence order, are the leaves of an RFC
+	// 9162 Merkle tree; the chains' trees, in chain key order, are the leaves of the tree whose
+	// root the checkpoint signs. To check it (docs/architecture.md, "Inclusion proofs"): verify
+	// the checkpoint's signature; hash the transaction's leaf, SHA-256(0x00 ‖
+	// "karigar/ledger/tx-leaf/v1" ‖ transaction id (16 bytes) ‖ transaction hash); climb
+	// `path` as RFC 9162 section 2.1.3.2 does for leaf `sequence` − 1 of `tree_size` until the
+	// tree has no level left, giving the chain's root; hash the chain's leaf, SHA-256(0x00 ‖
+	// "karigar/ledger/chain-leaf/v1" ‖ `tree_size` (8 bytes, big-endian) ‖ chain root ‖
+	// `chain`); climb the rest of `path` for leaf `chain_index` of `checkpoint.chain_count`;
+	// every hash of `path` must be used and the result must be `checkpoint.root_hash`.
+	Proof  LedgerInclusionProof `json:"proof"`
+	Status ReceiptStatus        `json:"status"`
 }
 
 // PublicReceiptMethod defines model for PublicReceipt.Method.
