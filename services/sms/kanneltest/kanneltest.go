@@ -104,6 +104,8 @@ type Kannel struct {
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever received changes
+	lines    int           // messages (parts) fakesmsc has printed, across restarts
+	base     int           // lines before the current bearerbox started
 	received []Message
 	parts    map[string][][]byte // concatenated messages still missing parts
 	unicode  map[string]bool
@@ -155,8 +157,11 @@ func (k *Kannel) Start() {
 		return
 	}
 	k.running = true
+	k.mu.Lock()
+	k.base = k.lines
+	k.mu.Unlock()
 	var err error
-	if k.bearerbox, err = k.spawn("bearerbox", Bearerbox, k.conf); err != nil {
+	if k.bearerbox, err = k.spawn("bearerbox", Bearerbox, "-v", "1", k.conf); err != nil {
 		k.t.Fatal(err)
 	}
 	// smsbox connects to bearerbox once, and fakesmsc gives up when it
@@ -165,7 +170,7 @@ func (k *Kannel) Start() {
 	if k.fake, err = k.startNetwork(); err != nil {
 		k.t.Fatal(err)
 	}
-	if k.smsbox, err = k.spawn("smsbox", Smsbox, k.conf); err != nil {
+	if k.smsbox, err = k.spawn("smsbox", Smsbox, "-v", "1", k.conf); err != nil {
 		k.t.Fatal(err)
 	}
 	k.waitListening(k.ports.Sendsms)
@@ -309,6 +314,39 @@ func (k *Kannel) Wait(n int, timeout time.Duration) []Message {
 			k.dumpLogs()
 			k.t.Fatalf("the network was handed %d messages in %s, want %d: %+v", len(got), timeout, n, got)
 		}
+	}
+}
+
+var smsStatus = regexp.MustCompile(`SMS: received \d+ \(\d+ queued\), sent (\d+) \((\d+) queued\)`)
+
+// Settle waits until the network has read everything bearerbox has handed
+// it (fakesmsc reads about once a second) and bearerbox has nothing
+// queued, so that Received is all there will be; it fails the test after
+// timeout.
+func (k *Kannel) Settle(timeout time.Duration) {
+	k.t.Helper()
+	status := fmt.Sprintf("http://127.0.0.1:%d/status.txt?password=admin-%d", k.ports.Admin, k.ports.Admin)
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := http.Get(status)
+		if err == nil {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if m := smsStatus.FindSubmatch(body); m != nil {
+				sent, _ := strconv.Atoi(string(m[1]))
+				k.mu.Lock()
+				read := k.lines - k.base
+				k.mu.Unlock()
+				if string(m[2]) == "0" && read >= sent {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			k.dumpLogs()
+			k.t.Fatalf("the network has not read all that Kannel sent after %s", timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -462,6 +500,7 @@ func (k *Kannel) handed(p string) {
 		close(k.changed)
 		k.changed = make(chan struct{})
 	}()
+	k.lines++
 	m := payload.FindStringSubmatch(p)
 	if m == nil {
 		if n := len(k.received); n > 0 && !k.received[n-1].Unicode {
