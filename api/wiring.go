@@ -18,6 +18,8 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/pii"
+	"github.com/karigar/karigar/services/sms"
 )
 
 // Services are the domain services the server calls.
@@ -29,6 +31,10 @@ type Services struct {
 	Ledger      *ledger.Service
 	Orders      *orders.Service
 	Audit       *audit.Service
+	SMS         *sms.Service
+	// SMSSender hands the outbox to Kannel; nil when no gateway URL is
+	// configured (messages then wait, queued). Whoever runs the server runs it.
+	SMSSender *sms.Sender
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -51,6 +57,18 @@ type Wiring struct {
 
 	OrderTTL time.Duration     // how long a card order waits for payment; zero: the orders service's default
 	Payments payments.Provider // nil: no card payments, cash on delivery only
+
+	// PII seals and opens personal data (artisans' phone numbers); nil when
+	// no key is configured.
+	PII *pii.Box
+	// SMS is the gateway the outbox is handed to (Kannel's sendsms
+	// interface). An empty SMS.URL starts no sender: messages wait, queued.
+	SMS sms.Gateway
+	// SMSInboundToken is the shared secret of Kannel's calls to
+	// /sms/inbound; empty refuses them all.
+	SMSInboundToken string
+	// SMSHandler answers inbound messages; nil answers none.
+	SMSHandler sms.Handler
 
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
@@ -101,6 +119,19 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
 		return Services{}, err
+	}
+	// One key signs the delivery-report URLs the sender hands Kannel and
+	// checks them when Kannel calls back, on whichever replica.
+	dlrKey := DeriveKey(w.Secret, "sms-dlr")
+	if s.SMS, err = sms.New(db, sms.Options{Box: w.PII, Handler: w.SMSHandler, InboundToken: w.SMSInboundToken,
+		DLRKey: dlrKey, CursorKey: cursorKey, Logger: w.Logger, Metrics: s.Metrics}); err != nil {
+		return Services{}, err
+	}
+	if w.SMS.URL != "" {
+		if s.SMSSender, err = sms.NewSender(db, w.SMS, sms.SenderOptions{Box: w.PII, DLRKey: dlrKey, Logger: w.Logger,
+			Metrics: s.Metrics}); err != nil {
+			return Services{}, err
+		}
 	}
 	return s, nil
 }
