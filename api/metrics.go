@@ -75,6 +75,7 @@ type BusinessMetrics struct {
 	webhooks      *prometheus.CounterVec
 	bookings      *prometheus.CounterVec
 	verify        *prometheus.HistogramVec
+	sms           *prometheus.CounterVec
 }
 
 var _ services.Metrics = (*BusinessMetrics)(nil)
@@ -94,11 +95,12 @@ func NewBusinessMetrics() *BusinessMetrics {
 		verify: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "karigar", Name: "ledger_verify_duration_seconds",
 			Help:    "Time to verify the ledger's hash chains and trial balance, by result (ok or failed).",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}}, []string{"result"}),
+		sms: counter("sms_total", "SMS messages by outcome: sent (Kannel took it), retried, failed (given up), delivered and undelivered (delivery reports), received and duplicate (inbound).", "outcome"),
 	}
 }
 
 func (b *BusinessMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{b.orders, b.refused, b.payouts, b.payoutAmounts, b.webhooks, b.bookings, b.verify}
+	return []prometheus.Collector{b.orders, b.refused, b.payouts, b.payoutAmounts, b.webhooks, b.bookings, b.verify, b.sms}
 }
 
 // Order counts an order outcome.
@@ -131,3 +133,6 @@ func (b *BusinessMetrics) LedgerVerified(d time.Duration, ok bool) {
 	}
 	b.verify.WithLabelValues(result).Observe(d.Seconds())
 }
+
+// SMS counts an SMS outcome.
+func (b *BusinessMetrics) SMS(outcome string) { b.sms.WithLabelValues(outcome).Inc() }

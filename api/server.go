@@ -24,6 +24,7 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/receipts"
+	"github.com/karigar/karigar/services/sms"
 )
 
 // Config is what the server needs. DB is used only for readiness and pool
@@ -50,6 +51,7 @@ type Server struct {
 	orders  *orders.Service
 	audit   *audit.Service
 	rcpt    *receipts.Service
+	sms     *sms.Service
 	log     *slog.Logger
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
@@ -70,8 +72,8 @@ const Base = "/api/v1"
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
-		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit and Receipts are required")
+		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.SMS == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit, Receipts and SMS are required")
 	}
 	if cfg.Logger == nil {
 		// A silent default would hide the causes of 500s and panics; a caller
@@ -98,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
@@ -201,6 +203,15 @@ func (s *Server) routes() {
 	get(app, "/audit/ledger/proofs/:id", audit, s.ledgerProof)
 	get(app, "/audit/groups/:id/report", books, s.groupReport)
 	get(app, "/audit/impact", audit, s.impactReport)
+
+	// Kannel's callbacks: a shared secret or a per-message token instead of
+	// a user; GET as well as POST (Kannel 1.4.5 calls with GET), and no
+	// HEAD, as these GETs change things.
+	app.GET("/sms/inbound", s.smsInbound)
+	app.POST("/sms/inbound", s.smsInbound)
+	app.GET("/sms/dlr", s.smsDLR)
+	app.POST("/sms/dlr", s.smsDLR)
+	get(app, "/groups/:id/messages", books, s.groupMessages)
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)

@@ -35,8 +35,13 @@ type Services struct {
 	Audit       *audit.Service
 	Receipts    *receipts.Service
 	// SMSInbound answers the SMS that reach POST /sms/inbound: the
-	// artisans' answers to their receipts (receipts.Service.Reply).
+	// artisans' answers to their receipts (receipts.Service.Reply) unless
+	// Wiring.SMSHandler says otherwise.
 	SMSInbound sms.Handler
+	SMS        *sms.Service
+	// SMSSender hands the outbox to Kannel; nil when no gateway URL is
+	// configured (messages then wait, queued). Whoever runs the server runs it.
+	SMSSender *sms.Sender
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -64,6 +69,15 @@ type Wiring struct {
 	// of her phone number (KARIGAR_PII_KEY). nil: no number can be read, so
 	// no SMS receipts are sent and no replies matched.
 	PII *pii.Box
+	// SMS is the gateway the outbox is handed to (Kannel's sendsms
+	// interface). An empty SMS.URL starts no sender: messages wait, queued.
+	SMS sms.Gateway
+	// SMSInboundToken is the shared secret of Kannel's calls to
+	// /sms/inbound; empty refuses them all.
+	SMSInboundToken string
+	// SMSHandler answers inbound messages; nil: the artisans' answers to
+	// their receipts (receipts.Service.Reply).
+	SMSHandler sms.Handler
 
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
@@ -115,7 +129,9 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		CursorKey: DeriveKey(w.Secret, "receipts-cursor"), Lookups: w.Lookups, Now: w.Clocks.Receipts, Logger: w.Logger}); err != nil {
 		return Services{}, err
 	}
-	s.SMSInbound = s.Receipts.Reply
+	if s.SMSInbound = w.SMSHandler; s.SMSInbound == nil {
+		s.SMSInbound = s.Receipts.Reply
+	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
 		Now: w.Clocks.Orders, Metrics: s.Metrics}); err != nil {
@@ -123,6 +139,19 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
 		return Services{}, err
+	}
+	// One key signs the delivery-report URLs the sender hands Kannel and
+	// checks them when Kannel calls back, on whichever replica.
+	dlrKey := DeriveKey(w.Secret, "sms-dlr")
+	if s.SMS, err = sms.New(db, sms.Options{Box: w.PII, Handler: s.SMSInbound, InboundToken: w.SMSInboundToken,
+		DLRKey: dlrKey, CursorKey: cursorKey, Logger: w.Logger, Metrics: s.Metrics}); err != nil {
+		return Services{}, err
+	}
+	if w.SMS.URL != "" {
+		if s.SMSSender, err = sms.NewSender(db, w.SMS, sms.SenderOptions{Box: w.PII, DLRKey: dlrKey, Logger: w.Logger,
+			Metrics: s.Metrics}); err != nil {
+			return Services{}, err
+		}
 	}
 	return s, nil
 }

@@ -39,3 +39,17 @@ type SMSMessage struct {
 
 // TableName: the outbox table.
 func (SMSMessage) TableName() string { return "sms_messages" }
+
+// SMSInbound records that Kannel handed over the message GatewayID (its
+// %I), so that a second delivery of it changes nothing. FromLookup is the
+// sender's number as pii.Box.Lookup hashes it; ReplyID the outbox message
+// that answered it, if any.
+type SMSInbound struct {
+	GatewayID  string `gorm:"primaryKey"`
+	FromLookup string
+	ReceivedAt time.Time
+	ReplyID    *uuid.UUID
+}
+
+// TableName: the received ids.
+func (SMSInbound) TableName() string { return "sms_inbound" }

@@ -21,6 +21,12 @@ type Metrics interface {
 	LedgerBooked(kind string, n int)
 	// LedgerVerified records how long a verification of the ledger took.
 	LedgerVerified(d time.Duration, ok bool)
+	// SMS counts an outbox message or an inbound one by outcome: sent
+	// (Kannel took it), retried (Kannel was down or refused it; tried again
+	// later), failed (given up after the last attempt), delivered and
+	// undelivered (the network's delivery report), received (a new inbound
+	// message) and duplicate (one received already).
+	SMS(outcome string)
 }
 
 // NoMetrics counts nothing: the services' default.
@@ -32,3 +38,4 @@ func (NoMetrics) Payout(int64, string)               {}
 func (NoMetrics) Webhook(string)                     {}
 func (NoMetrics) LedgerBooked(string, int)           {}
 func (NoMetrics) LedgerVerified(time.Duration, bool) {}
+func (NoMetrics) SMS(string)                         {}

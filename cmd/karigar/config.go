@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,13 @@ type config struct {
 	// deployments that will need it have it.
 	PIIKey      []byte
 	AllowSQLite bool // production on SQLite, asked for in so many words
+	// The SMS gateway (Kannel): where the outbox is sent, and the secret of
+	// Kannel's calls to /api/v1/sms/inbound. No SMSURL: messages wait.
+	SMSURL          string
+	SMSUser         string
+	SMSPassword     string
+	SMSFrom         string
+	SMSInboundToken string
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -71,6 +79,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		StripeAPIBase:       get("STRIPE_API_BASE", ""),
 		CORSOrigins:         list(get("KARIGAR_CORS_ORIGINS", "")),
 		TrustedProxies:      list(get("KARIGAR_TRUSTED_PROXIES", "")),
+		SMSURL:              get("KARIGAR_SMS_URL", ""),
+		SMSUser:             get("KARIGAR_SMS_USER", ""),
+		SMSPassword:         getenv("KARIGAR_SMS_PASSWORD"),
+		SMSFrom:             get("KARIGAR_SMS_FROM", ""),
+		SMSInboundToken:     get("KARIGAR_SMS_INBOUND_TOKEN", ""),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		bad("KARIGAR_ENV", "must be development or production, not %q", c.Env)
@@ -173,6 +186,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.StripeWebhookSecret != "" && c.StripeSecretKey == "" {
 		bad("STRIPE_WEBHOOK_SECRET", "is set but STRIPE_SECRET_KEY is not")
 	}
+	smsConfig(c, bad)
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
 			bad("KARIGAR_CORS_ORIGINS", "%q is not an origin such as https://shop.example.pk", o)
@@ -180,6 +194,33 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	return c, errors.Join(errs...)
 }
+
+// smsConfig checks the SMS gateway's variables: all or none of URL, user
+// and password, and the PII key that opens the numbers to send to.
+func smsConfig(c config, bad func(string, string, ...any)) {
+	if c.SMSURL != "" {
+		if u, err := url.Parse(c.SMSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("KARIGAR_SMS_URL", "must be the absolute http(s) URL of Kannel's sendsms interface, such as http://127.0.0.1:13013/cgi-bin/sendsms")
+		}
+		if c.SMSUser == "" || c.SMSPassword == "" {
+			bad("KARIGAR_SMS_URL", "needs KARIGAR_SMS_USER and KARIGAR_SMS_PASSWORD: a sendsms-user of Kannel's smsbox")
+		}
+		if c.PIIKey == nil {
+			bad("KARIGAR_SMS_URL", "needs KARIGAR_PII_KEY: the numbers are stored sealed and the sender opens them with it")
+		}
+	} else if c.SMSUser != "" || c.SMSPassword != "" || c.SMSFrom != "" {
+		bad("KARIGAR_SMS_URL", "is not set, but KARIGAR_SMS_USER, KARIGAR_SMS_PASSWORD or KARIGAR_SMS_FROM is")
+	}
+	if len(c.SMSFrom) > 16 {
+		bad("KARIGAR_SMS_FROM", "must be at most 16 characters (11 for a name, 16 digits for a number)")
+	}
+	if t := c.SMSInboundToken; t != "" && !inboundToken.MatchString(t) {
+		bad("KARIGAR_SMS_INBOUND_TOKEN", "must be 16 to 128 letters, digits, '-', '_', '.' or '~' (it travels in a URL): openssl rand -hex 24")
+	}
+}
+
+// inboundToken is a secret that can sit in a URL's query as it is.
+var inboundToken = regexp.MustCompile(`^[A-Za-z0-9._~-]{16,128}$`)
 
 // piiKey decodes a 32-byte key written in hex (64 digits) or standard or
 // URL-safe base64; nil when it is neither.

@@ -35,6 +35,7 @@ import (
 	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/pii"
 	"github.com/karigar/karigar/services/seed"
+	"github.com/karigar/karigar/services/sms"
 )
 
 func main() {
@@ -154,12 +155,22 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 // provider: the operator commands take no card payments.
 func wiring(cfg config, log *slog.Logger) api.Wiring {
 	w := api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
-		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL}
+		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
+		SMSInboundToken: cfg.SMSInboundToken}
 	if cfg.PIIKey != nil {
-		// loadConfig has checked the key's length, the only thing pii.New refuses.
-		w.PII, _ = pii.New(cfg.PIIKey)
+		w.PII, _ = pii.New(cfg.PIIKey) // loadConfig has checked its length, the one thing New refuses
 	}
 	return w
+}
+
+// smsGateway is the sender's way to Kannel: only serve sends SMS. Kannel
+// reports delivery to the public URL.
+func smsGateway(cfg config) sms.Gateway {
+	if cfg.SMSURL == "" {
+		return sms.Gateway{}
+	}
+	return sms.Gateway{URL: cfg.SMSURL, User: cfg.SMSUser, Password: cfg.SMSPassword, From: cfg.SMSFrom,
+		DLRURL: cfg.PublicURL + api.Base + "/sms/dlr"}
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
@@ -178,6 +189,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if w.Payments, err = cardPayments(cfg); err != nil {
 		return err
 	}
+	w.SMS = smsGateway(cfg)
 	svc, err := api.Build(db, w)
 	if err != nil {
 		return err
@@ -203,6 +215,25 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("STRIPE_SECRET_KEY is not set: card payments are off, cash on delivery works")
 	}
 	go every(ctx, log, min(max(cfg.OrderTTL/10, 5*time.Second), time.Minute), sweepOrders(svc.Orders, log))
+	if svc.SMSSender != nil {
+		// It stops when the process is told to, finishing the requests to
+		// Kannel in flight, and before the database closes (defers run last first).
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			svc.SMSSender.Run(sctx)
+		}()
+		defer func() {
+			stop()
+			<-done
+		}()
+		if cfg.SMSInboundToken == "" {
+			log.Warn("KARIGAR_SMS_INBOUND_TOKEN is not set: replies from phones are refused (401)")
+		}
+	} else {
+		log.Info("KARIGAR_SMS_URL is not set: SMS wait in the outbox, queued, until a sender is configured")
+	}
 	srv, err := api.New(api.Config{DB: db, Services: svc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
 		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -220,8 +251,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// Expired idempotency keys, refresh tokens, login and receipt-lookup counters.
-	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge)
+	// Expired idempotency keys, refresh tokens, login and receipt-lookup
+	// counters, and old SMS gateway ids.
+	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge, svc.SMS.Purge)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -804,6 +804,57 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for SMSAckOutcome.
+const (
+	SMSAckOutcomeAccepted    SMSAckOutcome = "accepted"
+	SMSAckOutcomeDelivered   SMSAckOutcome = "delivered"
+	SMSAckOutcomeDuplicate   SMSAckOutcome = "duplicate"
+	SMSAckOutcomeIgnored     SMSAckOutcome = "ignored"
+	SMSAckOutcomeUndelivered SMSAckOutcome = "undelivered"
+)
+
+// Valid indicates whether the value is a known member of the SMSAckOutcome enum.
+func (e SMSAckOutcome) Valid() bool {
+	switch e {
+	case SMSAckOutcomeAccepted:
+		return true
+	case SMSAckOutcomeDelivered:
+		return true
+	case SMSAckOutcomeDuplicate:
+		return true
+	case SMSAckOutcomeIgnored:
+		return true
+	case SMSAckOutcomeUndelivered:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SMSStatus.
+const (
+	SMSStatusDelivered SMSStatus = "delivered"
+	SMSStatusFailed    SMSStatus = "failed"
+	SMSStatusQueued    SMSStatus = "queued"
+	SMSStatusSent      SMSStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the SMSStatus enum.
+func (e SMSStatus) Valid() bool {
+	switch e {
+	case SMSStatusDelivered:
+		return true
+	case SMSStatusFailed:
+		return true
+	case SMSStatusQueued:
+		return true
+	case SMSStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SessionTokenType.
 const (
 	Bearer SessionTokenType = "Bearer"
@@ -887,31 +938,31 @@ func (e TransparencyLineKind) Valid() bool {
 
 // Defines values for WebhookAckOutcome.
 const (
-	AmountMismatch      WebhookAckOutcome = "amount_mismatch"
-	Applied             WebhookAckOutcome = "applied"
-	Duplicate           WebhookAckOutcome = "duplicate"
-	Ignored             WebhookAckOutcome = "ignored"
-	IntentMismatch      WebhookAckOutcome = "intent_mismatch"
-	NoOrder             WebhookAckOutcome = "no_order"
-	RefundedLatePayment WebhookAckOutcome = "refunded_late_payment"
+	WebhookAckOutcomeAmountMismatch      WebhookAckOutcome = "amount_mismatch"
+	WebhookAckOutcomeApplied             WebhookAckOutcome = "applied"
+	WebhookAckOutcomeDuplicate           WebhookAckOutcome = "duplicate"
+	WebhookAckOutcomeIgnored             WebhookAckOutcome = "ignored"
+	WebhookAckOutcomeIntentMismatch      WebhookAckOutcome = "intent_mismatch"
+	WebhookAckOutcomeNoOrder             WebhookAckOutcome = "no_order"
+	WebhookAckOutcomeRefundedLatePayment WebhookAckOutcome = "refunded_late_payment"
 )
 
 // Valid indicates whether the value is a known member of the WebhookAckOutcome enum.
 func (e WebhookAckOutcome) Valid() bool {
 	switch e {
-	case AmountMismatch:
+	case WebhookAckOutcomeAmountMismatch:
 		return true
-	case Applied:
+	case WebhookAckOutcomeApplied:
 		return true
-	case Duplicate:
+	case WebhookAckOutcomeDuplicate:
 		return true
-	case Ignored:
+	case WebhookAckOutcomeIgnored:
 		return true
-	case IntentMismatch:
+	case WebhookAckOutcomeIntentMismatch:
 		return true
-	case NoOrder:
+	case WebhookAckOutcomeNoOrder:
 		return true
-	case RefundedLatePayment:
+	case WebhookAckOutcomeRefundedLatePayment:
 		return true
 	default:
 		return false
@@ -2554,6 +2605,68 @@ type ReportPeriod struct {
 // the platform.
 type Role string
 
+// SMSAck What became of a gateway's call; the gateway reads only the status.
+type SMSAck struct {
+	Outcome SMSAckOutcome `json:"outcome"`
+}
+
+// SMSAckOutcome defines model for SMSAck.Outcome.
+type SMSAckOutcome string
+
+// SMSInboundForm The fields of a message from a phone, as a form (they may also come in the query).
+type SMSInboundForm struct {
+	From  *string `json:"from,omitempty"`
+	Id    *string `json:"id,omitempty"`
+	Text  *string `json:"text,omitempty"`
+	Token *string `json:"token,omitempty"`
+}
+
+// SMSMessage An outbox message as a group's managers and auditors see it: the number masked, never in
+// clear, and not the text.
+type SMSMessage struct {
+	// ArtisanId The artisan it is to, when it is to one of the group's artisans.
+	ArtisanId *openapi_types.UUID `json:"artisan_id"`
+
+	// Attempts How many times it has been handed to the gateway (or tried).
+	Attempts    int                `json:"attempts"`
+	CreatedAt   time.Time          `json:"created_at"`
+	DeliveredAt *time.Time         `json:"delivered_at"`
+	FailedAt    *time.Time         `json:"failed_at"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// Kind What caused it, e.g. `receipt` (a payout's) or `reply` (an answer to her message).
+	//
+	// Example: receipt
+	Kind string `json:"kind"`
+
+	// LastError Why the last attempt did not go through (the gateway unreachable, its refusal, or the
+	// network's report); null once sent.
+	//
+	//
+	// Example: Kannel cannot be reached: dial tcp 127.0.0.1:13013: connect: connection refused
+	LastError *string    `json:"last_error"`
+	SentAt    *time.Time `json:"sent_at"`
+	Status    SMSStatus  `json:"status"`
+
+	// To The number, masked.
+	//
+	// Example: +92300*****67
+	To string `json:"to"`
+}
+
+// SMSMessageList A page of a group's SMS messages, newest first.
+type SMSMessageList struct {
+	Data []SMSMessage `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
+// SMSStatus defines model for SMSStatus.
+type SMSStatus string
+
 // Session A signed-in session.
 type Session struct {
 	// AccessToken The JWT to send as `Authorization: Bearer <access_token>`; valid for `expires_in`
@@ -2886,6 +2999,9 @@ type RateLimited = ErrorEnvelope
 
 // ReceiptRateLimited Every error response, on every route.
 type ReceiptRateLimited = ErrorEnvelope
+
+// SMSUnauthorized Every error response, on every route.
+type SMSUnauthorized = ErrorEnvelope
 
 // Unauthorized Every error response, on every route.
 type Unauthorized = ErrorEnvelope
@@ -3369,6 +3485,25 @@ type AddGroupManagerParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// ListGroupMessagesParams defines parameters for ListGroupMessages.
+type ListGroupMessagesParams struct {
+	// Status Only messages of this status. Any other value is refused with 400.
+	Status *SMSStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque: the `next_cursor` of the previous page, to get the next one. Send it with the same
+	// filters as the query it came from; a cursor from another query, or one that was altered or
+	// made up, is refused with 400. Omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // ListGroupOrdersParams defines parameters for ListGroupOrders.
 type ListGroupOrdersParams struct {
 	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
@@ -3717,6 +3852,106 @@ type GetReceiptParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// SmsDeliveryReportGetParams defines parameters for SmsDeliveryReportGet.
+type SmsDeliveryReportGetParams struct {
+	// Id The outbox message the report is about.
+	Id openapi_types.UUID `form:"id" json:"id"`
+
+	// Token The message's own token, which the sender put in the `dlr-url` it gave Kannel.
+	Token string `form:"token" json:"token"`
+
+	// Type Kannel's report type (`%d`): 1 delivered to the phone, 2 not delivered to the phone,
+	// 16 not delivered to the SMSC; 4 and 8 (queued at, delivered to the SMSC) are not asked
+	// for and change nothing, as does any other value.
+	Type *int `form:"type,omitempty" json:"type,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// SmsDeliveryReportPostParams defines parameters for SmsDeliveryReportPost.
+type SmsDeliveryReportPostParams struct {
+	// Id The outbox message the report is about.
+	Id openapi_types.UUID `form:"id" json:"id"`
+
+	// Token The message's own token, which the sender put in the `dlr-url` it gave Kannel.
+	Token string `form:"token" json:"token"`
+
+	// Type Kannel's report type (`%d`): 1 delivered to the phone, 2 not delivered to the phone,
+	// 16 not delivered to the SMSC; 4 and 8 (queued at, delivered to the SMSC) are not asked
+	// for and change nothing, as does any other value.
+	Type *int `form:"type,omitempty" json:"type,omitempty"`
+
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// SmsInboundGetParams defines parameters for SmsInboundGet.
+type SmsInboundGetParams struct {
+	// Token The shared secret, for gateways that cannot add headers (Kannel's sms-service cannot).
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+
+	// From The sender's number as the network gives it (Kannel's `%p`), e.g. `+923001234567`.
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// Text The text, UTF-8 (Kannel's `%a`; its smsbox must set `mo-recode = true`, or Urdu comes as
+	// UTF-16 bytes, which are then decoded as such).
+	Text *string `form:"text,omitempty" json:"text,omitempty"`
+
+	// Id The gateway's id of the message (Kannel's `%I`): the same id twice is one message.
+	Id *string `form:"id,omitempty" json:"id,omitempty"`
+
+	// XKarigarSMSToken The shared secret `KARIGAR_SMS_INBOUND_TOKEN` (or send it as the `token` field).
+	XKarigarSMSToken *string `json:"X-Karigar-SMS-Token,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// SmsInboundPostParams defines parameters for SmsInboundPost.
+type SmsInboundPostParams struct {
+	// Token The shared secret, for gateways that cannot add headers (Kannel's sms-service cannot).
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+
+	// From The sender's number as the network gives it (Kannel's `%p`), e.g. `+923001234567`.
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// Text The text, UTF-8 (Kannel's `%a`; its smsbox must set `mo-recode = true`, or Urdu comes as
+	// UTF-16 bytes, which are then decoded as such).
+	Text *string `form:"text,omitempty" json:"text,omitempty"`
+
+	// Id The gateway's id of the message (Kannel's `%I`): the same id twice is one message.
+	Id *string `form:"id,omitempty" json:"id,omitempty"`
+
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XKarigarSMSToken The shared secret `KARIGAR_SMS_INBOUND_TOKEN` (or send it as the `token` field).
+	XKarigarSMSToken *string `json:"X-Karigar-SMS-Token,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // ListWageBenchmarksParams defines parameters for ListWageBenchmarks.
 type ListWageBenchmarksParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
@@ -3878,6 +4113,9 @@ type AcknowledgePayoutJSONRequestBody = AcknowledgeRequest
 
 // UpdateProductJSONRequestBody defines body for UpdateProduct for application/json ContentType.
 type UpdateProductJSONRequestBody = ProductPatch
+
+// SmsInboundPostFormdataRequestBody defines body for SmsInboundPost for application/x-www-form-urlencoded ContentType.
+type SmsInboundPostFormdataRequestBody = SMSInboundForm
 
 // StripeWebhookJSONRequestBody defines body for StripeWebhook for application/json ContentType.
 type StripeWebhookJSONRequestBody = StripeEvent
@@ -4746,6 +4984,24 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/groups/{id}/managers (the `AddGroupManager` operationId).
 	AddGroupManager(ctx context.Context, id GroupID, params *AddGroupManagerParams, body AddGroupManagerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListGroupMessages List a group's SMS messages
+	//
+	// The group's outbox, newest first, a page at a time (see Pagination above): receipts to its
+	// artisans and the replies to them. The number is masked (`+92300*****67`: country and
+	// operator code and the last two digits); neither the number nor the text is ever shown
+	// (a receipt's code is the artisan's). `status` goes `queued` (waiting for the gateway, or
+	// for a retry while it is unreachable or refuses: `attempts` and `last_error` say so) →
+	// `sent` (Kannel took it) → `delivered` or `failed` (the network's delivery report, or
+	// given up after the last attempt). Without `KARIGAR_SMS_URL` messages stay `queued` and
+	// nothing is lost.
+	//
+	// The group's managers, its assigned auditors and admins may read it. Buyers get 403; a
+	// producer who does not manage the group, or an auditor not assigned to it, gets 404,
+	// whether or not it exists.
+	//
+	// Corresponds with GET /api/v1/groups/{id}/messages (the `ListGroupMessages` operationId).
+	ListGroupMessages(ctx context.Context, id GroupID, params *ListGroupMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListGroupOrders A group's orders
 	//
 	// The orders with a part for the group, newest first, each with only the group's lines and
@@ -5175,6 +5431,71 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
 	GetReceipt(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SmsDeliveryReportGet A delivery report (Kannel, GET)
+	//
+	// Kannel reports what the network did with a message, at the `dlr-url` the sender gave it
+	// (`dlr-mask=3`): Karigar's `KARIGAR_PUBLIC_URL` + `/api/v1/sms/dlr` with the message's id,
+	// its token (an HMAC of the id under a key derived from `KARIGAR_JWT_SECRET`, so a report
+	// names one message and cannot be made for another) and Kannel's `%d`. Kannel 1.4.5 calls
+	// with GET; POST is the same. A wrong token is 401. With a valid token the answer is always
+	// 200: type 1 makes a queued or sent message `delivered`, 2 and 16 make it `failed`; a
+	// message delivered or failed already stays so (`ignored`). A report may come before the
+	// sender has marked the message sent: it then counts as sent too.
+	//
+	// Corresponds with GET /api/v1/sms/dlr (the `SmsDeliveryReportGet` operationId).
+	SmsDeliveryReportGet(ctx context.Context, params *SmsDeliveryReportGetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SmsDeliveryReportPost A delivery report (Kannel, POST)
+	//
+	// The same as `GET /api/v1/sms/dlr`, for gateways that report with POST.
+	//
+	// Corresponds with POST /api/v1/sms/dlr (the `SmsDeliveryReportPost` operationId).
+	SmsDeliveryReportPost(ctx context.Context, params *SmsDeliveryReportPostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SmsInboundGet A message from a phone (Kannel's sms-service, GET)
+	//
+	// Kannel's sms-service hands over a message a phone sent: `from`, `text` and `id` as query
+	// fields (or, with POST, form fields), and the shared secret `KARIGAR_SMS_INBOUND_TOKEN` as
+	// the `X-Karigar-SMS-Token` header or the `token` field. A missing or wrong secret is 401
+	// and changes nothing (with no secret configured, every call is 401).
+	//
+	// In one transaction the gateway `id` is recorded, the message is handed to the receipts'
+	// handler (a confirmation or a dispute of a payout, or help for an unknown code), and its
+	// reply, if any, is put in the outbox for the sender of the message. The same `id` again
+	// changes nothing: Kannel calls again, with the same `id`, when it did not get an answer it
+	// counts as success.
+	//
+	// The answer is 202 `accepted` for a new message, and 200 for `duplicate` (handled before)
+	// and `ignored` (no `from` or no `id`, or a message the handler refuses: recorded, not
+	// handled). Never 201 or 204, which Kannel takes for failures. A 503 (the database cannot
+	// be reached) or a 500 is meant to be retried: configure Kannel's smsbox with
+	// `http-request-retry`. The sender's number is kept only as a keyed hash; the text is not
+	// kept by this route. The body is short and only for people: the shipped Kannel
+	// configuration has `max-messages = 0`, so nothing is texted back from it.
+	//
+	// Corresponds with GET /api/v1/sms/inbound (the `SmsInboundGet` operationId).
+	SmsInboundGet(ctx context.Context, params *SmsInboundGetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SmsInboundPostWithBody A message from a phone (Kannel's sms-service, POST)
+	//
+	// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+	// Kannel's sms-service calls with POST when configured with `post-url`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+	SmsInboundPostWithBody(ctx context.Context, params *SmsInboundPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SmsInboundPostWithFormdataBody A message from a phone (Kannel's sms-service, POST)
+	//
+	// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+	// Kannel's sms-service calls with POST when configured with `post-url`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+	SmsInboundPostWithFormdataBody(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWageBenchmarks The wage benchmarks
 	//
@@ -6614,6 +6935,34 @@ func (c *Client) AddGroupManager(ctx context.Context, id GroupID, params *AddGro
 	return c.Client.Do(req)
 }
 
+// ListGroupMessages List a group's SMS messages
+//
+// The group's outbox, newest first, a page at a time (see Pagination above): receipts to its
+// artisans and the replies to them. The number is masked (`+92300*****67`: country and
+// operator code and the last two digits); neither the number nor the text is ever shown
+// (a receipt's code is the artisan's). `status` goes `queued` (waiting for the gateway, or
+// for a retry while it is unreachable or refuses: `attempts` and `last_error` say so) →
+// `sent` (Kannel took it) → `delivered` or `failed` (the network's delivery report, or
+// given up after the last attempt). Without `KARIGAR_SMS_URL` messages stay `queued` and
+// nothing is lost.
+//
+// The group's managers, its assigned auditors and admins may read it. Buyers get 403; a
+// producer who does not manage the group, or an auditor not assigned to it, gets 404,
+// whether or not it exists.
+//
+// Corresponds with GET /api/v1/groups/{id}/messages (the `ListGroupMessages` operationId).
+func (c *Client) ListGroupMessages(ctx context.Context, id GroupID, params *ListGroupMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGroupMessagesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListGroupOrders A group's orders
 //
 // The orders with a part for the group, newest first, each with only the group's lines and
@@ -7314,6 +7663,121 @@ func (c *Client) GetProductTransparency(ctx context.Context, id ProductID, param
 // Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
 func (c *Client) GetReceipt(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReceiptRequest(c.Server, code, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SmsDeliveryReportGet A delivery report (Kannel, GET)
+//
+// Kannel reports what the network did with a message, at the `dlr-url` the sender gave it
+// (`dlr-mask=3`): Karigar's `KARIGAR_PUBLIC_URL` + `/api/v1/sms/dlr` with the message's id,
+// its token (an HMAC of the id under a key derived from `KARIGAR_JWT_SECRET`, so a report
+// names one message and cannot be made for another) and Kannel's `%d`. Kannel 1.4.5 calls
+// with GET; POST is the same. A wrong token is 401. With a valid token the answer is always
+// 200: type 1 makes a queued or sent message `delivered`, 2 and 16 make it `failed`; a
+// message delivered or failed already stays so (`ignored`). A report may come before the
+// sender has marked the message sent: it then counts as sent too.
+//
+// Corresponds with GET /api/v1/sms/dlr (the `SmsDeliveryReportGet` operationId).
+func (c *Client) SmsDeliveryReportGet(ctx context.Context, params *SmsDeliveryReportGetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSmsDeliveryReportGetRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SmsDeliveryReportPost A delivery report (Kannel, POST)
+//
+// The same as `GET /api/v1/sms/dlr`, for gateways that report with POST.
+//
+// Corresponds with POST /api/v1/sms/dlr (the `SmsDeliveryReportPost` operationId).
+func (c *Client) SmsDeliveryReportPost(ctx context.Context, params *SmsDeliveryReportPostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSmsDeliveryReportPostRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SmsInboundGet A message from a phone (Kannel's sms-service, GET)
+//
+// Kannel's sms-service hands over a message a phone sent: `from`, `text` and `id` as query
+// fields (or, with POST, form fields), and the shared secret `KARIGAR_SMS_INBOUND_TOKEN` as
+// the `X-Karigar-SMS-Token` header or the `token` field. A missing or wrong secret is 401
+// and changes nothing (with no secret configured, every call is 401).
+//
+// In one transaction the gateway `id` is recorded, the message is handed to the receipts'
+// handler (a confirmation or a dispute of a payout, or help for an unknown code), and its
+// reply, if any, is put in the outbox for the sender of the message. The same `id` again
+// changes nothing: Kannel calls again, with the same `id`, when it did not get an answer it
+// counts as success.
+//
+// The answer is 202 `accepted` for a new message, and 200 for `duplicate` (handled before)
+// and `ignored` (no `from` or no `id`, or a message the handler refuses: recorded, not
+// handled). Never 201 or 204, which Kannel takes for failures. A 503 (the database cannot
+// be reached) or a 500 is meant to be retried: configure Kannel's smsbox with
+// `http-request-retry`. The sender's number is kept only as a keyed hash; the text is not
+// kept by this route. The body is short and only for people: the shipped Kannel
+// configuration has `max-messages = 0`, so nothing is texted back from it.
+//
+// Corresponds with GET /api/v1/sms/inbound (the `SmsInboundGet` operationId).
+func (c *Client) SmsInboundGet(ctx context.Context, params *SmsInboundGetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSmsInboundGetRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SmsInboundPostWithBody A message from a phone (Kannel's sms-service, POST)
+//
+// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+// Kannel's sms-service calls with POST when configured with `post-url`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+func (c *Client) SmsInboundPostWithBody(ctx context.Context, params *SmsInboundPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSmsInboundPostRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SmsInboundPostWithFormdataBody A message from a phone (Kannel's sms-service, POST)
+//
+// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+// Kannel's sms-service calls with POST when configured with `post-url`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+func (c *Client) SmsInboundPostWithFormdataBody(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSmsInboundPostRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9937,6 +10401,106 @@ func NewAddGroupManagerRequestWithBody(server string, id GroupID, params *AddGro
 	return req, nil
 }
 
+// NewListGroupMessagesRequest constructs an http.Request for the ListGroupMessages method
+func NewListGroupMessagesRequest(server string, id GroupID, params *ListGroupMessagesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/groups/%s/messages", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListGroupOrdersRequest constructs an http.Request for the ListGroupOrders method
 func NewListGroupOrdersRequest(server string, id GroupID, params *ListGroupOrdersParams) (*http.Request, error) {
 	var err error
@@ -11588,6 +12152,443 @@ func NewGetReceiptRequest(server string, code string, params *GetReceiptParams) 
 	return req, nil
 }
 
+// NewSmsDeliveryReportGetRequest constructs an http.Request for the SmsDeliveryReportGet method
+func NewSmsDeliveryReportGetRequest(server string, params *SmsDeliveryReportGetParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sms/dlr")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id", params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSmsDeliveryReportPostRequest constructs an http.Request for the SmsDeliveryReportPost method
+func NewSmsDeliveryReportPostRequest(server string, params *SmsDeliveryReportPostParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sms/dlr")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id", params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSmsInboundGetRequest constructs an http.Request for the SmsInboundGet method
+func NewSmsInboundGetRequest(server string, params *SmsInboundGetParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sms/inbound")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Text != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "text", *params.Text, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Id != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id", *params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XKarigarSMSToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Karigar-SMS-Token", *params.XKarigarSMSToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Karigar-SMS-Token", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSmsInboundPostRequestWithFormdataBody calls the generic SmsInboundPost builder with application/x-www-form-urlencoded body
+func NewSmsInboundPostRequestWithFormdataBody(server string, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSmsInboundPostRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewSmsInboundPostRequestWithBody constructs an http.Request for the SmsInboundPost method, with any body, and a specified content type
+func NewSmsInboundPostRequestWithBody(server string, params *SmsInboundPostParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sms/inbound")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Text != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "text", *params.Text, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Id != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id", *params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XKarigarSMSToken != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Karigar-SMS-Token", *params.XKarigarSMSToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Karigar-SMS-Token", headerParam1)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam2)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListWageBenchmarksRequest constructs an http.Request for the ListWageBenchmarks method
 func NewListWageBenchmarksRequest(server string, params *ListWageBenchmarksParams) (*http.Request, error) {
 	var err error
@@ -12947,6 +13948,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/groups/{id}/managers (the `AddGroupManager` operationId).
 	AddGroupManagerWithResponse(ctx context.Context, id GroupID, params *AddGroupManagerParams, body AddGroupManagerJSONRequestBody, reqEditors ...RequestEditorFn) (*AddGroupManagerResponse, error)
 
+	// ListGroupMessagesWithResponse List a group's SMS messages
+	//
+	// The group's outbox, newest first, a page at a time (see Pagination above): receipts to its
+	// artisans and the replies to them. The number is masked (`+92300*****67`: country and
+	// operator code and the last two digits); neither the number nor the text is ever shown
+	// (a receipt's code is the artisan's). `status` goes `queued` (waiting for the gateway, or
+	// for a retry while it is unreachable or refuses: `attempts` and `last_error` say so) →
+	// `sent` (Kannel took it) → `delivered` or `failed` (the network's delivery report, or
+	// given up after the last attempt). Without `KARIGAR_SMS_URL` messages stay `queued` and
+	// nothing is lost.
+	//
+	// The group's managers, its assigned auditors and admins may read it. Buyers get 403; a
+	// producer who does not manage the group, or an auditor not assigned to it, gets 404,
+	// whether or not it exists.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/groups/{id}/messages (the `ListGroupMessages` operationId).
+	ListGroupMessagesWithResponse(ctx context.Context, id GroupID, params *ListGroupMessagesParams, reqEditors ...RequestEditorFn) (*ListGroupMessagesResponse, error)
+
 	// ListGroupOrdersWithResponse A group's orders
 	//
 	// The orders with a part for the group, newest first, each with only the group's lines and
@@ -13404,6 +14425,77 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
 	GetReceiptWithResponse(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*GetReceiptResponse, error)
+
+	// SmsDeliveryReportGetWithResponse A delivery report (Kannel, GET)
+	//
+	// Kannel reports what the network did with a message, at the `dlr-url` the sender gave it
+	// (`dlr-mask=3`): Karigar's `KARIGAR_PUBLIC_URL` + `/api/v1/sms/dlr` with the message's id,
+	// its token (an HMAC of the id under a key derived from `KARIGAR_JWT_SECRET`, so a report
+	// names one message and cannot be made for another) and Kannel's `%d`. Kannel 1.4.5 calls
+	// with GET; POST is the same. A wrong token is 401. With a valid token the answer is always
+	// 200: type 1 makes a queued or sent message `delivered`, 2 and 16 make it `failed`; a
+	// message delivered or failed already stays so (`ignored`). A report may come before the
+	// sender has marked the message sent: it then counts as sent too.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sms/dlr (the `SmsDeliveryReportGet` operationId).
+	SmsDeliveryReportGetWithResponse(ctx context.Context, params *SmsDeliveryReportGetParams, reqEditors ...RequestEditorFn) (*SmsDeliveryReportGetResponse, error)
+
+	// SmsDeliveryReportPostWithResponse A delivery report (Kannel, POST)
+	//
+	// The same as `GET /api/v1/sms/dlr`, for gateways that report with POST.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sms/dlr (the `SmsDeliveryReportPost` operationId).
+	SmsDeliveryReportPostWithResponse(ctx context.Context, params *SmsDeliveryReportPostParams, reqEditors ...RequestEditorFn) (*SmsDeliveryReportPostResponse, error)
+
+	// SmsInboundGetWithResponse A message from a phone (Kannel's sms-service, GET)
+	//
+	// Kannel's sms-service hands over a message a phone sent: `from`, `text` and `id` as query
+	// fields (or, with POST, form fields), and the shared secret `KARIGAR_SMS_INBOUND_TOKEN` as
+	// the `X-Karigar-SMS-Token` header or the `token` field. A missing or wrong secret is 401
+	// and changes nothing (with no secret configured, every call is 401).
+	//
+	// In one transaction the gateway `id` is recorded, the message is handed to the receipts'
+	// handler (a confirmation or a dispute of a payout, or help for an unknown code), and its
+	// reply, if any, is put in the outbox for the sender of the message. The same `id` again
+	// changes nothing: Kannel calls again, with the same `id`, when it did not get an answer it
+	// counts as success.
+	//
+	// The answer is 202 `accepted` for a new message, and 200 for `duplicate` (handled before)
+	// and `ignored` (no `from` or no `id`, or a message the handler refuses: recorded, not
+	// handled). Never 201 or 204, which Kannel takes for failures. A 503 (the database cannot
+	// be reached) or a 500 is meant to be retried: configure Kannel's smsbox with
+	// `http-request-retry`. The sender's number is kept only as a keyed hash; the text is not
+	// kept by this route. The body is short and only for people: the shipped Kannel
+	// configuration has `max-messages = 0`, so nothing is texted back from it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sms/inbound (the `SmsInboundGet` operationId).
+	SmsInboundGetWithResponse(ctx context.Context, params *SmsInboundGetParams, reqEditors ...RequestEditorFn) (*SmsInboundGetResponse, error)
+
+	// SmsInboundPostWithBodyWithResponse A message from a phone (Kannel's sms-service, POST)
+	//
+	// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+	// Kannel's sms-service calls with POST when configured with `post-url`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+	SmsInboundPostWithBodyWithResponse(ctx context.Context, params *SmsInboundPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SmsInboundPostResponse, error)
+
+	// SmsInboundPostWithFormdataBodyWithResponse A message from a phone (Kannel's sms-service, POST)
+	//
+	// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+	// Kannel's sms-service calls with POST when configured with `post-url`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+	SmsInboundPostWithFormdataBodyWithResponse(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*SmsInboundPostResponse, error)
 
 	// ListWageBenchmarksWithResponse The wage benchmarks
 	//
@@ -19063,6 +20155,140 @@ func (r AddGroupManagerResponse) ContentType() string {
 	return ""
 }
 
+// ListGroupMessagesResponse200Headers the declared response headers of an HTTP 200 response for ListGroupMessages
+type ListGroupMessagesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListGroupMessagesResponse400Headers the declared response headers of an HTTP 400 response for ListGroupMessages
+type ListGroupMessagesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListGroupMessagesResponse401Headers the declared response headers of an HTTP 401 response for ListGroupMessages
+type ListGroupMessagesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListGroupMessagesResponse403Headers the declared response headers of an HTTP 403 response for ListGroupMessages
+type ListGroupMessagesResponse403Headers struct {
+	XRequestID string
+}
+
+// ListGroupMessagesResponse404Headers the declared response headers of an HTTP 404 response for ListGroupMessages
+type ListGroupMessagesResponse404Headers struct {
+	XRequestID string
+}
+
+// ListGroupMessagesResponse500Headers the declared response headers of an HTTP 500 response for ListGroupMessages
+type ListGroupMessagesResponse500Headers struct {
+	XRequestID string
+}
+
+// ListGroupMessagesResponse503Headers the declared response headers of an HTTP 503 response for ListGroupMessages
+type ListGroupMessagesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ListGroupMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SMSMessageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorEnvelope
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListGroupMessagesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListGroupMessagesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListGroupMessagesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListGroupMessagesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListGroupMessagesResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListGroupMessagesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListGroupMessagesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON200() *SMSMessageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON400() *ErrorEnvelope {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON403() *ErrorEnvelope {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListGroupMessagesResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListGroupMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGroupMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGroupMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListGroupMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListGroupOrdersResponse200Headers the declared response headers of an HTTP 200 response for ListGroupOrders
 type ListGroupOrdersResponse200Headers struct {
 	XRequestID string
@@ -22470,6 +23696,491 @@ func (r GetReceiptResponse) ContentType() string {
 	return ""
 }
 
+// SmsDeliveryReportGetResponse200Headers the declared response headers of an HTTP 200 response for SmsDeliveryReportGet
+type SmsDeliveryReportGetResponse200Headers struct {
+	XRequestID string
+}
+
+// SmsDeliveryReportGetResponse401Headers the declared response headers of an HTTP 401 response for SmsDeliveryReportGet
+type SmsDeliveryReportGetResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// SmsDeliveryReportGetResponse500Headers the declared response headers of an HTTP 500 response for SmsDeliveryReportGet
+type SmsDeliveryReportGetResponse500Headers struct {
+	XRequestID string
+}
+
+// SmsDeliveryReportGetResponse503Headers the declared response headers of an HTTP 503 response for SmsDeliveryReportGet
+type SmsDeliveryReportGetResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type SmsDeliveryReportGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SMSAck
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SMSUnauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SmsDeliveryReportGetResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SmsDeliveryReportGetResponse401Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SmsDeliveryReportGetResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SmsDeliveryReportGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SmsDeliveryReportGetResponse) GetJSON200() *SMSAck {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SmsDeliveryReportGetResponse) GetJSON401() *SMSUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SmsDeliveryReportGetResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SmsDeliveryReportGetResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SmsDeliveryReportGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SmsDeliveryReportGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SmsDeliveryReportGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SmsDeliveryReportGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SmsDeliveryReportPostResponse200Headers the declared response headers of an HTTP 200 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// SmsDeliveryReportPostResponse400Headers the declared response headers of an HTTP 400 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// SmsDeliveryReportPostResponse401Headers the declared response headers of an HTTP 401 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// SmsDeliveryReportPostResponse409Headers the declared response headers of an HTTP 409 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse409Headers struct {
+	XRequestID string
+}
+
+// SmsDeliveryReportPostResponse413Headers the declared response headers of an HTTP 413 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse413Headers struct {
+	XRequestID string
+}
+
+// SmsDeliveryReportPostResponse500Headers the declared response headers of an HTTP 500 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse500Headers struct {
+	XRequestID string
+}
+
+// SmsDeliveryReportPostResponse503Headers the declared response headers of an HTTP 503 response for SmsDeliveryReportPost
+type SmsDeliveryReportPostResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type SmsDeliveryReportPostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SMSAck
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SMSUnauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SmsDeliveryReportPostResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SmsDeliveryReportPostResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SmsDeliveryReportPostResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SmsDeliveryReportPostResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SmsDeliveryReportPostResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SmsDeliveryReportPostResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SmsDeliveryReportPostResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON200() *SMSAck {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON401() *SMSUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SmsDeliveryReportPostResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SmsDeliveryReportPostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SmsDeliveryReportPostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SmsDeliveryReportPostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SmsDeliveryReportPostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SmsInboundGetResponse200Headers the declared response headers of an HTTP 200 response for SmsInboundGet
+type SmsInboundGetResponse200Headers struct {
+	XRequestID string
+}
+
+// SmsInboundGetResponse202Headers the declared response headers of an HTTP 202 response for SmsInboundGet
+type SmsInboundGetResponse202Headers struct {
+	XRequestID string
+}
+
+// SmsInboundGetResponse401Headers the declared response headers of an HTTP 401 response for SmsInboundGet
+type SmsInboundGetResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// SmsInboundGetResponse500Headers the declared response headers of an HTTP 500 response for SmsInboundGet
+type SmsInboundGetResponse500Headers struct {
+	XRequestID string
+}
+
+// SmsInboundGetResponse503Headers the declared response headers of an HTTP 503 response for SmsInboundGet
+type SmsInboundGetResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type SmsInboundGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SMSAck
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SMSAck
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SMSUnauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SmsInboundGetResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SmsInboundGetResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SmsInboundGetResponse401Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SmsInboundGetResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SmsInboundGetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SmsInboundGetResponse) GetJSON200() *SMSAck {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SmsInboundGetResponse) GetJSON202() *SMSAck {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SmsInboundGetResponse) GetJSON401() *SMSUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SmsInboundGetResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SmsInboundGetResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SmsInboundGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SmsInboundGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SmsInboundGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SmsInboundGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SmsInboundPostResponse200Headers the declared response headers of an HTTP 200 response for SmsInboundPost
+type SmsInboundPostResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// SmsInboundPostResponse202Headers the declared response headers of an HTTP 202 response for SmsInboundPost
+type SmsInboundPostResponse202Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// SmsInboundPostResponse400Headers the declared response headers of an HTTP 400 response for SmsInboundPost
+type SmsInboundPostResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// SmsInboundPostResponse401Headers the declared response headers of an HTTP 401 response for SmsInboundPost
+type SmsInboundPostResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// SmsInboundPostResponse409Headers the declared response headers of an HTTP 409 response for SmsInboundPost
+type SmsInboundPostResponse409Headers struct {
+	XRequestID string
+}
+
+// SmsInboundPostResponse413Headers the declared response headers of an HTTP 413 response for SmsInboundPost
+type SmsInboundPostResponse413Headers struct {
+	XRequestID string
+}
+
+// SmsInboundPostResponse500Headers the declared response headers of an HTTP 500 response for SmsInboundPost
+type SmsInboundPostResponse500Headers struct {
+	XRequestID string
+}
+
+// SmsInboundPostResponse503Headers the declared response headers of an HTTP 503 response for SmsInboundPost
+type SmsInboundPostResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type SmsInboundPostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SMSAck
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SMSAck
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *SMSUnauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SmsInboundPostResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SmsInboundPostResponse202Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SmsInboundPostResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SmsInboundPostResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SmsInboundPostResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SmsInboundPostResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SmsInboundPostResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SmsInboundPostResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SmsInboundPostResponse) GetJSON200() *SMSAck {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SmsInboundPostResponse) GetJSON202() *SMSAck {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SmsInboundPostResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SmsInboundPostResponse) GetJSON401() *SMSUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SmsInboundPostResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SmsInboundPostResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SmsInboundPostResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SmsInboundPostResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SmsInboundPostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SmsInboundPostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SmsInboundPostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SmsInboundPostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWageBenchmarksResponse200Headers the declared response headers of an HTTP 200 response for ListWageBenchmarks
 type ListWageBenchmarksResponse200Headers struct {
 	XRequestID string
@@ -24498,6 +26209,32 @@ func (c *ClientWithResponses) AddGroupManagerWithResponse(ctx context.Context, i
 	return ParseAddGroupManagerResponse(rsp)
 }
 
+// ListGroupMessagesWithResponse List a group's SMS messages
+//
+// The group's outbox, newest first, a page at a time (see Pagination above): receipts to its
+// artisans and the replies to them. The number is masked (`+92300*****67`: country and
+// operator code and the last two digits); neither the number nor the text is ever shown
+// (a receipt's code is the artisan's). `status` goes `queued` (waiting for the gateway, or
+// for a retry while it is unreachable or refuses: `attempts` and `last_error` say so) →
+// `sent` (Kannel took it) → `delivered` or `failed` (the network's delivery report, or
+// given up after the last attempt). Without `KARIGAR_SMS_URL` messages stay `queued` and
+// nothing is lost.
+//
+// The group's managers, its assigned auditors and admins may read it. Buyers get 403; a
+// producer who does not manage the group, or an auditor not assigned to it, gets 404,
+// whether or not it exists.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/groups/{id}/messages (the `ListGroupMessages` operationId).
+func (c *ClientWithResponses) ListGroupMessagesWithResponse(ctx context.Context, id GroupID, params *ListGroupMessagesParams, reqEditors ...RequestEditorFn) (*ListGroupMessagesResponse, error) {
+	rsp, err := c.ListGroupMessages(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGroupMessagesResponse(rsp)
+}
+
 // ListGroupOrdersWithResponse A group's orders
 //
 // The orders with a part for the group, newest first, each with only the group's lines and
@@ -25122,6 +26859,107 @@ func (c *ClientWithResponses) GetReceiptWithResponse(ctx context.Context, code s
 		return nil, err
 	}
 	return ParseGetReceiptResponse(rsp)
+}
+
+// SmsDeliveryReportGetWithResponse A delivery report (Kannel, GET)
+//
+// Kannel reports what the network did with a message, at the `dlr-url` the sender gave it
+// (`dlr-mask=3`): Karigar's `KARIGAR_PUBLIC_URL` + `/api/v1/sms/dlr` with the message's id,
+// its token (an HMAC of the id under a key derived from `KARIGAR_JWT_SECRET`, so a report
+// names one message and cannot be made for another) and Kannel's `%d`. Kannel 1.4.5 calls
+// with GET; POST is the same. A wrong token is 401. With a valid token the answer is always
+// 200: type 1 makes a queued or sent message `delivered`, 2 and 16 make it `failed`; a
+// message delivered or failed already stays so (`ignored`). A report may come before the
+// sender has marked the message sent: it then counts as sent too.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sms/dlr (the `SmsDeliveryReportGet` operationId).
+func (c *ClientWithResponses) SmsDeliveryReportGetWithResponse(ctx context.Context, params *SmsDeliveryReportGetParams, reqEditors ...RequestEditorFn) (*SmsDeliveryReportGetResponse, error) {
+	rsp, err := c.SmsDeliveryReportGet(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSmsDeliveryReportGetResponse(rsp)
+}
+
+// SmsDeliveryReportPostWithResponse A delivery report (Kannel, POST)
+//
+// The same as `GET /api/v1/sms/dlr`, for gateways that report with POST.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sms/dlr (the `SmsDeliveryReportPost` operationId).
+func (c *ClientWithResponses) SmsDeliveryReportPostWithResponse(ctx context.Context, params *SmsDeliveryReportPostParams, reqEditors ...RequestEditorFn) (*SmsDeliveryReportPostResponse, error) {
+	rsp, err := c.SmsDeliveryReportPost(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSmsDeliveryReportPostResponse(rsp)
+}
+
+// SmsInboundGetWithResponse A message from a phone (Kannel's sms-service, GET)
+//
+// Kannel's sms-service hands over a message a phone sent: `from`, `text` and `id` as query
+// fields (or, with POST, form fields), and the shared secret `KARIGAR_SMS_INBOUND_TOKEN` as
+// the `X-Karigar-SMS-Token` header or the `token` field. A missing or wrong secret is 401
+// and changes nothing (with no secret configured, every call is 401).
+//
+// In one transaction the gateway `id` is recorded, the message is handed to the receipts'
+// handler (a confirmation or a dispute of a payout, or help for an unknown code), and its
+// reply, if any, is put in the outbox for the sender of the message. The same `id` again
+// changes nothing: Kannel calls again, with the same `id`, when it did not get an answer it
+// counts as success.
+//
+// The answer is 202 `accepted` for a new message, and 200 for `duplicate` (handled before)
+// and `ignored` (no `from` or no `id`, or a message the handler refuses: recorded, not
+// handled). Never 201 or 204, which Kannel takes for failures. A 503 (the database cannot
+// be reached) or a 500 is meant to be retried: configure Kannel's smsbox with
+// `http-request-retry`. The sender's number is kept only as a keyed hash; the text is not
+// kept by this route. The body is short and only for people: the shipped Kannel
+// configuration has `max-messages = 0`, so nothing is texted back from it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sms/inbound (the `SmsInboundGet` operationId).
+func (c *ClientWithResponses) SmsInboundGetWithResponse(ctx context.Context, params *SmsInboundGetParams, reqEditors ...RequestEditorFn) (*SmsInboundGetResponse, error) {
+	rsp, err := c.SmsInboundGet(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSmsInboundGetResponse(rsp)
+}
+
+// SmsInboundPostWithBodyWithResponse A message from a phone (Kannel's sms-service, POST)
+//
+// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+// Kannel's sms-service calls with POST when configured with `post-url`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+func (c *ClientWithResponses) SmsInboundPostWithBodyWithResponse(ctx context.Context, params *SmsInboundPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SmsInboundPostResponse, error) {
+	rsp, err := c.SmsInboundPostWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSmsInboundPostResponse(rsp)
+}
+
+// SmsInboundPostWithFormdataBodyWithResponse A message from a phone (Kannel's sms-service, POST)
+//
+// The same as `GET /api/v1/sms/inbound`, with the fields as form fields (or in the query).
+// Kannel's sms-service calls with POST when configured with `post-url`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
+func (c *ClientWithResponses) SmsInboundPostWithFormdataBodyWithResponse(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*SmsInboundPostResponse, error) {
+	rsp, err := c.SmsInboundPostWithFormdataBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSmsInboundPostResponse(rsp)
 }
 
 // ListWageBenchmarksWithResponse The wage benchmarks
@@ -32308,6 +34146,161 @@ func ParseAddGroupManagerResponse(rsp *http.Response) (*AddGroupManagerResponse,
 	return response, nil
 }
 
+// ParseListGroupMessagesResponse parses an HTTP response from a ListGroupMessagesWithResponse call
+func ParseListGroupMessagesResponse(rsp *http.Response) (*ListGroupMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGroupMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SMSMessageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListGroupMessagesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListGroupMessagesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListGroupMessagesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListGroupMessagesResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListGroupMessagesResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListGroupMessagesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListGroupMessagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListGroupOrdersResponse parses an HTTP response from a ListGroupOrdersWithResponse call
 func ParseListGroupOrdersResponse(rsp *http.Response) (*ListGroupOrdersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36670,6 +38663,593 @@ func ParseGetReceiptResponse(rsp *http.Response) (*GetReceiptResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReceiptResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSmsDeliveryReportGetResponse parses an HTTP response from a SmsDeliveryReportGetWithResponse call
+func ParseSmsDeliveryReportGetResponse(rsp *http.Response) (*SmsDeliveryReportGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SmsDeliveryReportGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SMSAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SMSUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SmsDeliveryReportGetResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers SmsDeliveryReportGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 500:
+		var headers SmsDeliveryReportGetResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SmsDeliveryReportGetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSmsDeliveryReportPostResponse parses an HTTP response from a SmsDeliveryReportPostWithResponse call
+func ParseSmsDeliveryReportPostResponse(rsp *http.Response) (*SmsDeliveryReportPostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SmsDeliveryReportPostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SMSAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SMSUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SmsDeliveryReportPostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SmsDeliveryReportPostResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SmsDeliveryReportPostResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers SmsDeliveryReportPostResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers SmsDeliveryReportPostResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers SmsDeliveryReportPostResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SmsDeliveryReportPostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSmsInboundGetResponse parses an HTTP response from a SmsInboundGetWithResponse call
+func ParseSmsInboundGetResponse(rsp *http.Response) (*SmsInboundGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SmsInboundGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SMSAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SMSAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SMSUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SmsInboundGetResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers SmsInboundGetResponse202Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers SmsInboundGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 500:
+		var headers SmsInboundGetResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SmsInboundGetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSmsInboundPostResponse parses an HTTP response from a SmsInboundPostWithResponse call
+func ParseSmsInboundPostResponse(rsp *http.Response) (*SmsInboundPostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SmsInboundPostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SMSAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SMSAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest SMSUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SmsInboundPostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers SmsInboundPostResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 400:
+		var headers SmsInboundPostResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SmsInboundPostResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers SmsInboundPostResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers SmsInboundPostResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers SmsInboundPostResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SmsInboundPostResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
