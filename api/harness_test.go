@@ -24,6 +24,7 @@ import (
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
+	"github.com/karigar/karigar/services/pii"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
@@ -63,7 +64,7 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 // testWiring is the configuration every test server runs with: test
 // secrets, fees of 10% and 3%, and bcrypt's cheapest cost.
 func testWiring() api.Wiring {
-	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
+	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PII: testPII, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
 		BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 }
 
@@ -278,3 +279,12 @@ func (e *env) staff(email, role string) session {
 
 // testLedgerKey signs the test ledgers' checkpoints.
 var testLedgerKey = ed25519.NewKeyFromSeed([]byte("karigar test ledger signing seed"))
+
+// testPII is the fixed key the tests seal personal data with.
+var testPII = func() *pii.Box {
+	b, err := pii.New([]byte("karigar test pii key, 32 bytes!!"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()

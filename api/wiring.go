@@ -18,6 +18,7 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/pii"
 )
 
 // Services are the domain services the server calls.
@@ -42,6 +43,10 @@ type Wiring struct {
 	Secret    []byte             // signs access tokens; the cursor and idempotency keys are derived from it
 	LedgerKey ed25519.PrivateKey // signs the ledger's checkpoints
 	Logger    *slog.Logger
+	// PII seals personal data at rest (artisans' phone numbers and CNICs,
+	// buyers' shipping addresses, stored answers that hold them, the SMS
+	// outbox's numbers). Required; the tests use a fixed key.
+	PII *pii.Box
 
 	// The first fees in force, in basis points of a price, as configured:
 	// the catalogue records them when none are (InitFees); after that fees
@@ -73,12 +78,15 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if w.Logger == nil {
 		return Services{}, errors.New("api: Wiring.Logger is required")
 	}
+	if w.PII == nil {
+		return Services{}, errors.New("api: Wiring.PII is required")
+	}
 	s := Services{Metrics: NewBusinessMetrics()}
 	var err error
 	if s.Auth, err = auth.New(db, auth.Options{Secret: w.Secret, BcryptCost: w.BcryptCost, Limits: w.Limits, Now: w.Clocks.Auth}); err != nil {
 		return Services{}, err
 	}
-	if s.Idempotency, err = idempotency.New(db, idempotency.Options{Secret: DeriveKey(w.Secret, "idempotency")}); err != nil {
+	if s.Idempotency, err = idempotency.New(db, idempotency.Options{Secret: DeriveKey(w.Secret, "idempotency"), PII: w.PII}); err != nil {
 		return Services{}, err
 	}
 	cursorKey := DeriveKey(w.Secret, "cursor")
@@ -87,7 +95,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		return Services{}, err
 	}
 	if s.Groups, err = groups.New(db, groups.Options{Currency: w.Currency, CursorKey: cursorKey,
-		TermsChanged: s.Catalog.RefigureGroup}); err != nil {
+		TermsChanged: s.Catalog.RefigureGroup, PII: w.PII}); err != nil {
 		return Services{}, err
 	}
 	if s.Ledger, err = ledger.New(db, ledger.Options{Currency: w.Currency, SigningKey: w.LedgerKey,
@@ -96,7 +104,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
-		Now: w.Clocks.Orders, Metrics: s.Metrics}); err != nil {
+		Now: w.Clocks.Orders, Metrics: s.Metrics, PII: w.PII}); err != nil {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
