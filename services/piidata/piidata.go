@@ -353,10 +353,12 @@ func walk(ctx context.Context, db *gorm.DB, box *pii.Box, c Column, batch int, m
 // selectBatch reads the next batch after the keys of the last row read.
 func selectBatch(db *gorm.DB, c Column, from, want string, after []string, batch int, lock string) (string, []any) {
 	cols := make([]string, 0, len(c.Keys)+1)
-	for _, k := range c.Keys {
-		cols = append(cols, "CAST("+k+" AS TEXT)")
+	for i, k := range c.Keys {
+		// Named apart from the key, so that ORDER BY names the column
+		// (and its index) rather than this text.
+		cols = append(cols, fmt.Sprintf("CAST(%s AS TEXT) AS piidata_k%d", k, i))
 	}
-	q := "SELECT " + strings.Join(append(cols, from), ", ") + " FROM " + c.Table + " WHERE " + want
+	q := "SELECT " + strings.Join(append(cols, from+" AS piidata_v"), ", ") + " FROM " + c.Table + " WHERE " + want
 	var args []any
 	if after != nil {
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(after)), ", ")
