@@ -168,3 +168,32 @@ func TestNormaliseLandlines(t *testing.T) {
 		}
 	}
 }
+
+// The cost sealing adds to a write and opening to a read of one value:
+//
+//	go test -run '^$' -bench . ./services/pii
+func BenchmarkSeal(b *testing.B) {
+	box, _ := New(testKey(1))
+	for b.Loop() {
+		if _, err := box.Seal("+923001234567"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	box, _ := New(testKey(1))
+	s, _ := box.Seal("+923001234567")
+	for b.Loop() {
+		if _, err := box.Open(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	box, _ := New(testKey(1))
+	for b.Loop() {
+		_ = box.Lookup("0300 1234567")
+	}
+}
