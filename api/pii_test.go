@@ -18,33 +18,33 @@ import (
 	"github.com/karigar/karigar/services/piidata"
 )
 
-// smsArtisanBody is the private view of an artisan with her SMS fields.
-type smsArtisanBody struct {
+// piiArtisanBody is the private view of an artisan with her SMS fields.
+type piiArtisanBody struct {
 	artisanBody
 	SMSConsent bool   `json:"sms_consent"`
 	Language   string `json:"language"`
 }
 
-// lockedLog is a log sink the server's goroutines may write to at once.
-type lockedLog struct {
+// piiLogSink is a log sink the server's goroutines may write to at once.
+type piiLogSink struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (l *lockedLog) Write(p []byte) (int, error) {
+func (l *piiLogSink) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)
 }
 
-func (l *lockedLog) String() string {
+func (l *piiLogSink) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
 
-// withLog sends the server's and the services' log, at debug level, to w.
-func withLog(w io.Writer) envOption {
+// withPIILog sends the server's and the services' log, at debug level, to w.
+func withPIILog(w io.Writer) envOption {
 	return func(c envConfig) {
 		l := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.wiring.Logger, c.api.Logger = l, l
@@ -60,7 +60,7 @@ func TestArtisanSMSConsentAndLanguage(t *testing.T) {
 		artisans := "/api/v1/groups/" + g.ID + "/artisans"
 
 		t.Run("defaults", func(t *testing.T) {
-			var a smsArtisanBody
+			var a piiArtisanBody
 			res := e.do("POST", artisans, map[string]any{"display_name": "Zainab", "full_name": "Zainab Memon", "district": "Matiari"},
 				bearer(manager.AccessToken))
 			res.wantStatus(t, http.StatusCreated)
@@ -69,7 +69,7 @@ func TestArtisanSMSConsentAndLanguage(t *testing.T) {
 				t.Fatalf("defaults: consent %v, language %q", a.SMSConsent, a.Language)
 			}
 		})
-		var consenting smsArtisanBody
+		var consenting piiArtisanBody
 		t.Run("create with consent", func(t *testing.T) {
 			res := e.do("POST", artisans, map[string]any{"display_name": "Mai", "full_name": "Mai Bhagi", "district": "Matiari",
 				"phone": "(0300) 765-4321", "sms_consent": true, "language": "roman_ur"}, bearer(manager.AccessToken))
@@ -79,7 +79,7 @@ func TestArtisanSMSConsentAndLanguage(t *testing.T) {
 				t.Fatalf("artisan %+v (phone %v)", consenting, consenting.Phone)
 			}
 			// The list shows what the answer showed.
-			var l listBody[smsArtisanBody]
+			var l listBody[piiArtisanBody]
 			e.do("GET", artisans, nil, bearer(manager.AccessToken)).decode(t, &l)
 			if len(l.Data) != 2 || !l.Data[1].SMSConsent || l.Data[1].Language != "roman_ur" || *l.Data[1].Phone != "+923007654321" {
 				t.Fatalf("list %+v", l.Data)
@@ -115,7 +115,7 @@ func TestArtisanSMSConsentAndLanguage(t *testing.T) {
 			}
 			e.do("PATCH", path, map[string]any{"language": "fr"}, bearer(manager.AccessToken)).
 				wantError(t, http.StatusUnprocessableEntity, "validation_failed")
-			var a smsArtisanBody
+			var a piiArtisanBody
 			res := e.do("PATCH", path, map[string]any{"language": "en"}, bearer(manager.AccessToken))
 			res.wantStatus(t, http.StatusOK)
 			res.decode(t, &a)
@@ -147,10 +147,10 @@ func TestArtisanSMSConsentAndLanguage(t *testing.T) {
 	})
 }
 
-// phoneForms are the ways a Pakistani mobile number written nationally
+// piiPhoneForms are the ways a Pakistani mobile number written nationally
 // ("03001234567") may appear: as typed, in E.164, with and without the
 // country code, grouped.
-func phoneForms(national string) []string {
+func piiPhoneForms(national string) []string {
 	rest := national[1:]
 	return []string{national, rest, "92" + rest, "+92" + rest, national[:4] + "-" + national[4:], national[:4] + " " + national[4:],
 		"+92 " + rest[:3] + " " + rest[3:], rest[:3] + " " + rest[3:]}
@@ -164,12 +164,12 @@ func phoneForms(national string) []string {
 // SQLite file with its write-ahead log) and the server's log hold none of
 // them in any form, while the API still shows them to those who may see them.
 func TestDatabaseDumpHoldsNoPhoneNumbers(t *testing.T) {
-	logs := &lockedLog{}
+	logs := &piiLogSink{}
 	eachDB(t, func(t *testing.T, e *env) {
 		f := newCatalogFixture(e) // two artisans with phone 03009998887
 		e.assignAuditor(f.admin, f.group.ID, f.auditor.User.Email)
 		artisans := "/api/v1/groups/" + f.group.ID + "/artisans"
-		var sakina, noor smsArtisanBody
+		var sakina, noor piiArtisanBody
 		create := map[string]any{"display_name": "Sakina", "full_name": "Sakina Bibi", "district": "Multan",
 			"phone": "0300-1234567", "cnic": "3520286753091", "sms_consent": true}
 		res := e.do("POST", artisans, create, bearer(f.manager.AccessToken), header("Idempotency-Key", "sakina-1"))
@@ -208,7 +208,7 @@ func TestDatabaseDumpHoldsNoPhoneNumbers(t *testing.T) {
 
 		// Those who may see the numbers still do, opened.
 		for _, who := range []session{f.manager, f.auditor, f.admin} {
-			var l listBody[smsArtisanBody]
+			var l listBody[piiArtisanBody]
 			e.do("GET", artisans, nil, bearer(who.AccessToken)).decode(t, &l)
 			got := map[string]string{}
 			for _, a := range l.Data {
@@ -244,9 +244,9 @@ func TestDatabaseDumpHoldsNoPhoneNumbers(t *testing.T) {
 		secrets := []string{"35202-8675309-1", "3520286753091", "35202-8675309", "61101-4455667-2", "6110144556672",
 			"House 47, Street 19", "Ayesha Siddiqa"}
 		for _, n := range []string{"03001234567", "03215550147", "03338889990", "03452223334", "03009998887"} {
-			secrets = append(secrets, phoneForms(n)...)
+			secrets = append(secrets, piiPhoneForms(n)...)
 		}
-		dump, how := dumpDatabase(t, e)
+		dump, how := dumpPIIDatabase(t, e)
 		t.Logf("%s: %d bytes", how, len(dump))
 		if !bytes.Contains(dump, []byte("Sakina Bibi")) {
 			t.Fatalf("the %s does not hold the artisans at all: the test would prove nothing", how)
@@ -263,16 +263,16 @@ func TestDatabaseDumpHoldsNoPhoneNumbers(t *testing.T) {
 				t.Errorf("the log holds %q", s)
 			}
 		}
-	}, withLog(logs))
+	}, withPIILog(logs))
 	if !strings.Contains(logs.String(), `"route":"/api/v1/groups/:id/artisans"`) {
 		t.Fatalf("the log did not record the requests: the test would prove nothing:\n%.2000s", logs.String())
 	}
 }
 
-// dumpDatabase is all the database holds: pg_dump of the test's schema when
+// dumpPIIDatabase is all the database holds: pg_dump of the test's schema when
 // pg_dump is installed, else the text of every row of every table; for
 // SQLite the database file and its write-ahead log, byte for byte.
-func dumpDatabase(t *testing.T, e *env) ([]byte, string) {
+func dumpPIIDatabase(t *testing.T, e *env) ([]byte, string) {
 	t.Helper()
 	if models.DialectOf(e.db) == models.SQLite {
 		var files []struct {
@@ -329,7 +329,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		f := newCatalogFixture(e)
 		artisans := "/api/v1/groups/" + f.group.ID + "/artisans"
-		var gul smsArtisanBody
+		var gul piiArtisanBody
 		res := e.do("POST", artisans, map[string]any{"display_name": "Gul", "full_name": "Gul Bano", "district": "Multan",
 			"phone": "0300 1112223", "cnic": "52203-7654321-2"}, bearer(f.manager.AccessToken), header("Idempotency-Key", "gul"))
 		res.wantStatus(t, http.StatusCreated)
@@ -367,7 +367,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 		}
 		readsRight := func(when string) {
 			t.Helper()
-			var l listBody[smsArtisanBody]
+			var l listBody[piiArtisanBody]
 			e.do("GET", artisans, nil, bearer(f.manager.AccessToken)).decode(t, &l)
 			for _, a := range l.Data {
 				want := map[string]string{"Gul": "+923001112223", "Shazia": "+923009998887", "Rukhsana": "+923009998887"}[a.DisplayName]
@@ -441,7 +441,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := done(results); !mapsEqual(got, want) {
+		if got := done(results); !sameCounts(got, want) {
 			t.Fatalf("sealed %v, want %v", got, want)
 		}
 		sealedRight()
@@ -450,7 +450,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := done(results); !mapsEqual(got, map[string]int{"artisans.phone_sealed": 0, "artisans.cnic_sealed": 0,
+		if got := done(results); !sameCounts(got, map[string]int{"artisans.phone_sealed": 0, "artisans.cnic_sealed": 0,
 			"orders.shipping_address": 0, "idempotency_keys.response_body": 0}) {
 			t.Fatalf("a second run sealed %v", got)
 		}
@@ -466,7 +466,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 			runs[i] = r
 		})
 		total := done(append(runs[0], runs[1]...))
-		if !mapsEqual(total, want) {
+		if !sameCounts(total, want) {
 			t.Fatalf("two runs sealed %v together, want %v", total, want)
 		}
 		sealedRight()
@@ -481,7 +481,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 
 		// A clear CNIC that another artisan of the group now holds sealed is left
 		// (and named), not sealed into a second copy or failing the step.
-		var dup smsArtisanBody
+		var dup piiArtisanBody
 		e.do("POST", artisans, map[string]any{"display_name": "Dup", "full_name": "Dup", "district": "Multan"},
 			bearer(f.manager.AccessToken)).decode(t, &dup)
 		if err := e.db.Exec(`UPDATE artisans SET cnic = ? WHERE id = ?`, "52203-7654321-2", dup.ID).Error; err != nil {
@@ -497,7 +497,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 			}
 		}
 		// Her manager sees it as it is, and a new registration of it is refused.
-		var l listBody[smsArtisanBody]
+		var l listBody[piiArtisanBody]
 		e.do("GET", artisans, nil, bearer(f.manager.AccessToken)).decode(t, &l)
 		if last := l.Data[len(l.Data)-1]; last.ID != dup.ID || last.CNIC == nil || *last.CNIC != "52203-7654321-2" {
 			t.Fatalf("the left artisan reads %+v", last)
@@ -507,7 +507,7 @@ func TestClearPersonalDataIsSealed(t *testing.T) {
 	})
 }
 
-func mapsEqual(a, b map[string]int) bool {
+func sameCounts(a, b map[string]int) bool {
 	if len(a) != len(b) {
 		return false
 	}

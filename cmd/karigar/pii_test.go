@@ -31,7 +31,7 @@ import (
 	"github.com/karigar/karigar/services/sms"
 )
 
-func keyText(b byte) string {
+func piiKeyText(b byte) string {
 	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, pii.KeySize))
 }
 
@@ -48,23 +48,23 @@ func TestConfigPIIKeys(t *testing.T) {
 		!cfg.PIIDevelopmentKey || cfg.PIIKeyFile != "" {
 		t.Fatalf("development on PostgreSQL: %+v, %v", cfg, err)
 	}
-	cfg, err = loadConfig(envOf(map[string]string{"KARIGAR_PII_KEY": keyText(2),
-		"KARIGAR_PII_PREVIOUS_KEYS": keyText(1) + ", development , " + strings.Repeat("ab", 32)}))
+	cfg, err = loadConfig(envOf(map[string]string{"KARIGAR_PII_KEY": piiKeyText(2),
+		"KARIGAR_PII_PREVIOUS_KEYS": piiKeyText(1) + ", development , " + strings.Repeat("ab", 32)}))
 	if err != nil || len(cfg.PIIPreviousKeys) != 3 || !bytes.Equal(cfg.PIIPreviousKeys[1], developmentPIIKey) {
 		t.Fatalf("previous keys: %d, %v", len(cfg.PIIPreviousKeys), err)
 	}
-	if _, err := loadConfig(envOf(map[string]string{"KARIGAR_PII_PREVIOUS_KEYS": keyText(1)})); err == nil ||
+	if _, err := loadConfig(envOf(map[string]string{"KARIGAR_PII_PREVIOUS_KEYS": piiKeyText(1)})); err == nil ||
 		!strings.Contains(err.Error(), "KARIGAR_PII_PREVIOUS_KEYS: is set but KARIGAR_PII_KEY is not") {
 		t.Fatalf("previous keys without a key: %v", err)
 	}
 	secret := "not-a-key-but-a-secret-phrase"
-	_, err = loadConfig(envOf(map[string]string{"KARIGAR_PII_KEY": keyText(2), "KARIGAR_PII_PREVIOUS_KEYS": keyText(1) + "," + secret}))
+	_, err = loadConfig(envOf(map[string]string{"KARIGAR_PII_KEY": piiKeyText(2), "KARIGAR_PII_PREVIOUS_KEYS": piiKeyText(1) + "," + secret}))
 	if err == nil || !strings.Contains(err.Error(), "key 2 of 2 must be 32 bytes") || strings.Contains(err.Error(), secret) {
 		t.Fatalf("a bad previous key: %v", err)
 	}
 	// Production may rotate too.
 	env := productionEnv()
-	env["KARIGAR_PII_PREVIOUS_KEYS"] = keyText(1)
+	env["KARIGAR_PII_PREVIOUS_KEYS"] = piiKeyText(1)
 	if cfg, err := loadConfig(envOf(env)); err != nil || len(cfg.PIIPreviousKeys) != 1 {
 		t.Fatalf("production with a previous key: %v", err)
 	}
@@ -125,10 +125,10 @@ func TestDevelopmentKeyFile(t *testing.T) {
 	}
 }
 
-// fixture is what the personal-data command tests write through the
+// piiFixture is what the personal-data command tests write through the
 // services: artisans with phone numbers and CNICs, an order with a shipping
 // address, a stored idempotent answer, an SMS in the outbox.
-type fixture struct {
+type piiFixture struct {
 	artisans map[uuid.UUID][2]string // phone (E.164), CNIC
 	groupID  uuid.UUID
 	manager  services.Actor
@@ -137,8 +137,8 @@ type fixture struct {
 	address  orders.Address
 }
 
-// servicesOf builds the services on url with box, as a server would.
-func servicesOf(t *testing.T, env func(string) string, box *pii.Box) (*gorm.DB, api.Services) {
+// piiServices builds the services on url with box, as a server would.
+func piiServices(t *testing.T, env func(string) string, box *pii.Box) (*gorm.DB, api.Services) {
 	t.Helper()
 	cfg, err := loadConfig(env)
 	if err != nil {
@@ -159,14 +159,14 @@ func servicesOf(t *testing.T, env func(string) string, box *pii.Box) (*gorm.DB, 
 	return db, svc
 }
 
-func writeFixture(t *testing.T, db *gorm.DB, svc api.Services, box *pii.Box, withOrder bool) fixture {
+func writePIIFixture(t *testing.T, db *gorm.DB, svc api.Services, box *pii.Box, withOrder bool) piiFixture {
 	t.Helper()
 	ctx := t.Context()
 	sess, err := svc.Auth.Register(ctx, auth.NewUser{Email: "manager@example.pk", Password: "a long password", Name: "M", Role: models.RoleProducer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := fixture{artisans: map[uuid.UUID][2]string{}, manager: services.Actor{UserID: sess.User.ID, Role: sess.User.Role}}
+	f := piiFixture{artisans: map[uuid.UUID][2]string{}, manager: services.Actor{UserID: sess.User.ID, Role: sess.User.Role}}
 	name, district, province, method, fund := "Thar Women", "Tharparkar", "sindh", models.ShareByLaborHours, 2000
 	g, err := svc.Groups.Create(ctx, f.manager, groups.GroupInput{Name: &name, Description: &name, District: &district, Province: &province,
 		ProfitMethod: &method, CollectiveFundBPS: &fund})
@@ -196,14 +196,14 @@ func writeFixture(t *testing.T, db *gorm.DB, svc api.Services, box *pii.Box, wit
 		}
 		f.artisans[made.ID] = [2]string{a.want, cnic}
 	}
-	if _, err := svc.Idempotency.Begin(ctx, f.manager.UserID, "k", storedRequest); err != nil {
+	if _, err := svc.Idempotency.Begin(ctx, f.manager.UserID, "k", piiStoredRequest); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Idempotency.Complete(ctx, f.manager.UserID, "k", idempotency.Response{Status: 201, Body: []byte(`{"phone":"+923001234567"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Exec(`INSERT INTO idempotency_keys (user_id, key, request_hash, status, response_body, created_at, expires_at)
-		VALUES (?, 'k2', 'h', 201, ?, ?, ?)`, f.manager.UserID, sealedBytes(t, box, `{"phone":"+923001234567"}`), time.Now().UTC(),
+		VALUES (?, 'k2', 'h', 201, ?, ?, ?)`, f.manager.UserID, piiSealedBytes(t, box, `{"phone":"+923001234567"}`), time.Now().UTC(),
 		time.Now().UTC().Add(time.Hour)).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -241,10 +241,10 @@ func writeFixture(t *testing.T, db *gorm.DB, svc api.Services, box *pii.Box, wit
 	return f
 }
 
-// storedRequest is the request whose answer the fixture stores.
-var storedRequest = idempotency.Request{Method: "POST", Path: "/api/v1/groups/x/artisans", Body: []byte(`{}`)}
+// piiStoredRequest is the request whose answer the piiFixture stores.
+var piiStoredRequest = idempotency.Request{Method: "POST", Path: "/api/v1/groups/x/artisans", Body: []byte(`{}`)}
 
-func sealedBytes(t *testing.T, box *pii.Box, v string) []byte {
+func piiSealedBytes(t *testing.T, box *pii.Box, v string) []byte {
 	s, err := box.Seal(v)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +254,7 @@ func sealedBytes(t *testing.T, box *pii.Box, v string) []byte {
 
 // readsRight checks that svc (whose box may hold only the current key)
 // shows every value of f as it was written.
-func (f fixture) readsRight(t *testing.T, db *gorm.DB, svc api.Services, box *pii.Box) {
+func (f piiFixture) readsRight(t *testing.T, db *gorm.DB, svc api.Services, box *pii.Box) {
 	t.Helper()
 	ctx := t.Context()
 	list, _, err := svc.Groups.ListArtisans(ctx, f.manager, f.groupID, 100, "")
@@ -273,7 +273,7 @@ func (f fixture) readsRight(t *testing.T, db *gorm.DB, svc api.Services, box *pi
 			t.Fatalf("order: %+v, %v", o.Address, err)
 		}
 	}
-	replay, err := svc.Idempotency.Begin(ctx, f.manager.UserID, "k", storedRequest)
+	replay, err := svc.Idempotency.Begin(ctx, f.manager.UserID, "k", piiStoredRequest)
 	if err != nil || replay == nil || string(replay.Body) != `{"phone":"+923001234567"}` {
 		t.Fatalf("the stored answer replays %+v, %v", replay, err)
 	}
@@ -297,9 +297,9 @@ func (f fixture) readsRight(t *testing.T, db *gorm.DB, svc api.Services, box *pi
 	}
 }
 
-// underKey checks that every sealed value of the schema is under box's
+// underPIIKey checks that every sealed value of the schema is under box's
 // current key and every lookup hash is the current key's.
-func underKey(t *testing.T, db *gorm.DB, box *pii.Box) {
+func underPIIKey(t *testing.T, db *gorm.DB, box *pii.Box) {
 	t.Helper()
 	for _, c := range piidata.Columns {
 		var values []string
@@ -356,8 +356,8 @@ func TestMigrateSealsClearPersonalData(t *testing.T) {
 			if err := cfg.unlockPII(slog.New(slog.DiscardHandler)); err != nil {
 				t.Fatal(err)
 			}
-			db, svc := servicesOf(t, env, cfg.PII)
-			f := writeFixture(t, db, svc, cfg.PII, false)
+			db, svc := piiServices(t, env, cfg.PII)
+			f := writePIIFixture(t, db, svc, cfg.PII, false)
 			// As a binary older than sealing wrote them.
 			for id, a := range f.artisans {
 				var cnic any
@@ -397,8 +397,8 @@ func TestMigrateSealsClearPersonalData(t *testing.T) {
 			if err := cfg.unlockPII(slog.New(slog.DiscardHandler)); err != nil {
 				t.Fatal(err)
 			}
-			db, svc = servicesOf(t, env, cfg.PII)
-			if n := countWhere(t, db, "artisans", "phone IS NOT NULL OR cnic IS NOT NULL"); n != 0 {
+			db, svc = piiServices(t, env, cfg.PII)
+			if n := piiCount(t, db, "artisans", "phone IS NOT NULL OR cnic IS NOT NULL"); n != 0 {
 				t.Fatalf("%d artisans keep clear values", n)
 			}
 			f.readsRight(t, db, svc, cfg.PII)
@@ -406,7 +406,7 @@ func TestMigrateSealsClearPersonalData(t *testing.T) {
 	}
 }
 
-func countWhere(t *testing.T, db *gorm.DB, table, where string) int64 {
+func piiCount(t *testing.T, db *gorm.DB, table, where string) int64 {
 	t.Helper()
 	var n int64
 	if err := db.Table(table).Where(where).Count(&n).Error; err != nil {
@@ -415,7 +415,7 @@ func countWhere(t *testing.T, db *gorm.DB, table, where string) int64 {
 	return n
 }
 
-var rotatedLine = regexp.MustCompile(`(?m)^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)$`)
+var piiRotatedLine = regexp.MustCompile(`(?m)^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)$`)
 
 // karigar pii rotate-key: with the new key in KARIGAR_PII_KEY and the old in
 // KARIGAR_PII_PREVIOUS_KEYS it reseals every sealed column and recomputes
@@ -436,12 +436,12 @@ func TestPIIRotateKey(t *testing.T) {
 				}
 				return envOf(m)
 			}
-			oldEnv := with("KARIGAR_PII_KEY", keyText(1))
+			oldEnv := with("KARIGAR_PII_KEY", piiKeyText(1))
 			oldBox, _ := pii.New(bytes.Repeat([]byte{1}, pii.KeySize))
 			newBox, _ := pii.New(bytes.Repeat([]byte{2}, pii.KeySize), bytes.Repeat([]byte{1}, pii.KeySize))
 			onlyNew, _ := pii.New(bytes.Repeat([]byte{2}, pii.KeySize))
-			db, svc := servicesOf(t, oldEnv, oldBox)
-			f := writeFixture(t, db, svc, oldBox, true)
+			db, svc := piiServices(t, oldEnv, oldBox)
+			f := writePIIFixture(t, db, svc, oldBox, true)
 			f.readsRight(t, db, svc, oldBox)
 
 			var out, errOut bytes.Buffer
@@ -456,7 +456,7 @@ func TestPIIRotateKey(t *testing.T) {
 			// A new key without the old one opens nothing: it says so, and changes nothing.
 			out.Reset()
 			errOut.Reset()
-			if code := run(t.Context(), []string{"pii", "rotate-key"}, with("KARIGAR_PII_KEY", keyText(3)), &out, &errOut); code != 1 ||
+			if code := run(t.Context(), []string{"pii", "rotate-key"}, with("KARIGAR_PII_KEY", piiKeyText(3)), &out, &errOut); code != 1 ||
 				!strings.Contains(out.String(), "cannot open artisans.phone_sealed of:") ||
 				!strings.Contains(errOut.String(), "open with none of the configured keys") {
 				t.Fatalf("without the previous key: %d\n%s\n%s", code, out.String(), errOut.String())
@@ -468,7 +468,7 @@ func TestPIIRotateKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			// ... is finished by the command, while a server holding both keys keeps writing.
-			_, server := servicesOf(t, oldEnv, newBox)
+			_, server := piiServices(t, oldEnv, newBox)
 			stop := make(chan struct{})
 			var writes sync.WaitGroup
 			writes.Add(1)
@@ -489,7 +489,7 @@ func TestPIIRotateKey(t *testing.T) {
 					}
 				}
 			}()
-			newEnv := with("KARIGAR_PII_KEY", keyText(2), "KARIGAR_PII_PREVIOUS_KEYS", keyText(1))
+			newEnv := with("KARIGAR_PII_KEY", piiKeyText(2), "KARIGAR_PII_PREVIOUS_KEYS", piiKeyText(1))
 			out.Reset()
 			errOut.Reset()
 			code := run(t.Context(), []string{"pii", "rotate-key", "--batch", "3"}, newEnv, &out, &errOut)
@@ -499,7 +499,7 @@ func TestPIIRotateKey(t *testing.T) {
 				t.Fatalf("rotate-key: %d\n%s\n%s", code, out.String(), errOut.String())
 			}
 			got := map[string][3]string{}
-			for _, m := range rotatedLine.FindAllStringSubmatch(out.String(), -1) {
+			for _, m := range piiRotatedLine.FindAllStringSubmatch(out.String(), -1) {
 				got[m[1]] = [3]string{m[2], m[3], m[4]}
 			}
 			for _, c := range piidata.Columns {
@@ -516,8 +516,8 @@ func TestPIIRotateKey(t *testing.T) {
 			if got["artisans.phone_sealed"] != [3]string{"0", "5", "0"} || !strings.Contains(out.String(), "every sealed value is under key "+newBox.KeyID()) {
 				t.Fatalf("the stopped run's column:\n%s", out.String())
 			}
-			underKey(t, db, onlyNew)
-			_, reader := servicesOf(t, with("KARIGAR_PII_KEY", keyText(2)), onlyNew)
+			underPIIKey(t, db, onlyNew)
+			_, reader := piiServices(t, with("KARIGAR_PII_KEY", piiKeyText(2)), onlyNew)
 			f.readsRight(t, db, reader, onlyNew)
 			// Found by the number a reply comes from, under the new key alone.
 			var found int64
