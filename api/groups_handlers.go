@@ -182,12 +182,14 @@ type artisanRequest struct {
 	Skills                *[]string `json:"skills"`
 	PublicProfile         *bool     `json:"public_profile"`
 	Active                *bool     `json:"active"`
+	SMSConsent            *bool     `json:"sms_consent"`
+	Language              *string   `json:"language"`
 }
 
 func (r artisanRequest) toService() groups.ArtisanInput {
 	return groups.ArtisanInput{DisplayName: r.DisplayName, FullName: r.FullName, District: r.District,
 		Phone: r.Phone.ptr(), CNIC: r.CNIC.ptr(), Gender: r.Gender.ptr(), HBWRegistrationNumber: r.HBWRegistrationNumber.ptr(),
-		Skills: r.Skills, PublicProfile: r.PublicProfile, Active: r.Active}
+		Skills: r.Skills, PublicProfile: r.PublicProfile, Active: r.Active, SMSConsent: r.SMSConsent, Language: r.Language}
 }
 
 // artisanResponse is the private view of an artisan: only the group's
@@ -205,18 +207,21 @@ type artisanResponse struct {
 	Skills                []string  `json:"skills"`
 	PublicProfile         bool      `json:"public_profile"`
 	Active                bool      `json:"active"`
+	SMSConsent            bool      `json:"sms_consent"`
+	Language              string    `json:"language"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
 }
 
-func toArtisan(a models.Artisan) artisanResponse {
+func toArtisan(a groups.Artisan) artisanResponse {
 	skills := a.Skills
 	if skills == nil {
 		skills = []string{}
 	}
 	return artisanResponse{ID: a.ID.String(), GroupID: a.GroupID.String(), DisplayName: a.DisplayName, FullName: a.FullName,
 		District: a.District, Phone: a.Phone, CNIC: a.CNIC, Gender: a.Gender, HBWRegistrationNumber: a.HBWRegistrationNumber,
-		Skills: skills, PublicProfile: a.PublicProfile, Active: a.Active, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+		Skills: skills, PublicProfile: a.PublicProfile, Active: a.Active, SMSConsent: a.SMSConsent, Language: a.Language,
+		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 }
 
 func (s *Server) createArtisan(c *gin.Context) {
@@ -239,7 +244,7 @@ func (s *Server) createArtisan(c *gin.Context) {
 }
 
 func (s *Server) listArtisans(c *gin.Context) {
-	pageUnder(c, func(ctx context.Context, actor services.Actor, id uuid.UUID, cursor string, limit int) ([]models.Artisan, string, error) {
+	pageUnder(c, func(ctx context.Context, actor services.Actor, id uuid.UUID, cursor string, limit int) ([]groups.Artisan, string, error) {
 		return s.groups.ListArtisans(ctx, actor, id, limit, cursor)
 	}, toArtisan)
 }

@@ -70,8 +70,8 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 // testWiring is the configuration every test server runs with: test
 // secrets, fees of 10% and 3%, and bcrypt's cheapest cost.
 func testWiring() api.Wiring {
-	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
-		BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), PII: testPIIBox}
+	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PII: testPII, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
+		BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 }
 
 // newServer wires the services and the server as cmd/karigar does.
@@ -283,14 +283,14 @@ func (e *env) staff(email, role string) session {
 	return s
 }
 
-// testPIIBox seals the test servers' personal data, under a fixed key.
-var testPIIBox = func() *pii.Box {
-	b, err := pii.New([]byte("karigar test PII key, 32 bytes!!"))
+// testLedgerKey signs the test ledgers' checkpoints.
+var testLedgerKey = ed25519.NewKeyFromSeed([]byte("karigar test ledger signing seed"))
+
+// testPII is the fixed key the tests seal personal data with.
+var testPII = func() *pii.Box {
+	b, err := pii.New([]byte("karigar test pii key, 32 bytes!!"))
 	if err != nil {
 		panic(err)
 	}
 	return b
 }()
-
-// testLedgerKey signs the test ledgers' checkpoints.
-var testLedgerKey = ed25519.NewKeyFromSeed([]byte("karigar test ledger signing seed"))

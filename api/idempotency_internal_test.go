@@ -14,6 +14,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/pii"
 )
 
 // A handler that panics must not leave its Idempotency-Key claimed: the
@@ -24,8 +25,12 @@ func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			db := modelstest.Open(t, engine)
 			log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+			box, err := pii.New(secret[:pii.KeySize])
+			if err != nil {
+				t.Fatal(err)
+			}
 			svc, err := Build(db, Wiring{Currency: "PKR", Secret: secret, LedgerKey: ed25519.NewKeyFromSeed(secret[:32]), BcryptCost: bcrypt.MinCost,
-				Logger: log})
+				Logger: log, PII: box})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,6 +55,10 @@ type Wiring struct {
 	Secret    []byte             // signs access tokens; the cursor and idempotency keys are derived from it
 	LedgerKey ed25519.PrivateKey // signs the ledger's checkpoints
 	Logger    *slog.Logger
+	// PII seals personal data at rest (artisans' phone numbers and CNICs,
+	// buyers' shipping addresses, stored answers that hold them, the SMS
+	// outbox's numbers). Required; the tests use a fixed key.
+	PII *pii.Box
 
 	// The first fees in force, in basis points of a price, as configured:
 	// the catalogue records them when none are (InitFees); after that fees
@@ -65,10 +69,6 @@ type Wiring struct {
 	OrderTTL time.Duration     // how long a card order waits for payment; zero: the orders service's default
 	Payments payments.Provider // nil: no card payments, cash on delivery only
 
-	// PII seals personal data at rest and finds an artisan by the keyed hash
-	// of her phone number (KARIGAR_PII_KEY). nil: no number can be read, so
-	// no SMS receipts are sent and no replies matched.
-	PII *pii.Box
 	// SMS is the gateway the outbox is handed to (Kannel's sendsms
 	// interface). An empty SMS.URL starts no sender: messages wait, queued.
 	SMS sms.Gateway
@@ -101,12 +101,15 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if w.Logger == nil {
 		return Services{}, errors.New("api: Wiring.Logger is required")
 	}
+	if w.PII == nil {
+		return Services{}, errors.New("api: Wiring.PII is required")
+	}
 	s := Services{Metrics: NewBusinessMetrics()}
 	var err error
 	if s.Auth, err = auth.New(db, auth.Options{Secret: w.Secret, BcryptCost: w.BcryptCost, Limits: w.Limits, Now: w.Clocks.Auth}); err != nil {
 		return Services{}, err
 	}
-	if s.Idempotency, err = idempotency.New(db, idempotency.Options{Secret: DeriveKey(w.Secret, "idempotency")}); err != nil {
+	if s.Idempotency, err = idempotency.New(db, idempotency.Options{Secret: DeriveKey(w.Secret, "idempotency"), PII: w.PII}); err != nil {
 		return Services{}, err
 	}
 	cursorKey := DeriveKey(w.Secret, "cursor")
@@ -115,7 +118,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		return Services{}, err
 	}
 	if s.Groups, err = groups.New(db, groups.Options{Currency: w.Currency, CursorKey: cursorKey,
-		TermsChanged: s.Catalog.RefigureGroup}); err != nil {
+		TermsChanged: s.Catalog.RefigureGroup, PII: w.PII}); err != nil {
 		return Services{}, err
 	}
 	// A new payout's receipt and SMS are written in the payout's own
@@ -134,7 +137,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
-		Now: w.Clocks.Orders, Metrics: s.Metrics}); err != nil {
+		Now: w.Clocks.Orders, Metrics: s.Metrics, PII: w.PII}); err != nil {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {

@@ -87,23 +87,43 @@ type GroupAuditor struct {
 // Genders an artisan may record; never shown publicly.
 var Genders = []string{"woman", "man", "transgender", "undisclosed"}
 
-// Artisan is a member of a group. FullName, Phone, CNIC, Gender and
-// HBWRegistrationNumber are personal data: only the group's managers,
+// The languages an artisan may be sent SMS in: Urdu in its own script (the
+// default), Roman Urdu, English.
+const (
+	LanguageUrdu      = "ur"
+	LanguageRomanUrdu = "roman_ur"
+	LanguageEnglish   = "en"
+)
+
+// Languages lists them.
+var Languages = []string{LanguageUrdu, LanguageRomanUrdu, LanguageEnglish}
+
+// Artisan is a member of a group. FullName, her phone number, CNIC, Gender
+// and HBWRegistrationNumber are personal data: only the group's managers,
 // auditors and admins may see them.
+//
+// The phone number and the CNIC are stored only sealed by services/pii:
+// PhoneSealed and CNICSealed, each with a keyed hash beside it
+// (PhoneLookup: pii.Box.Lookup, how a reply's sender is found; CNICLookup:
+// pii.Box.LookupText, which keeps one CNIC to one artisan in a group).
+// LegacyPhone and LegacyCNIC are the clear columns that binaries older than
+// migration 0017 wrote: this one writes them only as NULL (services/groups
+// seals what it finds there when it writes the row, and the data step
+// services/piidata.SealClear seals the rest). Read neither for anything else.
 type Artisan struct {
-	ID          uuid.UUID `gorm:"primaryKey"`
-	GroupID     uuid.UUID
-	DisplayName string
-	FullName    string
-	District    string
-	Phone       *string
-	// PhoneSealed is Phone sealed by services/pii, PhoneLookup its keyed
-	// hash (pii.Box.Lookup): how a reply's sender is found.
+	ID                    uuid.UUID `gorm:"primaryKey"`
+	GroupID               uuid.UUID
+	DisplayName           string
+	FullName              string
+	District              string
 	PhoneSealed           *string
 	PhoneLookup           *string
+	CNICSealed            *string `gorm:"column:cnic_sealed"`
+	CNICLookup            *string `gorm:"column:cnic_lookup"`
+	LegacyPhone           *string `gorm:"column:phone"`
+	LegacyCNIC            *string `gorm:"column:cnic"`
 	SMSConsent            bool    `gorm:"column:sms_consent"`
-	Language              string  `gorm:"default:ur"` // "ur", "roman_ur" or "en": the language of her SMS (the column's default when empty)
-	CNIC                  *string `gorm:"column:cnic"`
+	Language              string  `gorm:"default:ur"` // "ur", "roman_ur" or "en": the language of her SMS
 	Gender                *string
 	HBWRegistrationNumber *string  `gorm:"column:hbw_registration_number"`
 	Skills                []string `gorm:"serializer:json"`

@@ -3,13 +3,16 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/pii"
 )
 
 // config is everything the environment can set. loadConfig validates it all
@@ -42,11 +46,19 @@ type config struct {
 	StripeAPIBase       string
 	LedgerSigningKey    ed25519.PrivateKey // signs the ledger's checkpoints
 	LedgerKeyDerived    bool               // derived from the JWT secret (development only)
-	// PIIKey will encrypt personal data at rest (artisans' phone numbers);
-	// nothing uses it yet, but production already requires it so that the
-	// deployments that will need it have it.
-	PIIKey      []byte
-	AllowSQLite bool // production on SQLite, asked for in so many words
+	// PIIKey seals personal data at rest (services/pii), and
+	// PIIPreviousKeys open what earlier keys sealed while a rotation runs.
+	// Without a key, development seals with a key file beside the SQLite
+	// database (PIIKeyFile), made on first use, or on PostgreSQL with the
+	// published development key (PIIDevelopmentKey); production requires
+	// one. PII is the box made from them (unlockPII), once the database's
+	// folder is known to be writable.
+	PIIKey            []byte
+	PIIPreviousKeys   [][]byte
+	PIIKeyFile        string
+	PIIDevelopmentKey bool
+	PII               *pii.Box
+	AllowSQLite       bool // production on SQLite, asked for in so many words
 	// The SMS gateway (Kannel): where the outbox is sent, and the secret of
 	// Kannel's calls to /api/v1/sms/inbound. No SMSURL: messages wait.
 	SMSURL          string
@@ -139,10 +151,29 @@ func loadConfig(getenv func(string) string) (config, error) {
 	switch key := strings.TrimSpace(getenv("KARIGAR_PII_KEY")); {
 	case key == "" && c.production():
 		bad("KARIGAR_PII_KEY", "is required in production: 32 random bytes in base64 (openssl rand -base64 32) or hex (openssl rand -hex 32)")
-	case key != "":
+	case key == "" && strings.HasPrefix(c.DatabaseURL, "sqlite://"):
+		c.PIIKeyFile = sqlitePath(c.DatabaseURL) + ".pii-key"
+	case key == "":
+		c.PIIDevelopmentKey = true
+	default:
 		if c.PIIKey = piiKey(key); c.PIIKey == nil {
 			bad("KARIGAR_PII_KEY", "must be 32 bytes in base64 (openssl rand -base64 32) or hex (openssl rand -hex 32)")
 		}
+	}
+	previous := list(get("KARIGAR_PII_PREVIOUS_KEYS", ""))
+	if len(previous) > 0 && c.PIIKey == nil && strings.TrimSpace(getenv("KARIGAR_PII_KEY")) == "" {
+		bad("KARIGAR_PII_PREVIOUS_KEYS", "is set but KARIGAR_PII_KEY is not: the new key goes in KARIGAR_PII_KEY, the keys it replaces here")
+	}
+	for i, v := range previous {
+		k := piiKey(v)
+		if v == "development" {
+			k = developmentPIIKey
+		}
+		if k == nil {
+			// Never the value itself in a message: it is a key.
+			bad("KARIGAR_PII_PREVIOUS_KEYS", "key %d of %d must be 32 bytes in base64 or hex (or the word development)", i+1, len(previous))
+		}
+		c.PIIPreviousKeys = append(c.PIIPreviousKeys, k)
 	}
 	allow, err := strconv.ParseBool(get("KARIGAR_ALLOW_SQLITE", "false"))
 	if err != nil {
@@ -225,17 +256,113 @@ var inboundToken = regexp.MustCompile(`^[A-Za-z0-9._~-]{16,128}$`)
 // piiKey decodes a 32-byte key written in hex (64 digits) or standard or
 // URL-safe base64; nil when it is neither.
 func piiKey(v string) []byte {
-	if len(v) == 64 {
-		if b, err := hex.DecodeString(v); err == nil {
-			return b
-		}
+	k, err := pii.ParseKey(v)
+	if err != nil {
+		return nil
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(v); err == nil && len(b) == 32 {
-			return b
-		}
+	return k
+}
+
+// developmentPIIKey seals personal data in development on PostgreSQL when
+// no KARIGAR_PII_KEY is set (docker compose up with no karigar.env): every
+// Karigar has it, so it protects nothing, but the data is sealed as in
+// production and survives restarts and the separate migrate container.
+// KARIGAR_PII_PREVIOUS_KEYS=development names it when moving to a real key.
+var developmentPIIKey = func() []byte {
+	k := sha256.Sum256([]byte("karigar/pii/development: published, protects nothing"))
+	return k[:]
+}()
+
+// sqlitePath is the file of a sqlite:// URL.
+func sqlitePath(databaseURL string) string {
+	path, _, _ := strings.Cut(strings.TrimPrefix(databaseURL, "sqlite://"), "?")
+	if path == "" {
+		path, _, _ = strings.Cut(strings.TrimPrefix(models.DefaultDatabaseURL, "sqlite://"), "?")
 	}
+	return path
+}
+
+// unlockPII makes the box that seals personal data from the configured
+// keys, or in development without one from the key file beside the SQLite
+// database (made, 0600, when it does not exist) or the published
+// development key, warning that it does so.
+func (c *config) unlockPII(log *slog.Logger) error {
+	current := c.PIIKey
+	switch {
+	case current != nil:
+	case c.PIIKeyFile != "":
+		k, made, err := keyFile(c.PIIKeyFile)
+		if err != nil {
+			return fmt.Errorf("KARIGAR_PII_KEY is not set and the development key file cannot be used: %w", err)
+		}
+		current = k
+		verb := "sealed with the key in"
+		if made {
+			verb = "sealed with a new random key, written to"
+		}
+		log.Warn("KARIGAR_PII_KEY is not set: personal data (phone numbers, CNICs, addresses) is "+verb+" the key file beside the database (development only); without that file it cannot be read",
+			"key_file", c.PIIKeyFile)
+	case c.PIIDevelopmentKey:
+		current = developmentPIIKey
+		log.Warn("KARIGAR_PII_KEY is not set: personal data is sealed with the published development key, which protects nothing (development only); set KARIGAR_PII_KEY, with KARIGAR_PII_PREVIOUS_KEYS=development, and run karigar pii rotate-key to move to a key of your own")
+	default:
+		return errors.New("KARIGAR_PII_KEY is required")
+	}
+	box, err := pii.New(current, c.PIIPreviousKeys...)
+	if err != nil {
+		return err
+	}
+	c.PII = box
 	return nil
+}
+
+// keyFile reads the key in path, or makes one there (0600) when there is
+// none. Two processes starting together agree: the file appears whole or
+// not at all (written aside, then linked into place, which fails if the
+// other was first), and the one that loses reads the winner's.
+func keyFile(path string) (key []byte, made bool, err error) {
+	if raw, err := os.ReadFile(path); err == nil {
+		k, err := pii.ParseKey(string(raw))
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", path, err)
+		}
+		return k, false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, err
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, false, err
+		}
+	}
+	k := pii.NewKey()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".pii-key-*")
+	if err != nil {
+		return nil, false, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
+		return nil, false, err
+	}
+	if _, err := tmp.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		_ = tmp.Close()
+		return nil, false, err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return nil, false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, false, err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		k, _, err := keyFile(path)
+		return k, false, err
+	} else if err != nil {
+		return nil, false, err
+	}
+	return k, true, nil
 }
 
 // loopback reports whether host is this machine: localhost or a loopback address.

@@ -5,6 +5,7 @@
 //	karigar admin create  create an admin or auditor account
 //	karigar seed --demo   add the demo data set
 //	karigar ledger verify recompute the ledger's hash chains and trial balance
+//	karigar pii rotate-key reseal personal data under KARIGAR_PII_KEY
 //	karigar version       print what the binary was built from
 package main
 
@@ -34,6 +35,7 @@ import (
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/pii"
+	"github.com/karigar/karigar/services/piidata"
 	"github.com/karigar/karigar/services/seed"
 	"github.com/karigar/karigar/services/sms"
 )
@@ -58,6 +60,10 @@ commands:
   version                    print the version, VCS revision and Go version
   ledger verify              recompute the ledger's hash chains and trial balance;
                              exit status 1 when they do not hold
+  pii rotate-key [--batch N] reseal every sealed value (phone numbers, CNICs,
+                             addresses) under KARIGAR_PII_KEY, opening them with
+                             KARIGAR_PII_PREVIOUS_KEYS, and recompute the lookup
+                             hashes; resumable, safe while servers run with both
 
 configuration comes from the environment; see README.md.
 `
@@ -96,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = seedDemo(ctx, cfg, args, stdout, stderr)
 	case "ledger":
 		err = ledgerCommand(ctx, cfg, args, stdout)
+	case "pii":
+		err = piiCommand(ctx, cfg, args, stdout, stderr, log)
 	default:
 		fmt.Fprintf(stderr, "karigar: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -125,28 +133,97 @@ type usageError struct{ error }
 // no log record.
 type refusal struct{ error }
 
-func openDB(ctx context.Context, cfg config, log *slog.Logger) (*gorm.DB, error) {
+// openDB opens the database, applies the migrations, unlocks the PII box
+// (the development key file lives beside a SQLite database, whose folder
+// opening has shown to be writable) and seals what older binaries wrote in
+// clear (sealClear). A value it must leave in clear is logged, not fatal:
+// karigar migrate reports it with its exit status.
+func openDB(ctx context.Context, cfg *config, log *slog.Logger) (*gorm.DB, error) {
+	db, _, err := prepareDB(ctx, cfg, log)
+	return db, err
+}
+
+func prepareDB(ctx context.Context, cfg *config, log *slog.Logger) (*gorm.DB, []piidata.Result, error) {
 	db, err := models.Open(ctx, cfg.DatabaseURL, models.OpenOptions{Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	applied, err := models.Migrate(ctx, db)
 	if err != nil {
 		_ = models.Close(db)
-		return nil, err
+		return nil, nil, err
 	}
 	if len(applied) > 0 {
 		log.Info("migrations applied", "versions", applied, "engine", string(models.DialectOf(db)))
 	}
-	return db, nil
+	if cfg.PII == nil {
+		if err := cfg.unlockPII(log); err != nil {
+			_ = models.Close(db)
+			return nil, nil, err
+		}
+	}
+	sealed, err := sealClear(ctx, db, cfg.PII, log)
+	if err != nil {
+		_ = models.Close(db)
+		return nil, nil, err
+	}
+	return db, sealed, nil
+}
+
+// sealClear is the data step after the migrations: it seals the phone
+// numbers, CNICs, addresses and stored answers that a binary older than
+// sealing wrote in clear (services/piidata.SealClear), and on SQLite, when
+// it sealed anything, compacts the file so that the clear values do not
+// linger in its free pages or write-ahead log.
+func sealClear(ctx context.Context, db *gorm.DB, box *pii.Box, log *slog.Logger) ([]piidata.Result, error) {
+	results, err := piidata.SealClear(ctx, db, box, piidata.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sealed := 0
+	for _, r := range results {
+		if r.Done > 0 {
+			sealed += r.Done
+			log.Info("personal data written in clear by an older version was sealed", "column", r.Column, "rows", r.Done)
+		}
+		if len(r.Failed) > 0 {
+			log.Error("personal data left in clear: another artisan of the same group has this CNIC; correct one of them and run karigar migrate",
+				"column", r.Column, "rows", r.Failed)
+		}
+	}
+	if sealed > 0 {
+		if err := compact(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// compact rewrites a SQLite file without its free pages and empties its
+// write-ahead log, where values just overwritten would otherwise remain.
+// PostgreSQL's old row versions are its own to reclaim (VACUUM).
+func compact(ctx context.Context, db *gorm.DB) error {
+	if models.DialectOf(db) != models.SQLite {
+		return nil
+	}
+	if err := db.WithContext(ctx).Exec("VACUUM").Error; err != nil {
+		return fmt.Errorf("compact the SQLite file: %w", err)
+	}
+	return db.WithContext(ctx).Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
 }
 
 func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, log)
+	db, sealed, err := prepareDB(ctx, &cfg, log)
 	if err != nil {
 		return err
 	}
 	defer models.Close(db)
+	for _, r := range sealed {
+		if len(r.Failed) > 0 {
+			return refusal{fmt.Errorf("%d values of %s are left in clear: each is a CNIC that another artisan of the same group has (artisans %s); correct one of each pair and run karigar migrate again",
+				len(r.Failed), r.Column, strings.Join(r.Failed, ", "))}
+		}
+	}
 	log.Info("database is up to date", "engine", string(models.DialectOf(db)))
 	return nil
 }
@@ -154,13 +231,9 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 // wiring is the services' configuration. Only serve adds a payment
 // provider: the operator commands take no card payments.
 func wiring(cfg config, log *slog.Logger) api.Wiring {
-	w := api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
+	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, PII: cfg.PII, Logger: log,
 		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
 		SMSInboundToken: cfg.SMSInboundToken}
-	if cfg.PIIKey != nil {
-		w.PII, _ = pii.New(cfg.PIIKey) // loadConfig has checked its length, the one thing New refuses
-	}
-	return w
 }
 
 // smsGateway is the sender's way to Kannel: only serve sends SMS. Kannel
@@ -180,7 +253,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.production() && strings.HasPrefix(cfg.StripeSecretKey, "sk_test_") && cfg.StripeAPIBase == "" {
 		log.Warn("a Stripe test key is configured in production")
 	}
-	db, err := openDB(ctx, cfg, log)
+	db, err := openDB(ctx, &cfg, log)
 	if err != nil {
 		return err
 	}
@@ -252,8 +325,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Expired idempotency keys, refresh tokens, login and receipt-lookup
-	// counters, and old SMS gateway ids.
-	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge, svc.SMS.Purge)
+	// counters, old SMS gateway ids; and what a replica of an older version,
+	// still running during a rolling deploy, wrote in clear.
+	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge, svc.SMS.Purge,
+		func(ctx context.Context) error {
+			_, err := sealClear(ctx, db, cfg.PII, log)
+			return err
+		})
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -319,7 +397,7 @@ func admin(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
 	}
-	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler))
+	db, err := openDB(ctx, &cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -356,7 +434,7 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		// Its accounts have a published password.
 		return refusal{errors.New("seed --demo is for development only: it makes accounts with a published password, and KARIGAR_ENV is production")}
 	}
-	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler))
+	db, err := openDB(ctx, &cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -426,6 +504,9 @@ func ledgerCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	if len(pending) > 0 {
 		return fmt.Errorf("the database lacks migrations %v of this binary: run karigar migrate first, or verify with the binary that wrote it", pending)
 	}
+	if err := cfg.unlockPII(slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	}
 	svc, err := api.Build(db, wiring(cfg, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err
@@ -483,4 +564,64 @@ func printVersion(w io.Writer) {
 		revision += " (with uncommitted changes)"
 	}
 	fmt.Fprintf(w, "karigar %s\nrevision %s\n%s\n", v.Version, revision, v.GoVersion)
+}
+
+// piiCommand is "karigar pii rotate-key": every sealed value not under
+// KARIGAR_PII_KEY is opened with KARIGAR_PII_PREVIOUS_KEYS, sealed again
+// under it, and its lookup hash recomputed, in batches of their own
+// transactions. It may be stopped and run again, and run while servers
+// serve, once they all hold the new key as current and the old ones as
+// previous.
+func piiCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	const use = "usage: karigar pii rotate-key [--batch N]"
+	if len(args) == 0 || args[0] != "rotate-key" {
+		return usageError{errors.New(use)}
+	}
+	fs := flag.NewFlagSet("pii rotate-key", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	batch := fs.Int("batch", 200, "rows per transaction")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 || *batch < 1 {
+		return usageError{errors.New(use)}
+	}
+	if cfg.PIIKey == nil {
+		return refusal{errors.New("pii rotate-key needs the new key in KARIGAR_PII_KEY and the keys it replaces in KARIGAR_PII_PREVIOUS_KEYS (a development key file's key, or the word development for the published development key)")}
+	}
+	db, err := openDB(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	start := time.Now()
+	results, err := piidata.Rotate(ctx, db, cfg.PII, piidata.Options{Batch: *batch})
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tRESEALED\tALREADY UNDER THE KEY\tCANNOT OPEN")
+	resealed, failed := 0, 0
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", r.Column, r.Done, r.Current, len(r.Failed))
+		resealed += r.Done
+		failed += len(r.Failed)
+	}
+	_ = tw.Flush()
+	if err != nil {
+		return fmt.Errorf("rotation stopped (run it again to finish; what is done stays done): %w", err)
+	}
+	if resealed > 0 {
+		if err := compact(ctx, db); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		for _, r := range results {
+			if len(r.Failed) > 0 {
+				fmt.Fprintf(stdout, "cannot open %s of: %s\n", r.Column, strings.Join(r.Failed, ", "))
+			}
+		}
+		return refusal{fmt.Errorf("%d sealed values open with none of the configured keys: add the key they were sealed under to KARIGAR_PII_PREVIOUS_KEYS and run again", failed)}
+	}
+	fmt.Fprintf(stdout, "every sealed value is under key %s (%d resealed in %s); once every server runs with this KARIGAR_PII_KEY, the previous keys may be removed\n",
+		cfg.PII.KeyID(), resealed, time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -251,7 +251,7 @@ func TestLedgerVerifyCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db, err := openDB(t.Context(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			db, err := openDB(t.Context(), &cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}

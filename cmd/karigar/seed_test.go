@@ -42,7 +42,7 @@ func TestSeedDemoPrintsLoginsThatWork(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db, err := openDB(t.Context(), cfg, slog.New(slog.DiscardHandler))
+			db, err := openDB(t.Context(), &cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

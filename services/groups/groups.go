@@ -17,6 +17,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/page"
+	"github.com/karigar/karigar/services/pii"
 )
 
 // Options configure a Service.
@@ -28,6 +29,8 @@ type Options struct {
 	// province or collective fund rate, so that figures derived from them
 	// (the catalogue's fair-trade figures) change in the same commit.
 	TermsChanged func(tx *gorm.DB, groupID uuid.UUID) error
+	// PII seals artisans' phone numbers and CNICs (required).
+	PII *pii.Box
 }
 
 // Service is the producer-group service.
@@ -39,8 +42,8 @@ type Service struct {
 
 // New returns a Service on db.
 func New(db *gorm.DB, opt Options) (*Service, error) {
-	if !models.ValidCurrency(opt.Currency) || len(opt.CursorKey) == 0 {
-		return nil, errors.New("groups: a currency and a cursor key are required")
+	if !models.ValidCurrency(opt.Currency) || len(opt.CursorKey) == 0 || opt.PII == nil {
+		return nil, errors.New("groups: a currency, a cursor key and a PII box are required")
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

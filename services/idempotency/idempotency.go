@@ -18,6 +18,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/pii"
 )
 
 // TTL is how long a key is remembered; the contract asks for at least 24 h.
@@ -35,6 +36,7 @@ const Lease = 2 * time.Minute
 type Store struct {
 	db     *gorm.DB
 	secret []byte
+	box    *pii.Box
 	now    func() time.Time
 }
 
@@ -43,7 +45,11 @@ type Options struct {
 	// Secret keys the request hash (HMAC-SHA256), so that a stored hash of a
 	// body holding a password cannot be tested against guesses offline.
 	Secret []byte
-	Now    func() time.Time // nil: the wall clock
+	// PII seals the stored responses: an answer may hold personal data (an
+	// artisan's phone number and CNIC, a buyer's address), which must not
+	// lie in the database in clear.
+	PII *pii.Box
+	Now func() time.Time // nil: the wall clock
 }
 
 // New returns a Store on db.
@@ -51,10 +57,13 @@ func New(db *gorm.DB, opt Options) (*Store, error) {
 	if len(opt.Secret) < 16 {
 		return nil, errors.New("idempotency: a secret of at least 16 bytes is required")
 	}
+	if opt.PII == nil {
+		return nil, errors.New("idempotency: a PII box is required (stored answers are sealed)")
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Store{db: db, secret: opt.Secret, now: opt.Now}, nil
+	return &Store{db: db, secret: opt.Secret, box: opt.PII, now: opt.Now}, nil
 }
 
 // Request is what a key is bound to.
@@ -146,16 +155,42 @@ func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Reque
 			return nil, services.Conflict(services.CodeConflict,
 				"a request with this Idempotency-Key is still being processed; retry later")
 		}
-		return &Response{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: got.ResponseBody}, nil
+		body, err := s.open(got.ResponseBody)
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: body}, nil
 	}
 	return nil, services.Conflict(services.CodeConflict, "a request with this Idempotency-Key is still being processed; retry later")
 }
 
-// Complete records the response to replay for key.
+// Complete records the response to replay for key, its body sealed.
 func (s *Store) Complete(ctx context.Context, user uuid.UUID, key string, r Response) error {
+	var body []byte
+	if r.Body != nil {
+		sealed, err := s.box.Seal(string(r.Body))
+		if err != nil {
+			return err
+		}
+		body = []byte(sealed)
+	}
 	return s.db.WithContext(ctx).Model(&models.IdempotencyKey{}).
 		Where("user_id = ? AND key = ?", user, key).
-		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "response_body": r.Body}).Error
+		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "response_body": body}).Error
+}
+
+// open reads a stored body: sealed, or in clear when a binary older than
+// sealing stored it and the data step (services/piidata) has not yet
+// sealed it.
+func (s *Store) open(stored []byte) ([]byte, error) {
+	if !pii.IsSealed(string(stored)) {
+		return stored, nil
+	}
+	plain, err := s.box.Open(string(stored))
+	if err != nil {
+		return nil, err
+	}
+	return []byte(plain), nil
 }
 
 // Abandon forgets key, so the client may retry: used when the first attempt

@@ -11,6 +11,7 @@ import (
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/idempotency"
+	"github.com/karigar/karigar/services/pii"
 )
 
 type clock struct {
@@ -24,7 +25,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 func setup(t *testing.T, engine string) (*idempotency.Store, *clock, uuid.UUID) {
 	db := modelstest.Open(t, engine)
 	c := &clock{t: time.Now()}
-	s, err := idempotency.New(db, idempotency.Options{Secret: []byte("0123456789abcdef0123"), Now: c.now})
+	s, err := idempotency.New(db, idempotency.Options{Secret: []byte("0123456789abcdef0123"), Now: c.now, PII: testPII})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,3 +85,12 @@ func TestExpiredKeyMayBeReused(t *testing.T) {
 		})
 	}
 }
+
+// testPII is the fixed key the tests seal personal data with.
+var testPII = func() *pii.Box {
+	b, err := pii.New([]byte("karigar test pii key, 32 bytes!!"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()

@@ -18,7 +18,7 @@ import (
 // load reads an order with its lines and parts, locking the order row when
 // lock is set (PostgreSQL): every change of an order's state takes this
 // lock first, then products, then the ledger.
-func load(tx *gorm.DB, id uuid.UUID, lock bool) (Order, error) {
+func (s *Service) load(tx *gorm.DB, id uuid.UUID, lock bool) (Order, error) {
 	var o Order
 	q := tx
 	if lock {
@@ -36,7 +36,7 @@ func load(tx *gorm.DB, id uuid.UUID, lock bool) (Order, error) {
 	if err := tx.Where("order_id = ?", id).Order("group_id").Find(&o.Groups).Error; err != nil {
 		return o, err
 	}
-	return o, unmarshalAddress(&o)
+	return o, s.openAddress(&o)
 }
 
 // setStatus moves an order, refusing with invalid_state unless it is in one of from.
@@ -56,7 +56,7 @@ func setStatus(tx *gorm.DB, o *Order, to, payment string, now any, from ...strin
 // release ends an unpaid order (cancelled or expired) and gives its stock back.
 func (s *Service) release(ctx context.Context, id uuid.UUID, status, payment string) error {
 	return models.Transact(ctx, s.db, func(tx *gorm.DB) error {
-		o, err := load(tx, id, true)
+		o, err := s.load(tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ var errShippedPart = services.Conflict(services.CodeInvalidState, "part of the o
 // (not her order), invalid_state (shipped, or ended).
 func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID) (Order, error) {
 	db := s.db.WithContext(ctx)
-	o, err := load(db, id, false)
+	o, err := s.load(db, id, false)
 	if err != nil || o.BuyerID != actor.UserID {
 		if err == nil || services.IsCode(err, services.CodeNotFound) {
 			return Order{}, services.NotFound("order")
@@ -109,7 +109,7 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
 		eff = effects{}
 		var err error
-		if o, err = load(tx, id, true); err != nil {
+		if o, err = s.load(tx, id, true); err != nil {
 			return err
 		}
 		if !all(o.Groups, models.PartPending) {
@@ -139,7 +139,7 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 	if o.Status == models.OrderCancelled && o.ProviderRef != nil {
 		s.cancelIntent(ctx, o)
 	}
-	return load(db, id, false)
+	return s.load(db, id, false)
 }
 
 // cancelIntent cancels an ended order's payment intent, best effort: were
@@ -265,7 +265,7 @@ func (s *Service) movePart(ctx context.Context, actor services.Actor, id, groupI
 		}
 	}
 	err := models.Transact(ctx, db, func(tx *gorm.DB) error {
-		o, err := load(tx, id, true)
+		o, err := s.load(tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -279,7 +279,7 @@ func (s *Service) movePart(ctx context.Context, actor services.Actor, id, groupI
 	if err != nil {
 		return Order{}, err
 	}
-	return load(db, id, false)
+	return s.load(db, id, false)
 }
 
 func all(parts []models.OrderGroup, status string) bool {

@@ -26,6 +26,7 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/pii"
 	"github.com/karigar/karigar/services/pricing"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Metrics   services.Metrics // nil: none
+	// PII seals the shipping address (a name, an address and a phone
+	// number) in the order's row (required).
+	PII *pii.Box
 }
 
 // Service is the orders service.
@@ -64,8 +68,8 @@ var engines = map[models.Dialect]engine{models.Postgres: postgresEngine, models.
 
 // New returns a Service on db.
 func New(db *gorm.DB, opt Options) (*Service, error) {
-	if !models.ValidCurrency(opt.Currency) || opt.Ledger == nil || len(opt.CursorKey) == 0 {
-		return nil, errors.New("orders: a currency, a ledger and a cursor key are required")
+	if !models.ValidCurrency(opt.Currency) || opt.Ledger == nil || len(opt.CursorKey) == 0 || opt.PII == nil {
+		return nil, errors.New("orders: a currency, a ledger, a cursor key and a PII box are required")
 	}
 	if opt.TTL == 0 {
 		opt.TTL = 30 * time.Minute
@@ -223,8 +227,12 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 	if err != nil {
 		return Order{}, err
 	}
+	sealed, err := s.opt.PII.Seal(string(addr))
+	if err != nil {
+		return Order{}, err
+	}
 	o := Order{Order: models.Order{ID: models.NewID(), BuyerID: actor.UserID, PaymentMethod: in.PaymentMethod,
-		Currency: s.opt.Currency, ShippingAddress: string(addr), CreatedAt: now, UpdatedAt: now},
+		Currency: s.opt.Currency, ShippingAddress: sealed, CreatedAt: now, UpdatedAt: now},
 		Lines: lines, Groups: groups, Address: in.ShippingAddress}
 	for i := range o.Lines {
 		o.Lines[i].OrderID = o.ID

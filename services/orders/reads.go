@@ -12,6 +12,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/pii"
 )
 
 // Get returns an order to its buyer, to admins, and to the managers and
@@ -20,7 +21,7 @@ import (
 // Anyone else gets not_found.
 func (s *Service) Get(ctx context.Context, actor services.Actor, id uuid.UUID) (Order, error) {
 	db := s.db.WithContext(ctx)
-	o, err := load(db, id, false)
+	o, err := s.load(db, id, false)
 	if err != nil {
 		return Order{}, err
 	}
@@ -134,11 +135,24 @@ func (s *Service) page(db, q *gorm.DB, scope, cursor string, limit int, only []u
 		if only != nil {
 			out[i] = onlyGroups(out[i], only)
 		}
-		if err := unmarshalAddress(&out[i]); err != nil {
-			return nil, "", fmt.Errorf("order %s: %w", out[i].ID, err)
+		if err := s.openAddress(&out[i]); err != nil {
+			return nil, "", err
 		}
 	}
 	return out, next, nil
 }
 
-func unmarshalAddress(o *Order) error { return json.Unmarshal([]byte(o.ShippingAddress), &o.Address) }
+// openAddress reads an order's shipping address: sealed, or in clear when a
+// binary older than sealing wrote the order and the data step
+// (services/piidata) has not yet sealed it.
+func (s *Service) openAddress(o *Order) error {
+	text := o.ShippingAddress
+	if pii.IsSealed(text) {
+		plain, err := s.opt.PII.Open(text)
+		if err != nil {
+			return fmt.Errorf("order %s: %w", o.ID, err)
+		}
+		text = plain
+	}
+	return json.Unmarshal([]byte(text), &o.Address)
+}

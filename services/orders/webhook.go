@@ -156,7 +156,7 @@ func (s *Service) orderOf(db *gorm.DB, ev payments.Event) (Order, error) {
 	if id == uuid.Nil {
 		return Order{}, nil
 	}
-	o, err := load(db, id, false)
+	o, err := s.load(db, id, false)
 	if services.IsCode(err, services.CodeNotFound) {
 		return Order{}, nil
 	}
@@ -168,7 +168,7 @@ func (s *Service) apply(tx *gorm.DB, ev payments.Event, id uuid.UUID, fee int64,
 	if id == uuid.Nil {
 		return OutcomeNoOrder, nil
 	}
-	o, err := load(tx, id, true)
+	o, err := s.load(tx, id, true)
 	if err != nil {
 		return "", err
 	}

@@ -25,9 +25,12 @@ import (
 // KeySize is the length of a PII key: 32 bytes, for AES-256.
 const KeySize = 32
 
-// sealedPrefix starts every sealed value, so that a clear value is never
-// taken for a sealed one (and a migration can tell which rows are done).
-const sealedPrefix = "pii1."
+// SealedPrefix starts every sealed value, so that a clear value is never
+// taken for a sealed one (and the data step that seals what older binaries
+// wrote can tell which rows are done).
+const SealedPrefix = "pii1."
+
+const sealedPrefix = SealedPrefix
 
 // ErrNotSealed is returned by Open for a value Seal did not make.
 var ErrNotSealed = errors.New("pii: value is not sealed")
@@ -46,6 +49,7 @@ type key struct {
 type Box struct {
 	current *key
 	byID    map[string]*key
+	keys    []*key // current first, then the previous keys in the order given
 }
 
 // New returns a Box sealing under current and opening what current or any
@@ -62,6 +66,7 @@ func New(current []byte, previous ...[]byte) (*Box, error) {
 		}
 		if _, dup := b.byID[k.id]; !dup {
 			b.byID[k.id] = k
+			b.keys = append(b.keys, k)
 		}
 	}
 	return b, nil
@@ -93,6 +98,27 @@ func derive(raw []byte, purpose string) []byte {
 
 // KeyID names the current key; sealed values carry the id of theirs.
 func (b *Box) KeyID() string { return b.current.id }
+
+// KeyIDs names every key the box holds, the current one first.
+func (b *Box) KeyIDs() []string {
+	out := make([]string, len(b.keys))
+	for i, k := range b.keys {
+		out[i] = k.id
+	}
+	return out
+}
+
+// CurrentPrefix is how every value sealed under the current key begins
+// ("pii1.<key id>."): a value that does not begin so is one that rotation
+// has still to reseal.
+func (b *Box) CurrentPrefix() string { return sealedPrefix + b.current.id + "." }
+
+// KeyOf names the key a sealed value was sealed under; ok is false for a
+// value that is not sealed.
+func KeyOf(sealed string) (id string, ok bool) {
+	id, _, ok = parse(sealed)
+	return id, ok
+}
 
 // Seal encrypts plain under the current key with a fresh random nonce:
 // "pii1.<key id>.<base64url(nonce || ciphertext)>". The key id is
@@ -155,19 +181,78 @@ func parse(v string) (id, body string, ok bool) {
 // encoded: the same for every way of writing one number (NormalisePhone),
 // and of no use to anyone without the key.
 func (b *Box) Lookup(phone string) string {
-	n, ok := NormalisePhone(phone)
-	if !ok {
-		n = "raw:" + strings.TrimSpace(phone)
+	return b.current.hash(phoneInput(phone))
+}
+
+// Lookups is the lookup hash of a phone number under every key the box
+// holds, the current one first. While a key is rotated (karigar pii
+// rotate-key) some rows still hold the hash of the previous key: finding a
+// row by number asks for any of these (phone_lookup IN ?).
+func (b *Box) Lookups(phone string) []string { return b.hashes(phoneInput(phone)) }
+
+// LookupText is the keyed hash of an exact text that is not a phone number
+// (a CNIC), for finding or keeping unique what is stored sealed. It never
+// equals the Lookup of any phone number.
+func (b *Box) LookupText(v string) string { return b.current.hash(textInput(v)) }
+
+// LookupTexts is LookupText under every key the box holds, the current one
+// first (see Lookups).
+func (b *Box) LookupTexts(v string) []string { return b.hashes(textInput(v)) }
+
+func phoneInput(phone string) string {
+	if n, ok := NormalisePhone(phone); ok {
+		return n
 	}
-	m := hmac.New(sha256.New, b.current.lookup)
-	m.Write([]byte(n))
+	return "raw:" + strings.TrimSpace(phone)
+}
+
+func textInput(v string) string { return "text:" + v }
+
+func (b *Box) hashes(in string) []string {
+	out := make([]string, len(b.keys))
+	for i, k := range b.keys {
+		out[i] = k.hash(in)
+	}
+	return out
+}
+
+func (k *key) hash(in string) string {
+	m := hmac.New(sha256.New, k.lookup)
+	m.Write([]byte(in))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// ParseKey reads a key as it is configured (KARIGAR_PII_KEY): 32 bytes in
+// hex (64 digits) or in standard or URL-safe base64, padded or not.
+func ParseKey(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	if len(v) == 2*KeySize {
+		if b, err := hex.DecodeString(v); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) == KeySize {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("pii: a key must be %d bytes in base64 (openssl rand -base64 32) or hex (openssl rand -hex 32)", KeySize)
+}
+
+// NewKey returns a fresh random key.
+func NewKey() []byte {
+	k := make([]byte, KeySize)
+	if _, err := rand.Read(k); err != nil {
+		panic("pii: no randomness: " + err.Error())
+	}
+	return k
+}
+
 // NormalisePhone writes a phone number as E.164 ("+923001234567"). A
-// Pakistani number written nationally ("0300 1234567") gets +92; "00"
-// stands for "+". Spaces, dashes, dots and brackets are dropped. ok is
-// false for anything that is not 8 to 15 digits after that.
+// Pakistani number written nationally, a mobile ("0300 1234567") or a
+// landline with its area code ("042 3576 1234"), gets +92 in place of its
+// trunk 0; "00" stands for "+". Spaces, dashes, dots and brackets are
+// dropped. ok is false for anything that is not 8 to 15 digits after that.
 func NormalisePhone(s string) (e164 string, ok bool) {
 	var d strings.Builder
 	plus := false
@@ -193,6 +278,8 @@ func NormalisePhone(s string) (e164 string, ok bool) {
 		digits = digits[2:]
 	case len(digits) == 11 && strings.HasPrefix(digits, "03"):
 		digits = "92" + digits[1:]
+	case len(digits) >= 9 && len(digits) <= 11 && digits[0] == '0' && digits[1] != '0':
+		digits = "92" + digits[1:] // a landline: trunk 0, area code, number
 	case len(digits) == 12 && strings.HasPrefix(digits, "923"):
 	default:
 		return "", false

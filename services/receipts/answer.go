@@ -2,6 +2,7 @@ package receipts
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,9 +42,11 @@ func (s *Service) Reply(ctx context.Context, tx *gorm.DB, in sms.Inbound) (*sms.
 		return nil, nil
 	}
 	tx = tx.WithContext(ctx)
-	lookup := s.opt.Box.Lookup(from)
+	// Her number's hash under every key held: during a key rotation a row
+	// may still carry the hash of the previous key.
+	lookups := s.opt.Box.Lookups(from)
 	var senders []models.Artisan
-	if err := tx.Select("id, group_id, language").Where("phone_lookup = ?", lookup).Order("id").Limit(maxSenders).
+	if err := tx.Select("id, group_id, language").Where("phone_lookup IN ?", lookups).Order("id").Limit(maxSenders).
 		Find(&senders).Error; err != nil {
 		return nil, err
 	}
@@ -72,7 +75,7 @@ func (s *Service) Reply(ctx context.Context, tx *gorm.DB, in sms.Inbound) (*sms.
 		return s.reply(to, KindHelp, replyUnknownCode, code, models.Money{})
 	}
 	amount := models.NewMoney(rc.Amount, rc.Currency)
-	if rc.PhoneLookup == nil || *rc.PhoneLookup != lookup {
+	if rc.PhoneLookup == nil || !slices.Contains(lookups, *rc.PhoneLookup) {
 		// Not hers: the message belongs in her group's list, as a sign that
 		// someone holds her code; its sender is no one of hers.
 		to.group = &rc.GroupID

@@ -61,7 +61,7 @@ func Bulk(ctx context.Context, s Services, size BulkSize) (Report, error) {
 		if err != nil {
 			return r, err
 		}
-		artisans[gi] = append(artisans[gi], a)
+		artisans[gi] = append(artisans[gi], a.Artisan)
 		r.Artisans++
 	}
 	const chunk = 5000

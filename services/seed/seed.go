@@ -123,7 +123,7 @@ func Demo(ctx context.Context, s Services) (Report, error) {
 			if err != nil {
 				return r, fmt.Errorf("artisan %s of %s: %w", da.DisplayName, dg.Key, err)
 			}
-			artisans[i] = a
+			artisans[i] = a.Artisan
 			r.Artisans++
 		}
 		for _, dp := range dg.Products {

@@ -12,6 +12,7 @@ import (
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/pii"
 )
 
 func TestDemoSeedsOnceThroughTheServices(t *testing.T) {
@@ -88,9 +89,18 @@ func newServices(t *testing.T, db *gorm.DB) Services {
 	if _, err := c.InitFees(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key, TermsChanged: c.RefigureGroup})
+	g, err := groups.New(db, groups.Options{Currency: "PKR", CursorKey: key, TermsChanged: c.RefigureGroup, PII: testPII})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}
 }
+
+// testPII is the fixed key the tests seal personal data with.
+var testPII = func() *pii.Box {
+	b, err := pii.New([]byte("karigar test pii key, 32 bytes!!"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()

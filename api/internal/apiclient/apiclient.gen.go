@@ -114,6 +114,27 @@ func (e ArtisanGender) Valid() bool {
 	}
 }
 
+// Defines values for ArtisanLanguage.
+const (
+	ArtisanLanguageEn      ArtisanLanguage = "en"
+	ArtisanLanguageRomanUr ArtisanLanguage = "roman_ur"
+	ArtisanLanguageUr      ArtisanLanguage = "ur"
+)
+
+// Valid indicates whether the value is a known member of the ArtisanLanguage enum.
+func (e ArtisanLanguage) Valid() bool {
+	switch e {
+	case ArtisanLanguageEn:
+		return true
+	case ArtisanLanguageRomanUr:
+		return true
+	case ArtisanLanguageUr:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ArtisanPatchGender.
 const (
 	ArtisanPatchGenderMan         ArtisanPatchGender = "man"
@@ -138,6 +159,27 @@ func (e ArtisanPatchGender) Valid() bool {
 	}
 }
 
+// Defines values for ArtisanPatchLanguage.
+const (
+	ArtisanPatchLanguageEn      ArtisanPatchLanguage = "en"
+	ArtisanPatchLanguageRomanUr ArtisanPatchLanguage = "roman_ur"
+	ArtisanPatchLanguageUr      ArtisanPatchLanguage = "ur"
+)
+
+// Valid indicates whether the value is a known member of the ArtisanPatchLanguage enum.
+func (e ArtisanPatchLanguage) Valid() bool {
+	switch e {
+	case ArtisanPatchLanguageEn:
+		return true
+	case ArtisanPatchLanguageRomanUr:
+		return true
+	case ArtisanPatchLanguageUr:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ArtisanRequestGender.
 const (
 	ArtisanRequestGenderMan         ArtisanRequestGender = "man"
@@ -156,6 +198,27 @@ func (e ArtisanRequestGender) Valid() bool {
 	case ArtisanRequestGenderUndisclosed:
 		return true
 	case ArtisanRequestGenderWoman:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ArtisanRequestLanguage.
+const (
+	ArtisanRequestLanguageEn      ArtisanRequestLanguage = "en"
+	ArtisanRequestLanguageRomanUr ArtisanRequestLanguage = "roman_ur"
+	ArtisanRequestLanguageUr      ArtisanRequestLanguage = "ur"
+)
+
+// Valid indicates whether the value is a known member of the ArtisanRequestLanguage enum.
+func (e ArtisanRequestLanguage) Valid() bool {
+	switch e {
+	case ArtisanRequestLanguageEn:
+		return true
+	case ArtisanRequestLanguageRomanUr:
+		return true
+	case ArtisanRequestLanguageUr:
 		return true
 	default:
 		return false
@@ -1109,7 +1172,8 @@ type Artisan struct {
 	// Active False once the artisan has left the group; artisans are never deleted.
 	Active bool `json:"active"`
 
-	// Cnic Private. The national identity card number, as `12345-1234567-1`; null when not recorded.
+	// Cnic Private. The national identity card number, as `12345-1234567-1`; null when not
+	// recorded. Stored only encrypted, with a keyed hash that keeps it unique in the group.
 	Cnic      *string   `json:"cnic"`
 	CreatedAt time.Time `json:"created_at"`
 
@@ -1136,9 +1200,17 @@ type Artisan struct {
 	// Id The artisan id (UUIDv7).
 	Id openapi_types.UUID `json:"id"`
 
-	// Phone Private. Null when not recorded.
+	// Language The language of her SMS: Urdu in its own script, Roman Urdu or English.
 	//
-	// Example: +92 300 1234567
+	// Example: ur
+	Language ArtisanLanguage `json:"language"`
+
+	// Phone Private. In E.164 (`+923001234567`) however it was written; null when not recorded.
+	// Stored only encrypted (AES-256-GCM), with a keyed hash beside it for finding the
+	// artisan by the number an SMS reply comes from.
+	//
+	//
+	// Example: +923001234567
 	Phone *string `json:"phone"`
 
 	// PublicProfile Whether the artisan opted in to a public profile.
@@ -1147,12 +1219,21 @@ type Artisan struct {
 	// Skills May be empty, never null.
 	//
 	// Example: ["ralli stitching"]
-	Skills    []string  `json:"skills"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Skills []string `json:"skills"`
+
+	// SmsConsent Whether the artisan agreed to be sent SMS (payout receipts she can confirm or
+	// dispute). No SMS is sent without it; never true without a phone number.
+	SmsConsent bool      `json:"sms_consent"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // ArtisanGender Private. Null when not recorded.
 type ArtisanGender string
+
+// ArtisanLanguage The language of her SMS: Urdu in its own script, Roman Urdu or English.
+//
+// Example: ur
+type ArtisanLanguage string
 
 // ArtisanList A page of a group's artisans, in the order they were registered (the private view: only
 // for the group's managers, auditors and admins).
@@ -1183,7 +1264,10 @@ type ArtisanPatch struct {
 	// HbwRegistrationNumber Private. `null` clears it.
 	HbwRegistrationNumber *string `json:"hbw_registration_number,omitempty"`
 
-	// Phone Private. `null` clears it.
+	// Language The language of her SMS.
+	Language *ArtisanPatchLanguage `json:"language,omitempty"`
+
+	// Phone Private. Written as in ArtisanRequest; `null` clears it.
 	Phone *string `json:"phone,omitempty"`
 
 	// PublicProfile `false` withdraws a public profile.
@@ -1191,10 +1275,16 @@ type ArtisanPatch struct {
 
 	// Skills Replaces the whole list.
 	Skills *[]string `json:"skills,omitempty"`
+
+	// SmsConsent `true` when she agrees to be sent SMS (needs a phone number); `false` withdraws it.
+	SmsConsent *bool `json:"sms_consent,omitempty"`
 }
 
 // ArtisanPatchGender Private. `null` clears it.
 type ArtisanPatchGender string
+
+// ArtisanPatchLanguage The language of her SMS.
+type ArtisanPatchLanguage string
 
 // ArtisanRequest A new artisan. Text fields are trimmed of surrounding spaces before they are checked.
 // `full_name`, `phone`, `cnic`, `gender` and `hbw_registration_number` are private: only the
@@ -1223,8 +1313,14 @@ type ArtisanRequest struct {
 	// HbwRegistrationNumber Optional. Private. The home-based worker registration number, at most 64 characters.
 	HbwRegistrationNumber *string `json:"hbw_registration_number,omitempty"`
 
-	// Phone Optional. Private. 7–20 digits, spaces or dashes (starting and ending with a digit),
-	// with an optional leading `+`.
+	// Language The language of her SMS; Urdu in its own script when omitted.
+	Language *ArtisanRequestLanguage `json:"language,omitempty"`
+
+	// Phone Optional. Private. A phone number with its country code after `+` or `00`
+	// (`+92 300 1234567`), or a Pakistani number written nationally with its trunk `0`
+	// (`0300 1234567`, `042 3576 1234`); spaces, dashes, dots and brackets may separate
+	// the digits, and Urdu digits are read as digits. Stored in E.164 (`+923001234567`),
+	// encrypted.
 	//
 	//
 	// Example: +92 300 1234567
@@ -1236,10 +1332,17 @@ type ArtisanRequest struct {
 
 	// Skills Optional. At most 20 skills of 1–50 characters each.
 	Skills *[]string `json:"skills,omitempty"`
+
+	// SmsConsent Whether the artisan agrees to be sent SMS (payout receipts she can confirm or
+	// dispute). False when omitted: no SMS without consent. `true` needs a `phone`.
+	SmsConsent *bool `json:"sms_consent,omitempty"`
 }
 
 // ArtisanRequestGender Optional. Private.
 type ArtisanRequestGender string
+
+// ArtisanRequestLanguage The language of her SMS; Urdu in its own script when omitted.
+type ArtisanRequestLanguage string
 
 // Category A category of the catalogue. The set is fixed.
 type Category struct {
@@ -4396,6 +4499,8 @@ type ClientInterface interface {
 	//
 	// Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 	// `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+	// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+	// number cannot be cleared while `sms_consent` is `true`.
 	// Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 	// deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 	//
@@ -4412,6 +4517,8 @@ type ClientInterface interface {
 	//
 	// Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 	// `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+	// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+	// number cannot be cleared while `sms_consent` is `true`.
 	// Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 	// deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 	//
@@ -5977,6 +6084,8 @@ func (c *Client) SetWageBenchmark(ctx context.Context, region string, params *Se
 //
 // Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 // `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+// number cannot be cleared while `sms_consent` is `true`.
 // Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 // deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 //
@@ -6003,6 +6112,8 @@ func (c *Client) UpdateArtisanWithBody(ctx context.Context, id ArtisanID, params
 //
 // Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 // `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+// number cannot be cleared while `sms_consent` is `true`.
 // Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 // deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 //
@@ -13334,6 +13445,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 	// `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+	// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+	// number cannot be cleared while `sms_consent` is `true`.
 	// Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 	// deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 	//
@@ -13350,6 +13463,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 	// `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+	// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+	// number cannot be cleared while `sms_consent` is `true`.
 	// Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 	// deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 	//
@@ -25373,6 +25488,8 @@ func (c *ClientWithResponses) SetWageBenchmarkWithResponse(ctx context.Context, 
 //
 // Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 // `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+// number cannot be cleared while `sms_consent` is `true`.
 // Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 // deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 //
@@ -25395,6 +25512,8 @@ func (c *ClientWithResponses) UpdateArtisanWithBodyWithResponse(ctx context.Cont
 //
 // Changes an artisan of a group you manage. Only the fields sent change. For `phone`,
 // `cnic`, `gender` and `hbw_registration_number`, an explicit `null` clears the value.
+// `sms_consent: true` needs a phone number (sent with it or recorded already), and a phone
+// number cannot be cleared while `sms_consent` is `true`.
 // Set `active` to `false` when someone leaves the group: artisans are deactivated, never
 // deleted. Set `public_profile` to `false` to withdraw a public profile at any time.
 //
