@@ -102,7 +102,7 @@ type Artisan struct {
 	PhoneSealed           *string
 	PhoneLookup           *string
 	SMSConsent            bool    `gorm:"column:sms_consent"`
-	Language              string  // "ur", "roman_ur" or "en": the language of her SMS
+	Language              string  `gorm:"default:ur"` // "ur", "roman_ur" or "en": the language of her SMS
 	CNIC                  *string `gorm:"column:cnic"`
 	Gender                *string
 	HBWRegistrationNumber *string  `gorm:"column:hbw_registration_number"`
@@ -111,6 +111,9 @@ type Artisan struct {
 	Active                bool
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	// Inclusion is what she consents to for the inclusion statistics and
+	// income statements (models/inclusion.go).
+	Inclusion ArtisanInclusion `gorm:"embedded"`
 }
 
 // Category is a catalogue category; the set is fixed by migrations.

@@ -27,6 +27,8 @@ type ArtisanInput struct {
 	Skills                *[]string
 	PublicProfile         *bool
 	Active                *bool
+	// Inclusion is what she consents to (inclusion.go).
+	Inclusion InclusionInput
 }
 
 var (
@@ -46,6 +48,7 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 	fe.Check(in.FullName == nil, "full_name", "is required")
 	fe.Check(in.District == nil, "district", "is required")
 	applyArtisan(&a, in, &fe)
+	s.applyInclusion(&a, in.Inclusion, &fe)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if _, err := Managed(tx, actor, groupID); err != nil {
 			return err
@@ -53,7 +56,10 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		return saveArtisan(tx.Create(&a))
+		if err := saveArtisan(tx.Create(&a)); err != nil {
+			return err
+		}
+		return s.recordConsents(tx, actor, a, models.ArtisanInclusion{})
 	})
 	return a, err
 }
@@ -63,7 +69,9 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 func (s *Service) UpdateArtisan(ctx context.Context, actor services.Actor, id uuid.UUID, in ArtisanInput) (models.Artisan, error) {
 	var a models.Artisan
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.First(&a, "id = ?", id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		// Locked: the consent history records each change against the state
+		// it changes (inclusion.go), which a concurrent update must not move.
+		if err := models.ForNoKeyUpdate(tx).First(&a, "id = ?", id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return services.NotFound("artisan")
 		} else if err != nil {
 			return err
@@ -75,11 +83,16 @@ func (s *Service) UpdateArtisan(ctx context.Context, actor services.Actor, id uu
 		}
 		var fe services.FieldErrors
 		applyArtisan(&a, in, &fe)
+		before := a.Inclusion
+		s.applyInclusion(&a, in.Inclusion, &fe)
 		if err := fe.Err(); err != nil {
 			return err
 		}
 		a.UpdatedAt = s.now()
-		return saveArtisan(tx.Save(&a))
+		if err := saveArtisan(tx.Save(&a)); err != nil {
+			return err
+		}
+		return s.recordConsents(tx, actor, a, before)
 	})
 	return a, err
 }
