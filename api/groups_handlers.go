@@ -182,12 +182,16 @@ type artisanRequest struct {
 	Skills                *[]string `json:"skills"`
 	PublicProfile         *bool     `json:"public_profile"`
 	Active                *bool     `json:"active"`
+	// The consented fields (inclusion_handlers.go).
+	inclusionRequest
 }
 
 func (r artisanRequest) toService() groups.ArtisanInput {
-	return groups.ArtisanInput{DisplayName: r.DisplayName, FullName: r.FullName, District: r.District,
+	in := groups.ArtisanInput{DisplayName: r.DisplayName, FullName: r.FullName, District: r.District,
 		Phone: r.Phone.ptr(), CNIC: r.CNIC.ptr(), Gender: r.Gender.ptr(), HBWRegistrationNumber: r.HBWRegistrationNumber.ptr(),
 		Skills: r.Skills, PublicProfile: r.PublicProfile, Active: r.Active}
+	in.Inclusion = r.inclusionRequest.toService()
+	return in
 }
 
 // artisanResponse is the private view of an artisan: only the group's
@@ -207,6 +211,8 @@ type artisanResponse struct {
 	Active                bool      `json:"active"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
+	// The consented fields (inclusion_handlers.go).
+	inclusionResponse
 }
 
 func toArtisan(a models.Artisan) artisanResponse {
@@ -214,9 +220,11 @@ func toArtisan(a models.Artisan) artisanResponse {
 	if skills == nil {
 		skills = []string{}
 	}
-	return artisanResponse{ID: a.ID.String(), GroupID: a.GroupID.String(), DisplayName: a.DisplayName, FullName: a.FullName,
+	out := artisanResponse{ID: a.ID.String(), GroupID: a.GroupID.String(), DisplayName: a.DisplayName, FullName: a.FullName,
 		District: a.District, Phone: a.Phone, CNIC: a.CNIC, Gender: a.Gender, HBWRegistrationNumber: a.HBWRegistrationNumber,
 		Skills: skills, PublicProfile: a.PublicProfile, Active: a.Active, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+	out.inclusionResponse = toInclusion(a.Inclusion)
+	return out
 }
 
 func (s *Server) createArtisan(c *gin.Context) {

@@ -18,6 +18,8 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/statements"
+	"github.com/karigar/karigar/services/stats"
 )
 
 // Services are the domain services the server calls.
@@ -29,6 +31,9 @@ type Services struct {
 	Ledger      *ledger.Service
 	Orders      *orders.Service
 	Audit       *audit.Service
+	// The inclusion statistics and income statements (section 15).
+	Stats      *stats.Service
+	Statements *statements.Service
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -51,6 +56,10 @@ type Wiring struct {
 
 	OrderTTL time.Duration     // how long a card order waits for payment; zero: the orders service's default
 	Payments payments.Provider // nil: no card payments, cash on delivery only
+
+	// StatsMinCell is the fewest workers a published statistics cell may
+	// have (KARIGAR_STATS_MIN_CELL); zero: the stats service's default.
+	StatsMinCell int
 
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
@@ -100,6 +109,14 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
+		return Services{}, err
+	}
+	if s.Stats, err = stats.New(db, stats.Options{Currency: w.Currency, Audit: s.Audit, MinCell: w.StatsMinCell,
+		Now: w.Clocks.Audit}); err != nil {
+		return Services{}, err
+	}
+	if s.Statements, err = statements.New(db, statements.Options{Currency: w.Currency, Audit: s.Audit, Ledger: s.Ledger,
+		Now: w.Clocks.Audit}); err != nil {
 		return Services{}, err
 	}
 	return s, nil

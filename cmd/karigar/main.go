@@ -153,7 +153,8 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 // provider: the operator commands take no card payments.
 func wiring(cfg config, log *slog.Logger) api.Wiring {
 	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
-		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL}
+		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
+		StatsMinCell: cfg.StatsMinCell}
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
