@@ -24,8 +24,9 @@ func (l *Lattice) known(ci int) bool {
 }
 
 // determined returns a hidden cell of the universe (all workers, or the
-// consenting ones) that the published figures determine, or -1.
-func (l *Lattice) determined(consenting bool) int {
+// consenting ones) that the published figures determine, or -1; cells in
+// skip are not returned.
+func (l *Lattice) determined(consenting bool, skip map[int]bool) int {
 	col := map[int]int{}
 	var cellOf []int
 	var eqs [][]int // each equation's unknown cells, the parent first when unknown
@@ -79,7 +80,7 @@ func (l *Lattice) determined(consenting bool) int {
 				}
 			}
 		}
-		if n == 1 && l.cells[cellOf[at]].status != Published {
+		if n == 1 && l.cells[cellOf[at]].status != Published && !skip[cellOf[at]] {
 			return cellOf[at]
 		}
 	}
@@ -142,7 +143,11 @@ func inverse(a uint64) uint64 {
 
 // breaker is the cell to hide so that x can no longer be solved for: the
 // smallest published cell of the relations nearest to x (those holding x,
-// else those holding their unknown cells, and so on).
+// else those holding their unknown cells, and so on); -1 when no published
+// cell is related to x at all. Then the equations that determine x hold no
+// published figure: x follows from the shape of the tables alone (a value
+// with no worker possible, known to anyone whatever the data), and there is
+// nothing to protect.
 func (l *Lattice) breaker(x int) int {
 	seen := map[int]bool{x: true}
 	layer := []int{x}
@@ -169,5 +174,5 @@ func (l *Lattice) breaker(x int) int {
 		}
 		layer = next
 	}
-	panic("stats: a determined cell with no published cell related to it") // the equations would have no published term
+	return -1
 }

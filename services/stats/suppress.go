@@ -372,12 +372,17 @@ func (l *Lattice) suppress() {
 	}
 	l.enforce(all)
 	for _, consenting := range []bool{false, true} {
+		shape := map[int]bool{} // cells the tables' shape alone determines
 		for {
-			x := l.determined(consenting)
+			x := l.determined(consenting, shape)
 			if x < 0 {
 				break
 			}
-			l.enforce(l.hide(l.breaker(x)))
+			if b := l.breaker(x); b >= 0 {
+				l.enforce(l.hide(b))
+			} else {
+				shape[x] = true
+			}
 		}
 	}
 }

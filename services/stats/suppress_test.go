@@ -433,3 +433,21 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// A province listed with no district is empty by the shape of the tables
+// (the districts add up to every worker), whatever the data: the check
+// leaves it be rather than hiding cells for nothing, and it stays
+// suppressed.
+func TestCellsTheShapeDeterminesAreLeftBe(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 20 {
+		ws, d := population(rng)
+		d.Provinces = append(d.Provinces, "islamabad")
+		l := Build(ws, d, DefaultRules)
+		for _, c := range l.Table(false, []Dimension{Province}) {
+			if c.Key[Province] == "islamabad" && (c.Status == Published || c.Workers != 0) {
+				t.Fatalf("the empty province: %+v", c)
+			}
+		}
+	}
+}
