@@ -184,12 +184,16 @@ type artisanRequest struct {
 	Active                *bool     `json:"active"`
 	SMSConsent            *bool     `json:"sms_consent"`
 	Language              *string   `json:"language"`
+	// The consented fields (inclusion_handlers.go).
+	inclusionRequest
 }
 
 func (r artisanRequest) toService() groups.ArtisanInput {
-	return groups.ArtisanInput{DisplayName: r.DisplayName, FullName: r.FullName, District: r.District,
+	in := groups.ArtisanInput{DisplayName: r.DisplayName, FullName: r.FullName, District: r.District,
 		Phone: r.Phone.ptr(), CNIC: r.CNIC.ptr(), Gender: r.Gender.ptr(), HBWRegistrationNumber: r.HBWRegistrationNumber.ptr(),
 		Skills: r.Skills, PublicProfile: r.PublicProfile, Active: r.Active, SMSConsent: r.SMSConsent, Language: r.Language}
+	in.Inclusion = r.inclusionRequest.toService()
+	return in
 }
 
 // artisanResponse is the private view of an artisan: only the group's
@@ -211,6 +215,8 @@ type artisanResponse struct {
 	Language              string    `json:"language"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
+	// The consented fields (inclusion_handlers.go).
+	inclusionResponse
 }
 
 func toArtisan(a groups.Artisan) artisanResponse {
@@ -218,10 +224,12 @@ func toArtisan(a groups.Artisan) artisanResponse {
 	if skills == nil {
 		skills = []string{}
 	}
-	return artisanResponse{ID: a.ID.String(), GroupID: a.GroupID.String(), DisplayName: a.DisplayName, FullName: a.FullName,
+	out := artisanResponse{ID: a.ID.String(), GroupID: a.GroupID.String(), DisplayName: a.DisplayName, FullName: a.FullName,
 		District: a.District, Phone: a.Phone, CNIC: a.CNIC, Gender: a.Gender, HBWRegistrationNumber: a.HBWRegistrationNumber,
 		Skills: skills, PublicProfile: a.PublicProfile, Active: a.Active, SMSConsent: a.SMSConsent, Language: a.Language,
 		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+	out.inclusionResponse = toInclusion(a.Inclusion)
+	return out
 }
 
 func (s *Server) createArtisan(c *gin.Context) {

@@ -25,6 +25,8 @@ import (
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/receipts"
 	"github.com/karigar/karigar/services/sms"
+	"github.com/karigar/karigar/services/statements"
+	"github.com/karigar/karigar/services/stats"
 )
 
 // Config is what the server needs. DB is used only for readiness and pool
@@ -60,6 +62,10 @@ type Server struct {
 	// fails from then on so the load balancer takes the replica out of
 	// rotation while it still serves.
 	draining atomic.Bool
+
+	// The inclusion statistics and income statements (section 15).
+	stats      *stats.Service
+	statements *statements.Service
 }
 
 // Drain makes /readyz answer 503 from now on; everything else is served
@@ -74,6 +80,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
 		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.SMS == nil {
 		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit, Receipts and SMS are required")
+	}
+	if cfg.Stats == nil || cfg.Statements == nil {
+		return nil, errors.New("api: Stats and Statements are required")
 	}
 	if cfg.Logger == nil {
 		// A silent default would hide the causes of 500s and panics; a caller
@@ -102,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
+	s.stats, s.statements = cfg.Stats, cfg.Statements
 	if s.public == "" {
 		s.public = "http://localhost:8080"
 	}
@@ -212,6 +222,13 @@ func (s *Server) routes() {
 	app.GET("/sms/dlr", s.smsDLR)
 	app.POST("/sms/dlr", s.smsDLR)
 	get(app, "/groups/:id/messages", books, s.groupMessages)
+	// Inclusion statistics and income statements (contract section 15).
+	get(app, "/artisans/:id/consents", books, s.consentHistory)
+	get(app, "/stats/earnings", audit, s.earningsStats)
+	get(app, "/stats/earnings/public", s.throttled("stats-public"), s.publicEarningsStats)
+	get(app, "/artisans/:id/income-statement", books, s.artisanIncomeStatement)
+	get(app, "/groups/:id/income-statement", books, s.groupIncomeStatement)
+	app.POST("/statements/verify", s.throttled("statement-verify"), s.verifyStatement)
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)

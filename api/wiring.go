@@ -22,6 +22,8 @@ import (
 	"github.com/karigar/karigar/services/pii"
 	"github.com/karigar/karigar/services/receipts"
 	"github.com/karigar/karigar/services/sms"
+	"github.com/karigar/karigar/services/statements"
+	"github.com/karigar/karigar/services/stats"
 )
 
 // Services are the domain services the server calls.
@@ -42,6 +44,9 @@ type Services struct {
 	// SMSSender hands the outbox to Kannel; nil when no gateway URL is
 	// configured (messages then wait, queued). Whoever runs the server runs it.
 	SMSSender *sms.Sender
+	// The inclusion statistics and income statements (section 15).
+	Stats      *stats.Service
+	Statements *statements.Service
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -78,6 +83,9 @@ type Wiring struct {
 	// SMSHandler answers inbound messages; nil: the artisans' answers to
 	// their receipts (receipts.Service.Reply).
 	SMSHandler sms.Handler
+	// StatsMinCell is the fewest workers a published statistics cell may
+	// have (KARIGAR_STATS_MIN_CELL); zero: the stats service's default.
+	StatsMinCell int
 
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
@@ -155,6 +163,14 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 			Metrics: s.Metrics}); err != nil {
 			return Services{}, err
 		}
+	}
+	if s.Stats, err = stats.New(db, stats.Options{Currency: w.Currency, Audit: s.Audit, MinCell: w.StatsMinCell,
+		Now: w.Clocks.Audit}); err != nil {
+		return Services{}, err
+	}
+	if s.Statements, err = statements.New(db, statements.Options{Currency: w.Currency, Audit: s.Audit, Ledger: s.Ledger,
+		Now: w.Clocks.Audit}); err != nil {
+		return Services{}, err
 	}
 	return s, nil
 }

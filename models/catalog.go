@@ -131,6 +131,9 @@ type Artisan struct {
 	Active                bool
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	// Inclusion is what she consents to for the inclusion statistics and
+	// income statements (models/inclusion.go).
+	Inclusion ArtisanInclusion `gorm:"embedded"`
 }
 
 // Category is a catalogue category; the set is fixed by migrations.

@@ -34,6 +34,10 @@ const (
 	CodeInternal             Code = "internal"
 )
 
+// CodeConsentRequired (409): the artisan has not consented to what was asked
+// (an income statement).
+const CodeConsentRequired Code = "consent_required"
+
 // Error is the one error type services return for outcomes a caller should
 // see. Anything else that escapes a service is a bug and is reported as
 // internal without its text.

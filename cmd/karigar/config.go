@@ -22,6 +22,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/pii"
+	"github.com/karigar/karigar/services/stats"
 )
 
 // config is everything the environment can set. loadConfig validates it all
@@ -66,6 +67,9 @@ type config struct {
 	SMSPassword     string
 	SMSFrom         string
 	SMSInboundToken string
+
+	// StatsMinCell is the fewest workers a published statistics cell may have.
+	StatsMinCell int
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -202,6 +206,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("KARIGAR_SHUTDOWN_DRAIN", "must be a duration from 0s to 1m, such as 5s")
 	}
 	c.ShutdownDrain = drain
+	minCell, err := strconv.Atoi(get("KARIGAR_STATS_MIN_CELL", strconv.Itoa(stats.DefaultMinCell)))
+	if err != nil || minCell < stats.LeastMinCell || minCell > 1000 {
+		bad("KARIGAR_STATS_MIN_CELL", "must be a whole number of workers from %d to 1000, such as %d", stats.LeastMinCell, stats.DefaultMinCell)
+	}
+	c.StatsMinCell = minCell
 	if err := c.LogLevel.UnmarshalText([]byte(get("KARIGAR_LOG_LEVEL", "info"))); err != nil {
 		bad("KARIGAR_LOG_LEVEL", "must be debug, info, warn or error")
 	}

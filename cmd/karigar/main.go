@@ -233,7 +233,7 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 func wiring(cfg config, log *slog.Logger) api.Wiring {
 	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, PII: cfg.PII, Logger: log,
 		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
-		SMSInboundToken: cfg.SMSInboundToken}
+		SMSInboundToken: cfg.SMSInboundToken, StatsMinCell: cfg.StatsMinCell}
 }
 
 // smsGateway is the sender's way to Kannel: only serve sends SMS. Kannel

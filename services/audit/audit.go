@@ -61,13 +61,14 @@ type posting struct {
 	OwnerKind     string
 	OwnerID       uuid.UUID
 	Type          string
+	OccurredAt    time.Time
 }
 
 // postings reads the period's postings of the given groups' chains (all
 // groups when groupIDs is nil), in one query.
 func (s *Service) postings(db *gorm.DB, groupIDs []uuid.UUID, p Period) ([]posting, error) {
 	q := db.Table("ledger_postings p").
-		Select("p.transaction_id, t.kind, t.memo, t.group_id, p.amount, a.owner_kind, a.owner_id, a.type").
+		Select("p.transaction_id, t.kind, t.memo, t.group_id, p.amount, a.owner_kind, a.owner_id, a.type, t.occurred_at").
 		Joins("JOIN ledger_transactions t ON t.id = p.transaction_id").
 		Joins("JOIN ledger_accounts a ON a.id = p.account_id").
 		Where("t.group_id IS NOT NULL AND p.currency = ?", s.opt.Currency)
@@ -99,12 +100,13 @@ type figures struct {
 	units                                                      int64
 	earned, paid, minutes                                      map[uuid.UUID]int64 // by artisan
 	shares                                                     []int64             // artisan share of each sale line, bps
+	sold                                                       map[uuid.UUID]int64 // by artisan: her part of the goods (figures.go)
 }
 
 // add folds postings into figures, transaction by transaction.
 func add(ps []posting) (figures, error) {
 	f := figures{orders: map[uuid.UUID]bool{}, earned: map[uuid.UUID]int64{}, paid: map[uuid.UUID]int64{},
-		minutes: map[uuid.UUID]int64{}}
+		minutes: map[uuid.UUID]int64{}, sold: map[uuid.UUID]int64{}}
 	for i := 0; i < len(ps); {
 		j := i
 		for j < len(ps) && ps[j].TransactionID == ps[i].TransactionID {
@@ -169,7 +171,7 @@ func (f *figures) transaction(ps []posting) error {
 	for _, m := range w.Makers {
 		f.minutes[m.ArtisanID] += m.Minutes
 	}
-	return nil
+	return f.attribute(goods, w)
 }
 
 // median of bps values, rounded down; 0 for none.

@@ -32,6 +32,8 @@ type ArtisanInput struct {
 	Active                *bool
 	SMSConsent            *bool
 	Language              *string
+	// Inclusion is what she consents to (inclusion.go).
+	Inclusion InclusionInput
 }
 
 // Artisan is an artisan as her group's managers, auditors and admins see
@@ -61,6 +63,7 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 	fe.Check(in.FullName == nil, "full_name", "is required")
 	fe.Check(in.District == nil, "district", "is required")
 	applyArtisan(&a, in, &fe)
+	s.applyInclusion(&a.Artisan, in.Inclusion, &fe)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if _, err := Managed(tx, actor, groupID); err != nil {
 			return err
@@ -71,7 +74,10 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 		if err := s.seal(tx, &a); err != nil {
 			return err
 		}
-		return saveArtisan(tx.Create(&a.Artisan))
+		if err := saveArtisan(tx.Create(&a.Artisan)); err != nil {
+			return err
+		}
+		return s.recordConsents(tx, actor, a.Artisan, models.ArtisanInclusion{})
 	})
 	return a, err
 }
@@ -81,6 +87,8 @@ func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, group
 func (s *Service) UpdateArtisan(ctx context.Context, actor services.Actor, id uuid.UUID, in ArtisanInput) (Artisan, error) {
 	var a Artisan
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Locked: the consent history records each change against the state
+		// it changes (inclusion.go), which a concurrent update must not move.
 		var row models.Artisan
 		if err := models.ForNoKeyUpdate(tx).First(&row, "id = ?", id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return services.NotFound("artisan")
@@ -98,6 +106,8 @@ func (s *Service) UpdateArtisan(ctx context.Context, actor services.Actor, id uu
 		}
 		var fe services.FieldErrors
 		applyArtisan(&a, in, &fe)
+		before := a.Inclusion
+		s.applyInclusion(&a.Artisan, in.Inclusion, &fe)
 		if err := fe.Err(); err != nil {
 			return err
 		}
@@ -105,7 +115,10 @@ func (s *Service) UpdateArtisan(ctx context.Context, actor services.Actor, id uu
 		if err := s.seal(tx, &a); err != nil {
 			return err
 		}
-		return saveArtisan(tx.Save(&a.Artisan))
+		if err := saveArtisan(tx.Save(&a.Artisan)); err != nil {
+			return err
+		}
+		return s.recordConsents(tx, actor, a.Artisan, before)
 	})
 	return a, err
 }

@@ -225,6 +225,48 @@ func (e ArtisanRequestLanguage) Valid() bool {
 	}
 }
 
+// Defines values for ConsentChangeKind.
+const (
+	ConsentChangeKindStatement  ConsentChangeKind = "statement"
+	ConsentChangeKindStatistics ConsentChangeKind = "statistics"
+)
+
+// Valid indicates whether the value is a known member of the ConsentChangeKind enum.
+func (e ConsentChangeKind) Valid() bool {
+	switch e {
+	case ConsentChangeKindStatement:
+		return true
+	case ConsentChangeKindStatistics:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DifficultyAnswer.
+const (
+	ALotOfDifficulty DifficultyAnswer = "a_lot_of_difficulty"
+	CannotDo         DifficultyAnswer = "cannot_do"
+	NoDifficulty     DifficultyAnswer = "no_difficulty"
+	SomeDifficulty   DifficultyAnswer = "some_difficulty"
+)
+
+// Valid indicates whether the value is a known member of the DifficultyAnswer enum.
+func (e DifficultyAnswer) Valid() bool {
+	switch e {
+	case ALotOfDifficulty:
+		return true
+	case CannotDo:
+		return true
+	case NoDifficulty:
+		return true
+	case SomeDifficulty:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DistributionMethod.
 const (
 	DistributionMethodEqual      DistributionMethod = "equal"
@@ -246,10 +288,167 @@ func (e DistributionMethod) Valid() bool {
 	}
 }
 
+// Defines values for EarningsCellKeyAgeBand.
+const (
+	EarningsCellKeyAgeBandN1824       EarningsCellKeyAgeBand = "18_24"
+	EarningsCellKeyAgeBandN2554       EarningsCellKeyAgeBand = "25_54"
+	EarningsCellKeyAgeBandN5564       EarningsCellKeyAgeBand = "55_64"
+	EarningsCellKeyAgeBandN65Plus     EarningsCellKeyAgeBand = "65_plus"
+	EarningsCellKeyAgeBandNotRecorded EarningsCellKeyAgeBand = "not_recorded"
+	EarningsCellKeyAgeBandUnder18     EarningsCellKeyAgeBand = "under_18"
+)
+
+// Valid indicates whether the value is a known member of the EarningsCellKeyAgeBand enum.
+func (e EarningsCellKeyAgeBand) Valid() bool {
+	switch e {
+	case EarningsCellKeyAgeBandN1824:
+		return true
+	case EarningsCellKeyAgeBandN2554:
+		return true
+	case EarningsCellKeyAgeBandN5564:
+		return true
+	case EarningsCellKeyAgeBandN65Plus:
+		return true
+	case EarningsCellKeyAgeBandNotRecorded:
+		return true
+	case EarningsCellKeyAgeBandUnder18:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EarningsCellKeyDisability.
+const (
+	EarningsCellKeyDisabilityNotRecorded       EarningsCellKeyDisability = "not_recorded"
+	EarningsCellKeyDisabilityWithDisability    EarningsCellKeyDisability = "with_disability"
+	EarningsCellKeyDisabilityWithoutDisability EarningsCellKeyDisability = "without_disability"
+)
+
+// Valid indicates whether the value is a known member of the EarningsCellKeyDisability enum.
+func (e EarningsCellKeyDisability) Valid() bool {
+	switch e {
+	case EarningsCellKeyDisabilityNotRecorded:
+		return true
+	case EarningsCellKeyDisabilityWithDisability:
+		return true
+	case EarningsCellKeyDisabilityWithoutDisability:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EarningsCellKeyGender.
+const (
+	EarningsCellKeyGenderMan         EarningsCellKeyGender = "man"
+	EarningsCellKeyGenderTransgender EarningsCellKeyGender = "transgender"
+	EarningsCellKeyGenderUndisclosed EarningsCellKeyGender = "undisclosed"
+	EarningsCellKeyGenderWoman       EarningsCellKeyGender = "woman"
+)
+
+// Valid indicates whether the value is a known member of the EarningsCellKeyGender enum.
+func (e EarningsCellKeyGender) Valid() bool {
+	switch e {
+	case EarningsCellKeyGenderMan:
+		return true
+	case EarningsCellKeyGenderTransgender:
+		return true
+	case EarningsCellKeyGenderUndisclosed:
+		return true
+	case EarningsCellKeyGenderWoman:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EarningsCellSuppressed.
+const (
+	EarningsCellSuppressedPrimary   EarningsCellSuppressed = "primary"
+	EarningsCellSuppressedSecondary EarningsCellSuppressed = "secondary"
+)
+
+// Valid indicates whether the value is a known member of the EarningsCellSuppressed enum.
+func (e EarningsCellSuppressed) Valid() bool {
+	switch e {
+	case EarningsCellSuppressedPrimary:
+		return true
+	case EarningsCellSuppressedSecondary:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EarningsStatsBy.
+const (
+	EarningsStatsByAgeBand    EarningsStatsBy = "age_band"
+	EarningsStatsByDisability EarningsStatsBy = "disability"
+	EarningsStatsByDistrict   EarningsStatsBy = "district"
+	EarningsStatsByGender     EarningsStatsBy = "gender"
+	EarningsStatsByProvince   EarningsStatsBy = "province"
+)
+
+// Valid indicates whether the value is a known member of the EarningsStatsBy enum.
+func (e EarningsStatsBy) Valid() bool {
+	switch e {
+	case EarningsStatsByAgeBand:
+		return true
+	case EarningsStatsByDisability:
+		return true
+	case EarningsStatsByDistrict:
+		return true
+	case EarningsStatsByGender:
+		return true
+	case EarningsStatsByProvince:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EarningsStatsPopulation.
+const (
+	AllWorkers        EarningsStatsPopulation = "all_workers"
+	ConsentingWorkers EarningsStatsPopulation = "consenting_workers"
+)
+
+// Valid indicates whether the value is a known member of the EarningsStatsPopulation enum.
+func (e EarningsStatsPopulation) Valid() bool {
+	switch e {
+	case AllWorkers:
+		return true
+	case ConsentingWorkers:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EarningsTotalsSuppressed.
+const (
+	EarningsTotalsSuppressedPrimary   EarningsTotalsSuppressed = "primary"
+	EarningsTotalsSuppressedSecondary EarningsTotalsSuppressed = "secondary"
+)
+
+// Valid indicates whether the value is a known member of the EarningsTotalsSuppressed enum.
+func (e EarningsTotalsSuppressed) Valid() bool {
+	switch e {
+	case EarningsTotalsSuppressedPrimary:
+		return true
+	case EarningsTotalsSuppressedSecondary:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeBadRequest           ErrorCode = "bad_request"
 	ErrorCodeConflict             ErrorCode = "conflict"
+	ErrorCodeConsentRequired      ErrorCode = "consent_required"
 	ErrorCodeForbidden            ErrorCode = "forbidden"
 	ErrorCodeIdempotencyKeyReused ErrorCode = "idempotency_key_reused"
 	ErrorCodeInsufficientFunds    ErrorCode = "insufficient_funds"
@@ -273,6 +472,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeBadRequest:
 		return true
 	case ErrorCodeConflict:
+		return true
+	case ErrorCodeConsentRequired:
 		return true
 	case ErrorCodeForbidden:
 		return true
@@ -372,6 +573,39 @@ func (e ImpactReportRowsGender) Valid() bool {
 	}
 }
 
+// Defines values for IncomeStatementSubjectKind.
+const (
+	IncomeStatementSubjectKindArtisan IncomeStatementSubjectKind = "artisan"
+	IncomeStatementSubjectKindGroup   IncomeStatementSubjectKind = "group"
+)
+
+// Valid indicates whether the value is a known member of the IncomeStatementSubjectKind enum.
+func (e IncomeStatementSubjectKind) Valid() bool {
+	switch e {
+	case IncomeStatementSubjectKindArtisan:
+		return true
+	case IncomeStatementSubjectKindGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncomeStatementVersion.
+const (
+	IncomeStatementVersionN1 IncomeStatementVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the IncomeStatementVersion enum.
+func (e IncomeStatementVersion) Valid() bool {
+	switch e {
+	case IncomeStatementVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LedgerCheckpointVersion.
 const (
 	LedgerCheckpointVersionN1 LedgerCheckpointVersion = 1
@@ -413,13 +647,13 @@ func (e LedgerPostingOwnerKind) Valid() bool {
 
 // Defines values for LedgerPublicKeyAlgorithm.
 const (
-	Ed25519 LedgerPublicKeyAlgorithm = "Ed25519"
+	LedgerPublicKeyAlgorithmEd25519 LedgerPublicKeyAlgorithm = "Ed25519"
 )
 
 // Valid indicates whether the value is a known member of the LedgerPublicKeyAlgorithm enum.
 func (e LedgerPublicKeyAlgorithm) Valid() bool {
 	switch e {
-	case Ed25519:
+	case LedgerPublicKeyAlgorithmEd25519:
 		return true
 	default:
 		return false
@@ -951,6 +1185,21 @@ func (e StaffUserRequestRole) Valid() bool {
 	}
 }
 
+// Defines values for StatementSignatureAlg.
+const (
+	StatementSignatureAlgEd25519 StatementSignatureAlg = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the StatementSignatureAlg enum.
+func (e StatementSignatureAlg) Valid() bool {
+	switch e {
+	case StatementSignatureAlgEd25519:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StatusStatus.
 const (
 	Ok StatusStatus = "ok"
@@ -1050,6 +1299,42 @@ func (e ReportFormat) Valid() bool {
 	}
 }
 
+// Defines values for StatementFormat.
+const (
+	StatementFormatHtml StatementFormat = "html"
+	StatementFormatJson StatementFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the StatementFormat enum.
+func (e StatementFormat) Valid() bool {
+	switch e {
+	case StatementFormatHtml:
+		return true
+	case StatementFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetArtisanIncomeStatementParamsFormat.
+const (
+	GetArtisanIncomeStatementParamsFormatHtml GetArtisanIncomeStatementParamsFormat = "html"
+	GetArtisanIncomeStatementParamsFormatJson GetArtisanIncomeStatementParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetArtisanIncomeStatementParamsFormat enum.
+func (e GetArtisanIncomeStatementParamsFormat) Valid() bool {
+	switch e {
+	case GetArtisanIncomeStatementParamsFormatHtml:
+		return true
+	case GetArtisanIncomeStatementParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetGroupReportParamsFormat.
 const (
 	GetGroupReportParamsFormatCsv  GetGroupReportParamsFormat = "csv"
@@ -1086,6 +1371,24 @@ func (e GetImpactReportParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for GetGroupIncomeStatementParamsFormat.
+const (
+	GetGroupIncomeStatementParamsFormatHtml GetGroupIncomeStatementParamsFormat = "html"
+	GetGroupIncomeStatementParamsFormatJson GetGroupIncomeStatementParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetGroupIncomeStatementParamsFormat enum.
+func (e GetGroupIncomeStatementParamsFormat) Valid() bool {
+	switch e {
+	case GetGroupIncomeStatementParamsFormatHtml:
+		return true
+	case GetGroupIncomeStatementParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListProductsParamsSort.
 const (
 	ArtisanShareDesc ListProductsParamsSort = "artisan_share_desc"
@@ -1107,6 +1410,42 @@ func (e ListProductsParamsSort) Valid() bool {
 	case PriceDesc:
 		return true
 	case Relevance:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetEarningsStatsParamsFormat.
+const (
+	GetEarningsStatsParamsFormatCsv  GetEarningsStatsParamsFormat = "csv"
+	GetEarningsStatsParamsFormatJson GetEarningsStatsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetEarningsStatsParamsFormat enum.
+func (e GetEarningsStatsParamsFormat) Valid() bool {
+	switch e {
+	case GetEarningsStatsParamsFormatCsv:
+		return true
+	case GetEarningsStatsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPublicEarningsStatsParamsFormat.
+const (
+	GetPublicEarningsStatsParamsFormatCsv  GetPublicEarningsStatsParamsFormat = "csv"
+	GetPublicEarningsStatsParamsFormatJson GetPublicEarningsStatsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetPublicEarningsStatsParamsFormat enum.
+func (e GetPublicEarningsStatsParamsFormat) Valid() bool {
+	switch e {
+	case GetPublicEarningsStatsParamsFormatCsv:
+		return true
+	case GetPublicEarningsStatsParamsFormatJson:
 		return true
 	default:
 		return false
@@ -1172,10 +1511,18 @@ type Artisan struct {
 	// Active False once the artisan has left the group; artisans are never deleted.
 	Active bool `json:"active"`
 
+	// BirthYear Private, with her statistics consent only. Null when not recorded.
+	//
+	// Example: 1984
+	BirthYear *int `json:"birth_year"`
+
 	// Cnic Private. The national identity card number, as `12345-1234567-1`; null when not
 	// recorded. Stored only encrypted, with a keyed hash that keeps it unique in the group.
 	Cnic      *string   `json:"cnic"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// Disability Private, with her statistics consent only. Null when not recorded.
+	Disability *Disability `json:"disability"`
 
 	// DisplayName The name the artisan goes by; unlike `full_name`, it may be shown publicly.
 	//
@@ -1223,8 +1570,15 @@ type Artisan struct {
 
 	// SmsConsent Whether the artisan agreed to be sent SMS (payout receipts she can confirm or
 	// dispute). No SMS is sent without it; never true without a phone number.
-	SmsConsent bool      `json:"sms_consent"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	SmsConsent bool `json:"sms_consent"`
+
+	// StatementConsent Private. Whether she agreed to income statements being issued about her.
+	StatementConsent bool `json:"statement_consent"`
+
+	// StatisticsConsent Private. Whether she agreed to count in the inclusion statistics by age and disability;
+	// `birth_year` and `disability` are kept only while it is true.
+	StatisticsConsent bool      `json:"statistics_consent"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // ArtisanGender Private. Null when not recorded.
@@ -1252,11 +1606,18 @@ type ArtisanPatch struct {
 	// Active `false` when the artisan has left the group; `true` to bring them back.
 	Active *bool `json:"active,omitempty"`
 
+	// BirthYear Her year of birth, from 1900 to ten years ago; only with `statistics_consent` (422
+	// otherwise). `null` clears it.
+	BirthYear *int `json:"birth_year,omitempty"`
+
 	// Cnic Private. As `12345-1234567-1` or without dashes; `null` clears it.
-	Cnic        *string `json:"cnic,omitempty"`
-	DisplayName *string `json:"display_name,omitempty"`
-	District    *string `json:"district,omitempty"`
-	FullName    *string `json:"full_name,omitempty"`
+	Cnic *string `json:"cnic,omitempty"`
+
+	// Disability The Washington Group Short Set, all six answers; only with `statistics_consent`. `null` clears it.
+	Disability  *Disability `json:"disability,omitempty"`
+	DisplayName *string     `json:"display_name,omitempty"`
+	District    *string     `json:"district,omitempty"`
+	FullName    *string     `json:"full_name,omitempty"`
 
 	// Gender Private. `null` clears it.
 	Gender *ArtisanPatchGender `json:"gender,omitempty"`
@@ -1278,6 +1639,15 @@ type ArtisanPatch struct {
 
 	// SmsConsent `true` when she agrees to be sent SMS (needs a phone number); `false` withdraws it.
 	SmsConsent *bool `json:"sms_consent,omitempty"`
+
+	// StatementConsent Her consent to income statements being issued about her (recorded in the history too).
+	StatementConsent *bool `json:"statement_consent,omitempty"`
+
+	// StatisticsConsent Her consent, recorded by the manager with her agreement, to count in the inclusion
+	// statistics by age and disability. Setting it to `false` withdraws it and erases
+	// `birth_year` and `disability`. Every change is kept with who recorded it and when
+	// (`GET /api/v1/artisans/{id}/consents`).
+	StatisticsConsent *bool `json:"statistics_consent,omitempty"`
 }
 
 // ArtisanPatchGender Private. `null` clears it.
@@ -1290,6 +1660,10 @@ type ArtisanPatchLanguage string
 // `full_name`, `phone`, `cnic`, `gender` and `hbw_registration_number` are private: only the
 // group's managers, auditors and admins ever see them.
 type ArtisanRequest struct {
+	// BirthYear Her year of birth, from 1900 to ten years ago; only with `statistics_consent` (422
+	// otherwise). `null` clears it.
+	BirthYear *int `json:"birth_year,omitempty"`
+
 	// Cnic Optional. Private. The 13-digit national identity card number, as `12345-1234567-1` or
 	// without dashes; stored as `12345-1234567-1`. One CNIC can be registered only once in a
 	// group.
@@ -1297,6 +1671,9 @@ type ArtisanRequest struct {
 	//
 	// Example: 41304-1234567-1
 	Cnic *string `json:"cnic,omitempty"`
+
+	// Disability The Washington Group Short Set, all six answers; only with `statistics_consent`. `null` clears it.
+	Disability *Disability `json:"disability,omitempty"`
 
 	// DisplayName 1–60 characters. Unlike `full_name`, it may be shown publicly.
 	DisplayName string `json:"display_name"`
@@ -1336,6 +1713,15 @@ type ArtisanRequest struct {
 	// SmsConsent Whether the artisan agrees to be sent SMS (payout receipts she can confirm or
 	// dispute). False when omitted: no SMS without consent. `true` needs a `phone`.
 	SmsConsent *bool `json:"sms_consent,omitempty"`
+
+	// StatementConsent Her consent to income statements being issued about her (recorded in the history too).
+	StatementConsent *bool `json:"statement_consent,omitempty"`
+
+	// StatisticsConsent Her consent, recorded by the manager with her agreement, to count in the inclusion
+	// statistics by age and disability. Setting it to `false` withdraws it and erases
+	// `birth_year` and `disability`. Every change is kept with who recorded it and when
+	// (`GET /api/v1/artisans/{id}/consents`).
+	StatisticsConsent *bool `json:"statistics_consent,omitempty"`
 }
 
 // ArtisanRequestGender Optional. Private.
@@ -1376,6 +1762,36 @@ type CategoryList struct {
 	NextCursor *ListCursor `json:"next_cursor"`
 }
 
+// ConsentChange One change of an artisan's consent, as recorded.
+type ConsentChange struct {
+	// Granted True when the consent was given, false when it was withdrawn.
+	Granted bool               `json:"granted"`
+	Id      openapi_types.UUID `json:"id"`
+
+	// Kind `statistics`: to count in the age and disability statistics; `statement`: to income statements.
+	Kind       ConsentChangeKind `json:"kind"`
+	RecordedAt time.Time         `json:"recorded_at"`
+
+	// RecordedBy The manager who recorded it.
+	RecordedBy struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"recorded_by"`
+}
+
+// ConsentChangeKind `statistics`: to count in the age and disability statistics; `statement`: to income statements.
+type ConsentChangeKind string
+
+// ConsentChangeList defines model for ConsentChangeList.
+type ConsentChangeList struct {
+	Data []ConsentChange `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
 // DeliverRequest defines model for DeliverRequest.
 type DeliverRequest struct {
 	// CashCollected An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
@@ -1383,6 +1799,24 @@ type DeliverRequest struct {
 	// one currency (`PKR` by default); Money in any other currency is refused with 422.
 	CashCollected *Money             `json:"cash_collected,omitempty"`
 	GroupId       openapi_types.UUID `json:"group_id"`
+}
+
+// DifficultyAnswer defines model for DifficultyAnswer.
+type DifficultyAnswer string
+
+// Disability The Washington Group Short Set: how much difficulty the artisan has seeing (even with
+// glasses), hearing (even with a hearing aid), walking or climbing steps, remembering or
+// concentrating, with self-care (washing all over or dressing), and communicating in her
+// usual language. She counts as having a disability when any answer is
+// `a_lot_of_difficulty` or `cannot_do`. Private, and recorded only with her statistics
+// consent; all six are recorded together.
+type Disability struct {
+	Communicating DifficultyAnswer `json:"communicating"`
+	Hearing       DifficultyAnswer `json:"hearing"`
+	Remembering   DifficultyAnswer `json:"remembering"`
+	Seeing        DifficultyAnswer `json:"seeing"`
+	SelfCare      DifficultyAnswer `json:"self_care"`
+	Walking       DifficultyAnswer `json:"walking"`
 }
 
 // Dispute defines model for Dispute.
@@ -1455,11 +1889,105 @@ type DistributionRequest struct {
 	Until *time.Time `json:"until,omitempty"`
 }
 
+// EarningsCell One cell: its key (the dimensions' values) and its figures, or, when suppressed, its key
+// and `suppressed` with every figure null. `mean_hourly_earnings` (earnings of the workers
+// with logged hours × 60 ÷ their minutes) and `below_benchmark_bps` (the share of them
+// whose own hourly earnings are below the benchmark of their group's province) are null when
+// no worker of the cell logged hours.
+type EarningsCell struct {
+	BelowBenchmarkBps *int `json:"below_benchmark_bps"`
+	Groups            *int `json:"groups"`
+
+	// Hours Hours of work recorded on the units sold, less refunds; two decimals.
+	//
+	// Example: 1234.5
+	Hours *float32 `json:"hours"`
+
+	// Key The value of each dimension asked for; a district comes with its province.
+	Key struct {
+		AgeBand    *EarningsCellKeyAgeBand    `json:"age_band,omitempty"`
+		Disability *EarningsCellKeyDisability `json:"disability,omitempty"`
+		District   *string                    `json:"district,omitempty"`
+		Gender     *EarningsCellKeyGender     `json:"gender,omitempty"`
+
+		// Province A province or territory of Pakistan, as a slug: `punjab`, `sindh`,
+		// `khyber_pakhtunkhwa`, `balochistan`, `gilgit_baltistan`, `azad_kashmir` or `islamabad`.
+		Province *Province `json:"province,omitempty"`
+	} `json:"key"`
+	MeanHourlyEarnings *Money `json:"mean_hourly_earnings"`
+
+	// Suppressed Null when published; `primary` when the cell itself is too small, spans too few groups
+	// or is dominated by one group; `secondary` when hidden so that a primary cell cannot be
+	// worked out.
+	Suppressed *EarningsCellSuppressed `json:"suppressed"`
+	Workers    *int                    `json:"workers"`
+}
+
+// EarningsCellKeyAgeBand defines model for EarningsCell.Key.AgeBand.
+type EarningsCellKeyAgeBand string
+
+// EarningsCellKeyDisability defines model for EarningsCell.Key.Disability.
+type EarningsCellKeyDisability string
+
+// EarningsCellKeyGender defines model for EarningsCell.Key.Gender.
+type EarningsCellKeyGender string
+
+// EarningsCellSuppressed Null when published; `primary` when the cell itself is too small, spans too few groups
+// or is dominated by one group; `secondary` when hidden so that a primary cell cannot be
+// worked out.
+type EarningsCellSuppressed string
+
+// EarningsStats One table of the earnings statistics.
+type EarningsStats struct {
+	By     []EarningsStatsBy `json:"by"`
+	Cells  []EarningsCell    `json:"cells"`
+	Period ReportPeriod      `json:"period"`
+
+	// Population `consenting_workers` in tables by age band or disability: only those who consented count.
+	Population EarningsStatsPopulation `json:"population"`
+	Rules      struct {
+		// DominanceBps Example: 6000
+		DominanceBps int `json:"dominance_bps"`
+
+		// MinGroups Example: 3
+		MinGroups int `json:"min_groups"`
+
+		// MinWorkers Example: 5
+		MinWorkers int `json:"min_workers"`
+	} `json:"rules"`
+
+	// Totals The whole population of the table; suppressed like a cell when it breaks the rules.
+	Totals EarningsTotals `json:"totals"`
+}
+
+// EarningsStatsBy defines model for EarningsStats.By.
+type EarningsStatsBy string
+
+// EarningsStatsPopulation `consenting_workers` in tables by age band or disability: only those who consented count.
+type EarningsStatsPopulation string
+
+// EarningsTotals The whole population of the table; suppressed like a cell when it breaks the rules.
+type EarningsTotals struct {
+	BelowBenchmarkBps *int `json:"below_benchmark_bps"`
+
+	// Earnings Everything booked to the workers' payable accounts in the period, as the ledger has it.
+	Earnings           *Money                    `json:"earnings"`
+	Groups             *int                      `json:"groups"`
+	Hours              *float32                  `json:"hours"`
+	Key                map[string]interface{}    `json:"key"`
+	MeanHourlyEarnings *Money                    `json:"mean_hourly_earnings"`
+	Suppressed         *EarningsTotalsSuppressed `json:"suppressed"`
+	Workers            *int                      `json:"workers"`
+}
+
+// EarningsTotalsSuppressed defines model for EarningsTotals.Suppressed.
+type EarningsTotalsSuppressed string
+
 // Error defines model for Error.
 type Error struct {
 	// Code What went wrong, for programs. `bad_request` 400, `unauthorized` 401, `forbidden` 403,
 	// `not_found` 404, `method_not_allowed` 405, `conflict`, `insufficient_stock`,
-	// `insufficient_funds`, `idempotency_key_reused`, `invalid_state` and `product_unavailable` 409,
+	// `insufficient_funds`, `idempotency_key_reused`, `invalid_state`, `product_unavailable` and `consent_required` 409,
 	// `payload_too_large` 413, `unsupported_media_type` 415, `validation_failed` 422, `rate_limited` 429, `internal` 500,
 	// `unavailable` 503.
 	Code ErrorCode `json:"code"`
@@ -1474,7 +2002,7 @@ type Error struct {
 
 // ErrorCode What went wrong, for programs. `bad_request` 400, `unauthorized` 401, `forbidden` 403,
 // `not_found` 404, `method_not_allowed` 405, `conflict`, `insufficient_stock`,
-// `insufficient_funds`, `idempotency_key_reused`, `invalid_state` and `product_unavailable` 409,
+// `insufficient_funds`, `idempotency_key_reused`, `invalid_state`, `product_unavailable` and `consent_required` 409,
 // `payload_too_large` 413, `unsupported_media_type` 415, `validation_failed` 422, `rate_limited` 429, `internal` 500,
 // `unavailable` 503.
 type ErrorCode string
@@ -1861,6 +2389,49 @@ type ImpactReport struct {
 
 // ImpactReportRowsGender defines model for ImpactReport.Rows.Gender.
 type ImpactReportRowsGender string
+
+// IncomeStatement What the signature covers.
+type IncomeStatement struct {
+	IssuedAt time.Time `json:"issued_at"`
+
+	// Months Each calendar month (Pakistan's time) the period touches, in order.
+	Months []StatementMonth `json:"months"`
+	Period struct {
+		From time.Time `json:"from"`
+
+		// To Exclusive.
+		To time.Time `json:"to"`
+	} `json:"period"`
+	Subject struct {
+		District string `json:"district"`
+		Group    struct {
+			Id   openapi_types.UUID `json:"id"`
+			Name string             `json:"name"`
+		} `json:"group"`
+		Id   openapi_types.UUID         `json:"id"`
+		Kind IncomeStatementSubjectKind `json:"kind"`
+
+		// Name The artisan's full name, or the group's name.
+		Name     string `json:"name"`
+		Province string `json:"province"`
+	} `json:"subject"`
+	Totals  StatementFigures       `json:"totals"`
+	Version IncomeStatementVersion `json:"version"`
+}
+
+// IncomeStatementSubjectKind defines model for IncomeStatement.Subject.Kind.
+type IncomeStatementSubjectKind string
+
+// IncomeStatementVersion defines model for IncomeStatement.Version.
+type IncomeStatementVersion int
+
+// IncomeStatementDocument An income statement and its signature, as issued and as sent to be verified.
+type IncomeStatementDocument struct {
+	Signature StatementSignature `json:"signature"`
+
+	// Statement What the signature covers.
+	Statement IncomeStatement `json:"statement"`
+}
 
 // LedgerCheckpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
 // present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
@@ -2854,6 +3425,74 @@ type Statement struct {
 	To      *time.Time `json:"to"`
 }
 
+// StatementFigures defines model for StatementFigures.
+type StatementFigures struct {
+	// Earned An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Earned Money `json:"earned"`
+
+	// Hours Hours of work, rounded down to hundredths (the totals' from the total minutes).
+	//
+	// Example: 42.5
+	Hours float32 `json:"hours"`
+
+	// Paid An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Paid Money `json:"paid"`
+
+	// Sales An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Sales Money `json:"sales"`
+}
+
+// StatementMonth defines model for StatementMonth.
+type StatementMonth struct {
+	// Earned An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Earned Money   `json:"earned"`
+	Hours  float32 `json:"hours"`
+
+	// Month Example: 2026-01
+	Month string `json:"month"`
+
+	// Paid An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Paid Money `json:"paid"`
+
+	// Sales An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Sales Money `json:"sales"`
+}
+
+// StatementSignature defines model for StatementSignature.
+type StatementSignature struct {
+	Alg StatementSignatureAlg `json:"alg"`
+
+	// KeyId `ed25519:` and the first 16 hex digits of the SHA-256 of the public key at `GET /api/v1/audit/ledger/public-key`.
+	//
+	// Example: ed25519:3f1c0a9b7d2e4f60
+	KeyId string `json:"key_id"`
+
+	// Value The signature of the statement's canonical encoding, base64.
+	Value []byte `json:"value"`
+}
+
+// StatementSignatureAlg defines model for StatementSignature.Alg.
+type StatementSignatureAlg string
+
+// StatementVerification defines model for StatementVerification.
+type StatementVerification struct {
+	// Reason Why it is not valid; absent when it is.
+	Reason *string `json:"reason,omitempty"`
+	Valid  bool    `json:"valid"`
+}
+
 // Status A health answer.
 type Status struct {
 	Status StatusStatus `json:"status"`
@@ -3052,6 +3691,12 @@ type ReportFormat string
 // RequestID defines model for RequestID.
 type RequestID = string
 
+// StatementFormat defines model for StatementFormat.
+type StatementFormat string
+
+// StatsBy defines model for StatsBy.
+type StatsBy = string
+
 // To defines model for To.
 type To = time.Time
 
@@ -3063,6 +3708,9 @@ type BadRequest = ErrorEnvelope
 
 // BadUserID Every error response, on every route.
 type BadUserID = ErrorEnvelope
+
+// ConsentRequired Every error response, on every route.
+type ConsentRequired = ErrorEnvelope
 
 // DatabaseUnavailable Every error response, on every route.
 type DatabaseUnavailable = ErrorEnvelope
@@ -3097,11 +3745,11 @@ type PayloadTooLarge = ErrorEnvelope
 // PaymentUnavailable Every error response, on every route.
 type PaymentUnavailable = ErrorEnvelope
 
+// PublicRateLimited Every error response, on every route.
+type PublicRateLimited = ErrorEnvelope
+
 // RateLimited Every error response, on every route.
 type RateLimited = ErrorEnvelope
-
-// ReceiptRateLimited Every error response, on every route.
-type ReceiptRateLimited = ErrorEnvelope
 
 // SMSUnauthorized Every error response, on every route.
 type SMSUnauthorized = ErrorEnvelope
@@ -3263,6 +3911,42 @@ type UpdateArtisanParams struct {
 	// replaced by one the server makes.
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
+
+// ListArtisanConsentsParams defines parameters for ListArtisanConsents.
+type ListArtisanConsentsParams struct {
+	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque: the `next_cursor` of the previous page, to get the next one. Send it with the same
+	// filters as the query it came from; a cursor from another query, or one that was altered or
+	// made up, is refused with 400. Omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetArtisanIncomeStatementParams defines parameters for GetArtisanIncomeStatement.
+type GetArtisanIncomeStatementParams struct {
+	// From The start of the period (inclusive), RFC 3339. Malformed is 400; after `to` is 422.
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The end of the period (exclusive), RFC 3339.
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format `json` (default), or `html` for the printable page in English and Urdu. Anything else is 400.
+	Format *GetArtisanIncomeStatementParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetArtisanIncomeStatementParamsFormat defines parameters for GetArtisanIncomeStatement.
+type GetArtisanIncomeStatementParamsFormat string
 
 // GetArtisanStatementParams defines parameters for GetArtisanStatement.
 type GetArtisanStatementParams struct {
@@ -3564,6 +4248,26 @@ type CreateDistributionParams struct {
 	// replaced by one the server makes.
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
+
+// GetGroupIncomeStatementParams defines parameters for GetGroupIncomeStatement.
+type GetGroupIncomeStatementParams struct {
+	// From The start of the period (inclusive), RFC 3339. Malformed is 400; after `to` is 422.
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The end of the period (exclusive), RFC 3339.
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format `json` (default), or `html` for the printable page in English and Urdu. Anything else is 400.
+	Format *GetGroupIncomeStatementParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetGroupIncomeStatementParamsFormat defines parameters for GetGroupIncomeStatement.
+type GetGroupIncomeStatementParamsFormat string
 
 // ListGroupAccountsParams defines parameters for ListGroupAccounts.
 type ListGroupAccountsParams struct {
@@ -4055,6 +4759,68 @@ type SmsInboundPostParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// VerifyIncomeStatementParams defines parameters for VerifyIncomeStatement.
+type VerifyIncomeStatementParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetEarningsStatsParams defines parameters for GetEarningsStats.
+type GetEarningsStatsParams struct {
+	// By One or two of `gender`, `age_band`, `disability`, `province` and `district`, separated by a
+	// comma (`gender,province`). Anything else, a dimension named twice, or more than two is 400.
+	By StatsBy `form:"by" json:"by"`
+
+	// From The start of the period (inclusive), RFC 3339. Malformed is 400; after `to` is 422.
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The end of the period (exclusive), RFC 3339.
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format `json` (default) or `csv`; `Accept: text/csv` also asks for CSV. Anything else is 400.
+	Format *GetEarningsStatsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetEarningsStatsParamsFormat defines parameters for GetEarningsStats.
+type GetEarningsStatsParamsFormat string
+
+// GetPublicEarningsStatsParams defines parameters for GetPublicEarningsStats.
+type GetPublicEarningsStatsParams struct {
+	// By `gender`, `province`, or both separated by a comma. Anything else is 400.
+	By string `form:"by" json:"by"`
+
+	// From The start of the period (inclusive), RFC 3339. Malformed is 400; after `to` is 422.
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The end of the period (exclusive), RFC 3339.
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format `json` (default) or `csv`; `Accept: text/csv` also asks for CSV. Anything else is 400.
+	Format *GetPublicEarningsStatsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetPublicEarningsStatsParamsFormat defines parameters for GetPublicEarningsStats.
+type GetPublicEarningsStatsParamsFormat string
+
 // ListWageBenchmarksParams defines parameters for ListWageBenchmarks.
 type ListWageBenchmarksParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
@@ -4219,6 +4985,9 @@ type UpdateProductJSONRequestBody = ProductPatch
 
 // SmsInboundPostFormdataRequestBody defines body for SmsInboundPost for application/x-www-form-urlencoded ContentType.
 type SmsInboundPostFormdataRequestBody = SMSInboundForm
+
+// VerifyIncomeStatementJSONRequestBody defines body for VerifyIncomeStatement for application/json ContentType.
+type VerifyIncomeStatementJSONRequestBody = IncomeStatementDocument
 
 // StripeWebhookJSONRequestBody defines body for StripeWebhook for application/json ContentType.
 type StripeWebhookJSONRequestBody = StripeEvent
@@ -4530,6 +5299,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/artisans/{id} (the `UpdateArtisan` operationId).
 	UpdateArtisan(ctx context.Context, id ArtisanID, params *UpdateArtisanParams, body UpdateArtisanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListArtisanConsents An artisan's consent history
+	//
+	// Every change of the artisan's two consents (`statistics`: to count in the age and
+	// disability statistics; `statement`: to income statements), oldest first: granted or
+	// withdrawn, by whom and when. Managers record them with `PATCH /api/v1/artisans/{id}`; the
+	// history is only ever added to. Her group's managers, its assigned auditors and admins see
+	// it; for anyone else who reads groups the artisan is 404.
+	//
+	// Corresponds with GET /api/v1/artisans/{id}/consents (the `ListArtisanConsents` operationId).
+	ListArtisanConsents(ctx context.Context, id ArtisanID, params *ListArtisanConsentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetArtisanIncomeStatement An artisan's signed income statement
+	//
+	// Proof of income for a lender, month by month (calendar months in Pakistan's time): her
+	// part of the goods sold that she made (shared among a line's makers by their minutes), what
+	// she earned (labour and shares of profit, less refunds), what she was paid, and her hours
+	// of work, with totals; signed with the ledger's checkpoint key (Ed25519) over the canonical
+	// encoding described in docs/architecture.md. `POST /api/v1/statements/verify` checks it
+	// without an account. Only with her `statement_consent` (409 `consent_required` without it).
+	//
+	// `from` and `to` are RFC 3339 times: without `to`, the statement ends where the current
+	// month begins; without `from`, it starts 12 months before its end; a `to` after the moment
+	// of issue is the moment of issue. At most 3 years (422). `?format=html` answers a printable
+	// page in English and Urdu (amounts in rupees, dates in Pakistan's time) with the signature
+	// and the JSON form. Her group's managers, its assigned auditors and admins may issue it;
+	// for anyone else who reads groups the artisan is 404.
+	//
+	// Corresponds with GET /api/v1/artisans/{id}/income-statement (the `GetArtisanIncomeStatement` operationId).
+	GetArtisanIncomeStatement(ctx context.Context, id ArtisanID, params *GetArtisanIncomeStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetArtisanStatement An artisan's statement
 	//
@@ -5053,6 +5852,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/groups/{id}/distributions (the `CreateDistribution` operationId).
 	CreateDistribution(ctx context.Context, id GroupID, params *CreateDistributionParams, body CreateDistributionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGroupIncomeStatement A group's signed income statement
+	//
+	// As the artisan's statement, for a collective business: month by month, the group's goods
+	// sold (less refunds), what its artisans earned and were paid, and their hours of work,
+	// signed the same way. Its managers, its assigned auditors and admins may issue it; for
+	// anyone else who reads groups the group is 404.
+	//
+	// Corresponds with GET /api/v1/groups/{id}/income-statement (the `GetGroupIncomeStatement` operationId).
+	GetGroupIncomeStatement(ctx context.Context, id GroupID, params *GetGroupIncomeStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListGroupAccounts A group's accounts and balances
 	//
@@ -5604,6 +6413,73 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
 	SmsInboundPostWithFormdataBody(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// VerifyIncomeStatementWithBody Verify an income statement
+	//
+	// Send an income statement as it was issued (`{statement, signature}`); the answer says
+	// whether this platform signed it and it is unchanged. A statement with any figure, name,
+	// date or month changed, or signed with another key, is `valid: false` with the reason. The
+	// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+	// No account needed; ten requests a minute per client address, then 429
+	// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+	// (unknown fields, wrong types) is 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+	VerifyIncomeStatementWithBody(ctx context.Context, params *VerifyIncomeStatementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyIncomeStatement Verify an income statement
+	//
+	// Send an income statement as it was issued (`{statement, signature}`); the answer says
+	// whether this platform signed it and it is unchanged. A statement with any figure, name,
+	// date or month changed, or signed with another key, is `valid: false` with the reason. The
+	// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+	// No account needed; ten requests a minute per client address, then 429
+	// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+	// (unknown fields, wrong types) is 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+	VerifyIncomeStatement(ctx context.Context, params *VerifyIncomeStatementParams, body VerifyIncomeStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEarningsStats Earnings statistics, protected
+	//
+	// Average hourly earnings (SDG 8.5.1) and the share below the wage benchmark, divided by one
+	// or two of `gender`, `age_band`, `disability`, `province` and `district` (a district is
+	// always shown with its province), over a period of ledger transaction times. A worker is an
+	// artisan of a verified group with earnings or logged work in the period; earnings are what
+	// was booked to her payable account (labour, shares of profit, less refunds) and hours the
+	// labour recorded on the units sold, as in the impact report. Only artisans who consented
+	// count in tables by `age_band` or `disability` (`population: consenting_workers`); their
+	// age is the year of the period's end less the birth year.
+	//
+	// Every combination of the dimensions' values is listed, empty ones too. A cell is
+	// suppressed (`suppressed: primary`) when it has fewer than `rules.min_workers` workers
+	// (`KARIGAR_STATS_MIN_CELL`, default 5), fewer than `rules.min_groups` (3) groups, or one
+	// group earns more than `rules.dominance_bps` (60%) of its earnings; then further cells
+	// (`secondary`) so that no suppressed figure can be worked out from the published cells and
+	// totals of any table: no row or column of a two-way table, and no one-way table with a
+	// published total, has exactly one suppressed cell, and an exact check over all the tables
+	// together finds no suppressed cell that their sums determine. A suppressed cell carries no
+	// figures; so do the totals when they are suppressed. docs/fair-trade.md has a worked example.
+	//
+	// `?format=csv` (or `Accept: text/csv`) answers the same as CSV: `field,value` rows for the
+	// query and the rules, then the cells (a column per dimension, then `workers`, `groups`,
+	// `hours`, `mean_hourly_earnings_rs`, `below_benchmark_bps`, `suppressed`), then the totals.
+	//
+	// Corresponds with GET /api/v1/stats/earnings (the `GetEarningsStats` operationId).
+	GetEarningsStats(ctx context.Context, params *GetEarningsStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPublicEarningsStats Earnings statistics, for anyone
+	//
+	// The same as `GET /api/v1/stats/earnings`, with `by` one or both of `gender` and
+	// `province`, for anyone without signing in; the same cells are suppressed. Ten requests a
+	// minute per client address, then 429 (`RateLimit-Policy` names `stats-public`).
+	//
+	// Corresponds with GET /api/v1/stats/earnings/public (the `GetPublicEarningsStats` operationId).
+	GetPublicEarningsStats(ctx context.Context, params *GetPublicEarningsStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWageBenchmarks The wage benchmarks
 	//
 	// Every region's wage benchmark: the statutory minimum wage a product's makers are compared
@@ -6126,6 +7002,56 @@ func (c *Client) UpdateArtisanWithBody(ctx context.Context, id ArtisanID, params
 // Corresponds with PATCH /api/v1/artisans/{id} (the `UpdateArtisan` operationId).
 func (c *Client) UpdateArtisan(ctx context.Context, id ArtisanID, params *UpdateArtisanParams, body UpdateArtisanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateArtisanRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListArtisanConsents An artisan's consent history
+//
+// Every change of the artisan's two consents (`statistics`: to count in the age and
+// disability statistics; `statement`: to income statements), oldest first: granted or
+// withdrawn, by whom and when. Managers record them with `PATCH /api/v1/artisans/{id}`; the
+// history is only ever added to. Her group's managers, its assigned auditors and admins see
+// it; for anyone else who reads groups the artisan is 404.
+//
+// Corresponds with GET /api/v1/artisans/{id}/consents (the `ListArtisanConsents` operationId).
+func (c *Client) ListArtisanConsents(ctx context.Context, id ArtisanID, params *ListArtisanConsentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListArtisanConsentsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetArtisanIncomeStatement An artisan's signed income statement
+//
+// Proof of income for a lender, month by month (calendar months in Pakistan's time): her
+// part of the goods sold that she made (shared among a line's makers by their minutes), what
+// she earned (labour and shares of profit, less refunds), what she was paid, and her hours
+// of work, with totals; signed with the ledger's checkpoint key (Ed25519) over the canonical
+// encoding described in docs/architecture.md. `POST /api/v1/statements/verify` checks it
+// without an account. Only with her `statement_consent` (409 `consent_required` without it).
+//
+// `from` and `to` are RFC 3339 times: without `to`, the statement ends where the current
+// month begins; without `from`, it starts 12 months before its end; a `to` after the moment
+// of issue is the moment of issue. At most 3 years (422). `?format=html` answers a printable
+// page in English and Urdu (amounts in rupees, dates in Pakistan's time) with the signature
+// and the JSON form. Her group's managers, its assigned auditors and admins may issue it;
+// for anyone else who reads groups the artisan is 404.
+//
+// Corresponds with GET /api/v1/artisans/{id}/income-statement (the `GetArtisanIncomeStatement` operationId).
+func (c *Client) GetArtisanIncomeStatement(ctx context.Context, id ArtisanID, params *GetArtisanIncomeStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetArtisanIncomeStatementRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6969,6 +7895,26 @@ func (c *Client) CreateDistributionWithBody(ctx context.Context, id GroupID, par
 // Corresponds with POST /api/v1/groups/{id}/distributions (the `CreateDistribution` operationId).
 func (c *Client) CreateDistribution(ctx context.Context, id GroupID, params *CreateDistributionParams, body CreateDistributionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateDistributionRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGroupIncomeStatement A group's signed income statement
+//
+// As the artisan's statement, for a collective business: month by month, the group's goods
+// sold (less refunds), what its artisans earned and were paid, and their hours of work,
+// signed the same way. Its managers, its assigned auditors and admins may issue it; for
+// anyone else who reads groups the group is 404.
+//
+// Corresponds with GET /api/v1/groups/{id}/income-statement (the `GetGroupIncomeStatement` operationId).
+func (c *Client) GetGroupIncomeStatement(ctx context.Context, id GroupID, params *GetGroupIncomeStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGroupIncomeStatementRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7889,6 +8835,113 @@ func (c *Client) SmsInboundPostWithBody(ctx context.Context, params *SmsInboundP
 // Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
 func (c *Client) SmsInboundPostWithFormdataBody(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSmsInboundPostRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyIncomeStatementWithBody Verify an income statement
+//
+// Send an income statement as it was issued (`{statement, signature}`); the answer says
+// whether this platform signed it and it is unchanged. A statement with any figure, name,
+// date or month changed, or signed with another key, is `valid: false` with the reason. The
+// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+// No account needed; ten requests a minute per client address, then 429
+// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+// (unknown fields, wrong types) is 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+func (c *Client) VerifyIncomeStatementWithBody(ctx context.Context, params *VerifyIncomeStatementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyIncomeStatementRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyIncomeStatement Verify an income statement
+//
+// Send an income statement as it was issued (`{statement, signature}`); the answer says
+// whether this platform signed it and it is unchanged. A statement with any figure, name,
+// date or month changed, or signed with another key, is `valid: false` with the reason. The
+// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+// No account needed; ten requests a minute per client address, then 429
+// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+// (unknown fields, wrong types) is 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+func (c *Client) VerifyIncomeStatement(ctx context.Context, params *VerifyIncomeStatementParams, body VerifyIncomeStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyIncomeStatementRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEarningsStats Earnings statistics, protected
+//
+// Average hourly earnings (SDG 8.5.1) and the share below the wage benchmark, divided by one
+// or two of `gender`, `age_band`, `disability`, `province` and `district` (a district is
+// always shown with its province), over a period of ledger transaction times. A worker is an
+// artisan of a verified group with earnings or logged work in the period; earnings are what
+// was booked to her payable account (labour, shares of profit, less refunds) and hours the
+// labour recorded on the units sold, as in the impact report. Only artisans who consented
+// count in tables by `age_band` or `disability` (`population: consenting_workers`); their
+// age is the year of the period's end less the birth year.
+//
+// Every combination of the dimensions' values is listed, empty ones too. A cell is
+// suppressed (`suppressed: primary`) when it has fewer than `rules.min_workers` workers
+// (`KARIGAR_STATS_MIN_CELL`, default 5), fewer than `rules.min_groups` (3) groups, or one
+// group earns more than `rules.dominance_bps` (60%) of its earnings; then further cells
+// (`secondary`) so that no suppressed figure can be worked out from the published cells and
+// totals of any table: no row or column of a two-way table, and no one-way table with a
+// published total, has exactly one suppressed cell, and an exact check over all the tables
+// together finds no suppressed cell that their sums determine. A suppressed cell carries no
+// figures; so do the totals when they are suppressed. docs/fair-trade.md has a worked example.
+//
+// `?format=csv` (or `Accept: text/csv`) answers the same as CSV: `field,value` rows for the
+// query and the rules, then the cells (a column per dimension, then `workers`, `groups`,
+// `hours`, `mean_hourly_earnings_rs`, `below_benchmark_bps`, `suppressed`), then the totals.
+//
+// Corresponds with GET /api/v1/stats/earnings (the `GetEarningsStats` operationId).
+func (c *Client) GetEarningsStats(ctx context.Context, params *GetEarningsStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEarningsStatsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPublicEarningsStats Earnings statistics, for anyone
+//
+// The same as `GET /api/v1/stats/earnings`, with `by` one or both of `gender` and
+// `province`, for anyone without signing in; the same cells are suppressed. Ten requests a
+// minute per client address, then 429 (`RateLimit-Policy` names `stats-public`).
+//
+// Corresponds with GET /api/v1/stats/earnings/public (the `GetPublicEarningsStats` operationId).
+func (c *Client) GetPublicEarningsStats(ctx context.Context, params *GetPublicEarningsStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPublicEarningsStatsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8861,6 +9914,194 @@ func NewUpdateArtisanRequestWithBody(server string, id ArtisanID, params *Update
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListArtisanConsentsRequest constructs an http.Request for the ListArtisanConsents method
+func NewListArtisanConsentsRequest(server string, id ArtisanID, params *ListArtisanConsentsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/artisans/%s/consents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetArtisanIncomeStatementRequest constructs an http.Request for the GetArtisanIncomeStatement method
+func NewGetArtisanIncomeStatementRequest(server string, id ArtisanID, params *GetArtisanIncomeStatementParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/artisans/%s/income-statement", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -10383,6 +11624,106 @@ func NewCreateDistributionRequestWithBody(server string, id GroupID, params *Cre
 			}
 
 			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetGroupIncomeStatementRequest constructs an http.Request for the GetGroupIncomeStatement method
+func NewGetGroupIncomeStatementRequest(server string, id GroupID, params *GetGroupIncomeStatementParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/groups/%s/income-statement", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
 		}
 
 	}
@@ -12700,6 +14041,274 @@ func NewSmsInboundPostRequestWithBody(server string, params *SmsInboundPostParam
 	return req, nil
 }
 
+// NewVerifyIncomeStatementRequest calls the generic VerifyIncomeStatement builder with application/json body
+func NewVerifyIncomeStatementRequest(server string, params *VerifyIncomeStatementParams, body VerifyIncomeStatementJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyIncomeStatementRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewVerifyIncomeStatementRequestWithBody constructs an http.Request for the VerifyIncomeStatement method, with any body, and a specified content type
+func NewVerifyIncomeStatementRequestWithBody(server string, params *VerifyIncomeStatementParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/statements/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEarningsStatsRequest constructs an http.Request for the GetEarningsStats method
+func NewGetEarningsStatsRequest(server string, params *GetEarningsStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/stats/earnings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "by", params.By, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPublicEarningsStatsRequest constructs an http.Request for the GetPublicEarningsStats method
+func NewGetPublicEarningsStatsRequest(server string, params *GetPublicEarningsStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/stats/earnings/public")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "by", params.By, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListWageBenchmarksRequest constructs an http.Request for the ListWageBenchmarks method
 func NewListWageBenchmarksRequest(server string, params *ListWageBenchmarksParams) (*http.Request, error) {
 	var err error
@@ -13477,6 +15086,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/artisans/{id} (the `UpdateArtisan` operationId).
 	UpdateArtisanWithResponse(ctx context.Context, id ArtisanID, params *UpdateArtisanParams, body UpdateArtisanJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateArtisanResponse, error)
 
+	// ListArtisanConsentsWithResponse An artisan's consent history
+	//
+	// Every change of the artisan's two consents (`statistics`: to count in the age and
+	// disability statistics; `statement`: to income statements), oldest first: granted or
+	// withdrawn, by whom and when. Managers record them with `PATCH /api/v1/artisans/{id}`; the
+	// history is only ever added to. Her group's managers, its assigned auditors and admins see
+	// it; for anyone else who reads groups the artisan is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/artisans/{id}/consents (the `ListArtisanConsents` operationId).
+	ListArtisanConsentsWithResponse(ctx context.Context, id ArtisanID, params *ListArtisanConsentsParams, reqEditors ...RequestEditorFn) (*ListArtisanConsentsResponse, error)
+
+	// GetArtisanIncomeStatementWithResponse An artisan's signed income statement
+	//
+	// Proof of income for a lender, month by month (calendar months in Pakistan's time): her
+	// part of the goods sold that she made (shared among a line's makers by their minutes), what
+	// she earned (labour and shares of profit, less refunds), what she was paid, and her hours
+	// of work, with totals; signed with the ledger's checkpoint key (Ed25519) over the canonical
+	// encoding described in docs/architecture.md. `POST /api/v1/statements/verify` checks it
+	// without an account. Only with her `statement_consent` (409 `consent_required` without it).
+	//
+	// `from` and `to` are RFC 3339 times: without `to`, the statement ends where the current
+	// month begins; without `from`, it starts 12 months before its end; a `to` after the moment
+	// of issue is the moment of issue. At most 3 years (422). `?format=html` answers a printable
+	// page in English and Urdu (amounts in rupees, dates in Pakistan's time) with the signature
+	// and the JSON form. Her group's managers, its assigned auditors and admins may issue it;
+	// for anyone else who reads groups the artisan is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/artisans/{id}/income-statement (the `GetArtisanIncomeStatement` operationId).
+	GetArtisanIncomeStatementWithResponse(ctx context.Context, id ArtisanID, params *GetArtisanIncomeStatementParams, reqEditors ...RequestEditorFn) (*GetArtisanIncomeStatementResponse, error)
+
 	// GetArtisanStatementWithResponse An artisan's statement
 	//
 	// What an artisan earned in the period, by kind (`sale`, `cash_sale`: her labour;
@@ -14023,6 +15666,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/groups/{id}/distributions (the `CreateDistribution` operationId).
 	CreateDistributionWithResponse(ctx context.Context, id GroupID, params *CreateDistributionParams, body CreateDistributionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDistributionResponse, error)
+
+	// GetGroupIncomeStatementWithResponse A group's signed income statement
+	//
+	// As the artisan's statement, for a collective business: month by month, the group's goods
+	// sold (less refunds), what its artisans earned and were paid, and their hours of work,
+	// signed the same way. Its managers, its assigned auditors and admins may issue it; for
+	// anyone else who reads groups the group is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/groups/{id}/income-statement (the `GetGroupIncomeStatement` operationId).
+	GetGroupIncomeStatementWithResponse(ctx context.Context, id GroupID, params *GetGroupIncomeStatementParams, reqEditors ...RequestEditorFn) (*GetGroupIncomeStatementResponse, error)
 
 	// ListGroupAccountsWithResponse A group's accounts and balances
 	//
@@ -14611,6 +16266,77 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/sms/inbound (the `SmsInboundPost` operationId).
 	SmsInboundPostWithFormdataBodyWithResponse(ctx context.Context, params *SmsInboundPostParams, body SmsInboundPostFormdataRequestBody, reqEditors ...RequestEditorFn) (*SmsInboundPostResponse, error)
+
+	// VerifyIncomeStatementWithBodyWithResponse Verify an income statement
+	//
+	// Send an income statement as it was issued (`{statement, signature}`); the answer says
+	// whether this platform signed it and it is unchanged. A statement with any figure, name,
+	// date or month changed, or signed with another key, is `valid: false` with the reason. The
+	// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+	// No account needed; ten requests a minute per client address, then 429
+	// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+	// (unknown fields, wrong types) is 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+	VerifyIncomeStatementWithBodyWithResponse(ctx context.Context, params *VerifyIncomeStatementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyIncomeStatementResponse, error)
+
+	// VerifyIncomeStatementWithResponse Verify an income statement
+	//
+	// Send an income statement as it was issued (`{statement, signature}`); the answer says
+	// whether this platform signed it and it is unchanged. A statement with any figure, name,
+	// date or month changed, or signed with another key, is `valid: false` with the reason. The
+	// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+	// No account needed; ten requests a minute per client address, then 429
+	// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+	// (unknown fields, wrong types) is 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+	VerifyIncomeStatementWithResponse(ctx context.Context, params *VerifyIncomeStatementParams, body VerifyIncomeStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyIncomeStatementResponse, error)
+
+	// GetEarningsStatsWithResponse Earnings statistics, protected
+	//
+	// Average hourly earnings (SDG 8.5.1) and the share below the wage benchmark, divided by one
+	// or two of `gender`, `age_band`, `disability`, `province` and `district` (a district is
+	// always shown with its province), over a period of ledger transaction times. A worker is an
+	// artisan of a verified group with earnings or logged work in the period; earnings are what
+	// was booked to her payable account (labour, shares of profit, less refunds) and hours the
+	// labour recorded on the units sold, as in the impact report. Only artisans who consented
+	// count in tables by `age_band` or `disability` (`population: consenting_workers`); their
+	// age is the year of the period's end less the birth year.
+	//
+	// Every combination of the dimensions' values is listed, empty ones too. A cell is
+	// suppressed (`suppressed: primary`) when it has fewer than `rules.min_workers` workers
+	// (`KARIGAR_STATS_MIN_CELL`, default 5), fewer than `rules.min_groups` (3) groups, or one
+	// group earns more than `rules.dominance_bps` (60%) of its earnings; then further cells
+	// (`secondary`) so that no suppressed figure can be worked out from the published cells and
+	// totals of any table: no row or column of a two-way table, and no one-way table with a
+	// published total, has exactly one suppressed cell, and an exact check over all the tables
+	// together finds no suppressed cell that their sums determine. A suppressed cell carries no
+	// figures; so do the totals when they are suppressed. docs/fair-trade.md has a worked example.
+	//
+	// `?format=csv` (or `Accept: text/csv`) answers the same as CSV: `field,value` rows for the
+	// query and the rules, then the cells (a column per dimension, then `workers`, `groups`,
+	// `hours`, `mean_hourly_earnings_rs`, `below_benchmark_bps`, `suppressed`), then the totals.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/stats/earnings (the `GetEarningsStats` operationId).
+	GetEarningsStatsWithResponse(ctx context.Context, params *GetEarningsStatsParams, reqEditors ...RequestEditorFn) (*GetEarningsStatsResponse, error)
+
+	// GetPublicEarningsStatsWithResponse Earnings statistics, for anyone
+	//
+	// The same as `GET /api/v1/stats/earnings`, with `by` one or both of `gender` and
+	// `province`, for anyone without signing in; the same cells are suppressed. Ten requests a
+	// minute per client address, then 429 (`RateLimit-Policy` names `stats-public`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/stats/earnings/public (the `GetPublicEarningsStats` operationId).
+	GetPublicEarningsStatsWithResponse(ctx context.Context, params *GetPublicEarningsStatsParams, reqEditors ...RequestEditorFn) (*GetPublicEarningsStatsResponse, error)
 
 	// ListWageBenchmarksWithResponse The wage benchmarks
 	//
@@ -16612,6 +18338,335 @@ func (r UpdateArtisanResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateArtisanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListArtisanConsentsResponse200Headers the declared response headers of an HTTP 200 response for ListArtisanConsents
+type ListArtisanConsentsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListArtisanConsentsResponse400Headers the declared response headers of an HTTP 400 response for ListArtisanConsents
+type ListArtisanConsentsResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListArtisanConsentsResponse401Headers the declared response headers of an HTTP 401 response for ListArtisanConsents
+type ListArtisanConsentsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListArtisanConsentsResponse403Headers the declared response headers of an HTTP 403 response for ListArtisanConsents
+type ListArtisanConsentsResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListArtisanConsentsResponse404Headers the declared response headers of an HTTP 404 response for ListArtisanConsents
+type ListArtisanConsentsResponse404Headers struct {
+	XRequestID string
+}
+
+// ListArtisanConsentsResponse413Headers the declared response headers of an HTTP 413 response for ListArtisanConsents
+type ListArtisanConsentsResponse413Headers struct {
+	XRequestID string
+}
+
+// ListArtisanConsentsResponse500Headers the declared response headers of an HTTP 500 response for ListArtisanConsents
+type ListArtisanConsentsResponse500Headers struct {
+	XRequestID string
+}
+
+// ListArtisanConsentsResponse503Headers the declared response headers of an HTTP 503 response for ListArtisanConsents
+type ListArtisanConsentsResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ListArtisanConsentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConsentChangeList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LedgerNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListArtisanConsentsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListArtisanConsentsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListArtisanConsentsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListArtisanConsentsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListArtisanConsentsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListArtisanConsentsResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListArtisanConsentsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListArtisanConsentsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON200() *ConsentChangeList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON404() *LedgerNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListArtisanConsentsResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListArtisanConsentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListArtisanConsentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListArtisanConsentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListArtisanConsentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetArtisanIncomeStatementResponse200Headers the declared response headers of an HTTP 200 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse200Headers struct {
+	XRequestID string
+}
+
+// GetArtisanIncomeStatementResponse400Headers the declared response headers of an HTTP 400 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetArtisanIncomeStatementResponse401Headers the declared response headers of an HTTP 401 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetArtisanIncomeStatementResponse403Headers the declared response headers of an HTTP 403 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetArtisanIncomeStatementResponse404Headers the declared response headers of an HTTP 404 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse404Headers struct {
+	XRequestID string
+}
+
+// GetArtisanIncomeStatementResponse409Headers the declared response headers of an HTTP 409 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse409Headers struct {
+	XRequestID string
+}
+
+// GetArtisanIncomeStatementResponse413Headers the declared response headers of an HTTP 413 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse413Headers struct {
+	XRequestID string
+}
+
+// GetArtisanIncomeStatementResponse422Headers the declared response headers of an HTTP 422 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetArtisanIncomeStatementResponse500Headers the declared response headers of an HTTP 500 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse500Headers struct {
+	XRequestID string
+}
+
+// GetArtisanIncomeStatementResponse503Headers the declared response headers of an HTTP 503 response for GetArtisanIncomeStatement
+type GetArtisanIncomeStatementResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetArtisanIncomeStatementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncomeStatementDocument
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LedgerNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ConsentRequired
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetArtisanIncomeStatementResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetArtisanIncomeStatementResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetArtisanIncomeStatementResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetArtisanIncomeStatementResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetArtisanIncomeStatementResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetArtisanIncomeStatementResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetArtisanIncomeStatementResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetArtisanIncomeStatementResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetArtisanIncomeStatementResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetArtisanIncomeStatementResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON200() *IncomeStatementDocument {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON404() *LedgerNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON409() *ConsentRequired {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetArtisanIncomeStatementResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetArtisanIncomeStatementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetArtisanIncomeStatementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetArtisanIncomeStatementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetArtisanIncomeStatementResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19917,6 +21972,171 @@ func (r CreateDistributionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateDistributionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGroupIncomeStatementResponse200Headers the declared response headers of an HTTP 200 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse200Headers struct {
+	XRequestID string
+}
+
+// GetGroupIncomeStatementResponse400Headers the declared response headers of an HTTP 400 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetGroupIncomeStatementResponse401Headers the declared response headers of an HTTP 401 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetGroupIncomeStatementResponse403Headers the declared response headers of an HTTP 403 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetGroupIncomeStatementResponse404Headers the declared response headers of an HTTP 404 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse404Headers struct {
+	XRequestID string
+}
+
+// GetGroupIncomeStatementResponse413Headers the declared response headers of an HTTP 413 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse413Headers struct {
+	XRequestID string
+}
+
+// GetGroupIncomeStatementResponse422Headers the declared response headers of an HTTP 422 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetGroupIncomeStatementResponse500Headers the declared response headers of an HTTP 500 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse500Headers struct {
+	XRequestID string
+}
+
+// GetGroupIncomeStatementResponse503Headers the declared response headers of an HTTP 503 response for GetGroupIncomeStatement
+type GetGroupIncomeStatementResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetGroupIncomeStatementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncomeStatementDocument
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LedgerNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetGroupIncomeStatementResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetGroupIncomeStatementResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGroupIncomeStatementResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetGroupIncomeStatementResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetGroupIncomeStatementResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetGroupIncomeStatementResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetGroupIncomeStatementResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetGroupIncomeStatementResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGroupIncomeStatementResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON200() *IncomeStatementDocument {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON404() *LedgerNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGroupIncomeStatementResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGroupIncomeStatementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGroupIncomeStatementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGroupIncomeStatementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGroupIncomeStatementResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23695,14 +25915,6 @@ type GetReceiptResponse413Headers struct {
 	XRequestID string
 }
 
-// GetReceiptResponse429Headers the declared response headers of an HTTP 429 response for GetReceipt
-type GetReceiptResponse429Headers struct {
-	RateLimit       string
-	RateLimitPolicy string
-	RetryAfter      int
-	XRequestID      string
-}
-
 // GetReceiptResponse500Headers the declared response headers of an HTTP 500 response for GetReceipt
 type GetReceiptResponse500Headers struct {
 	XRequestID string
@@ -23725,8 +25937,6 @@ type GetReceiptResponse struct {
 	JSON404 *ErrorEnvelope
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *ReceiptRateLimited
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -23739,8 +25949,6 @@ type GetReceiptResponse struct {
 	Headers404 *GetReceiptResponse404Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *GetReceiptResponse413Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetReceiptResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetReceiptResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23765,11 +25973,6 @@ func (r GetReceiptResponse) GetJSON404() *ErrorEnvelope {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r GetReceiptResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetReceiptResponse) GetJSON429() *ReceiptRateLimited {
-	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -24290,6 +26493,476 @@ func (r SmsInboundPostResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SmsInboundPostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyIncomeStatementResponse200Headers the declared response headers of an HTTP 200 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse200Headers struct {
+	XRequestID string
+}
+
+// VerifyIncomeStatementResponse400Headers the declared response headers of an HTTP 400 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// VerifyIncomeStatementResponse401Headers the declared response headers of an HTTP 401 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// VerifyIncomeStatementResponse409Headers the declared response headers of an HTTP 409 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse409Headers struct {
+	XRequestID string
+}
+
+// VerifyIncomeStatementResponse413Headers the declared response headers of an HTTP 413 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse413Headers struct {
+	XRequestID string
+}
+
+// VerifyIncomeStatementResponse415Headers the declared response headers of an HTTP 415 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse415Headers struct {
+	XRequestID string
+}
+
+// VerifyIncomeStatementResponse429Headers the declared response headers of an HTTP 429 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      int
+	XRequestID      string
+}
+
+// VerifyIncomeStatementResponse500Headers the declared response headers of an HTTP 500 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse500Headers struct {
+	XRequestID string
+}
+
+// VerifyIncomeStatementResponse503Headers the declared response headers of an HTTP 503 response for VerifyIncomeStatement
+type VerifyIncomeStatementResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type VerifyIncomeStatementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatementVerification
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicRateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *VerifyIncomeStatementResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *VerifyIncomeStatementResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyIncomeStatementResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *VerifyIncomeStatementResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *VerifyIncomeStatementResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *VerifyIncomeStatementResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *VerifyIncomeStatementResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *VerifyIncomeStatementResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *VerifyIncomeStatementResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON200() *StatementVerification {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON429() *PublicRateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r VerifyIncomeStatementResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyIncomeStatementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyIncomeStatementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyIncomeStatementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyIncomeStatementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEarningsStatsResponse200Headers the declared response headers of an HTTP 200 response for GetEarningsStats
+type GetEarningsStatsResponse200Headers struct {
+	XRequestID string
+}
+
+// GetEarningsStatsResponse400Headers the declared response headers of an HTTP 400 response for GetEarningsStats
+type GetEarningsStatsResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEarningsStatsResponse401Headers the declared response headers of an HTTP 401 response for GetEarningsStats
+type GetEarningsStatsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetEarningsStatsResponse403Headers the declared response headers of an HTTP 403 response for GetEarningsStats
+type GetEarningsStatsResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEarningsStatsResponse413Headers the declared response headers of an HTTP 413 response for GetEarningsStats
+type GetEarningsStatsResponse413Headers struct {
+	XRequestID string
+}
+
+// GetEarningsStatsResponse422Headers the declared response headers of an HTTP 422 response for GetEarningsStats
+type GetEarningsStatsResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEarningsStatsResponse500Headers the declared response headers of an HTTP 500 response for GetEarningsStats
+type GetEarningsStatsResponse500Headers struct {
+	XRequestID string
+}
+
+// GetEarningsStatsResponse503Headers the declared response headers of an HTTP 503 response for GetEarningsStats
+type GetEarningsStatsResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetEarningsStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EarningsStats
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEarningsStatsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetEarningsStatsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEarningsStatsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetEarningsStatsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetEarningsStatsResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetEarningsStatsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetEarningsStatsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEarningsStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON200() *EarningsStats {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEarningsStatsResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEarningsStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEarningsStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEarningsStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEarningsStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPublicEarningsStatsResponse200Headers the declared response headers of an HTTP 200 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse200Headers struct {
+	XRequestID string
+}
+
+// GetPublicEarningsStatsResponse400Headers the declared response headers of an HTTP 400 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetPublicEarningsStatsResponse401Headers the declared response headers of an HTTP 401 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetPublicEarningsStatsResponse413Headers the declared response headers of an HTTP 413 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse413Headers struct {
+	XRequestID string
+}
+
+// GetPublicEarningsStatsResponse422Headers the declared response headers of an HTTP 422 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetPublicEarningsStatsResponse429Headers the declared response headers of an HTTP 429 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      int
+	XRequestID      string
+}
+
+// GetPublicEarningsStatsResponse500Headers the declared response headers of an HTTP 500 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse500Headers struct {
+	XRequestID string
+}
+
+// GetPublicEarningsStatsResponse503Headers the declared response headers of an HTTP 503 response for GetPublicEarningsStats
+type GetPublicEarningsStatsResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetPublicEarningsStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EarningsStats
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicRateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPublicEarningsStatsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetPublicEarningsStatsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPublicEarningsStatsResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetPublicEarningsStatsResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetPublicEarningsStatsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPublicEarningsStatsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPublicEarningsStatsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPublicEarningsStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON200() *EarningsStats {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON429() *PublicRateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPublicEarningsStatsResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPublicEarningsStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPublicEarningsStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPublicEarningsStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPublicEarningsStatsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25532,6 +28205,52 @@ func (c *ClientWithResponses) UpdateArtisanWithResponse(ctx context.Context, id 
 	return ParseUpdateArtisanResponse(rsp)
 }
 
+// ListArtisanConsentsWithResponse An artisan's consent history
+//
+// Every change of the artisan's two consents (`statistics`: to count in the age and
+// disability statistics; `statement`: to income statements), oldest first: granted or
+// withdrawn, by whom and when. Managers record them with `PATCH /api/v1/artisans/{id}`; the
+// history is only ever added to. Her group's managers, its assigned auditors and admins see
+// it; for anyone else who reads groups the artisan is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/artisans/{id}/consents (the `ListArtisanConsents` operationId).
+func (c *ClientWithResponses) ListArtisanConsentsWithResponse(ctx context.Context, id ArtisanID, params *ListArtisanConsentsParams, reqEditors ...RequestEditorFn) (*ListArtisanConsentsResponse, error) {
+	rsp, err := c.ListArtisanConsents(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListArtisanConsentsResponse(rsp)
+}
+
+// GetArtisanIncomeStatementWithResponse An artisan's signed income statement
+//
+// Proof of income for a lender, month by month (calendar months in Pakistan's time): her
+// part of the goods sold that she made (shared among a line's makers by their minutes), what
+// she earned (labour and shares of profit, less refunds), what she was paid, and her hours
+// of work, with totals; signed with the ledger's checkpoint key (Ed25519) over the canonical
+// encoding described in docs/architecture.md. `POST /api/v1/statements/verify` checks it
+// without an account. Only with her `statement_consent` (409 `consent_required` without it).
+//
+// `from` and `to` are RFC 3339 times: without `to`, the statement ends where the current
+// month begins; without `from`, it starts 12 months before its end; a `to` after the moment
+// of issue is the moment of issue. At most 3 years (422). `?format=html` answers a printable
+// page in English and Urdu (amounts in rupees, dates in Pakistan's time) with the signature
+// and the JSON form. Her group's managers, its assigned auditors and admins may issue it;
+// for anyone else who reads groups the artisan is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/artisans/{id}/income-statement (the `GetArtisanIncomeStatement` operationId).
+func (c *ClientWithResponses) GetArtisanIncomeStatementWithResponse(ctx context.Context, id ArtisanID, params *GetArtisanIncomeStatementParams, reqEditors ...RequestEditorFn) (*GetArtisanIncomeStatementResponse, error) {
+	rsp, err := c.GetArtisanIncomeStatement(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetArtisanIncomeStatementResponse(rsp)
+}
+
 // GetArtisanStatementWithResponse An artisan's statement
 //
 // What an artisan earned in the period, by kind (`sale`, `cash_sale`: her labour;
@@ -26269,6 +28988,24 @@ func (c *ClientWithResponses) CreateDistributionWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseCreateDistributionResponse(rsp)
+}
+
+// GetGroupIncomeStatementWithResponse A group's signed income statement
+//
+// As the artisan's statement, for a collective business: month by month, the group's goods
+// sold (less refunds), what its artisans earned and were paid, and their hours of work,
+// signed the same way. Its managers, its assigned auditors and admins may issue it; for
+// anyone else who reads groups the group is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/groups/{id}/income-statement (the `GetGroupIncomeStatement` operationId).
+func (c *ClientWithResponses) GetGroupIncomeStatementWithResponse(ctx context.Context, id GroupID, params *GetGroupIncomeStatementParams, reqEditors ...RequestEditorFn) (*GetGroupIncomeStatementResponse, error) {
+	rsp, err := c.GetGroupIncomeStatement(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGroupIncomeStatementResponse(rsp)
 }
 
 // ListGroupAccountsWithResponse A group's accounts and balances
@@ -27079,6 +29816,101 @@ func (c *ClientWithResponses) SmsInboundPostWithFormdataBodyWithResponse(ctx con
 		return nil, err
 	}
 	return ParseSmsInboundPostResponse(rsp)
+}
+
+// VerifyIncomeStatementWithBodyWithResponse Verify an income statement
+//
+// Send an income statement as it was issued (`{statement, signature}`); the answer says
+// whether this platform signed it and it is unchanged. A statement with any figure, name,
+// date or month changed, or signed with another key, is `valid: false` with the reason. The
+// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+// No account needed; ten requests a minute per client address, then 429
+// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+// (unknown fields, wrong types) is 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+func (c *ClientWithResponses) VerifyIncomeStatementWithBodyWithResponse(ctx context.Context, params *VerifyIncomeStatementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyIncomeStatementResponse, error) {
+	rsp, err := c.VerifyIncomeStatementWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyIncomeStatementResponse(rsp)
+}
+
+// VerifyIncomeStatementWithResponse Verify an income statement
+//
+// Send an income statement as it was issued (`{statement, signature}`); the answer says
+// whether this platform signed it and it is unchanged. A statement with any figure, name,
+// date or month changed, or signed with another key, is `valid: false` with the reason. The
+// JSON's spelling does not matter (key order, spaces, `12.5` for `12.50`), its values do.
+// No account needed; ten requests a minute per client address, then 429
+// (`RateLimit-Policy` names `statement-verify`). A body that is not a statement's shape
+// (unknown fields, wrong types) is 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/statements/verify (the `VerifyIncomeStatement` operationId).
+func (c *ClientWithResponses) VerifyIncomeStatementWithResponse(ctx context.Context, params *VerifyIncomeStatementParams, body VerifyIncomeStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyIncomeStatementResponse, error) {
+	rsp, err := c.VerifyIncomeStatement(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyIncomeStatementResponse(rsp)
+}
+
+// GetEarningsStatsWithResponse Earnings statistics, protected
+//
+// Average hourly earnings (SDG 8.5.1) and the share below the wage benchmark, divided by one
+// or two of `gender`, `age_band`, `disability`, `province` and `district` (a district is
+// always shown with its province), over a period of ledger transaction times. A worker is an
+// artisan of a verified group with earnings or logged work in the period; earnings are what
+// was booked to her payable account (labour, shares of profit, less refunds) and hours the
+// labour recorded on the units sold, as in the impact report. Only artisans who consented
+// count in tables by `age_band` or `disability` (`population: consenting_workers`); their
+// age is the year of the period's end less the birth year.
+//
+// Every combination of the dimensions' values is listed, empty ones too. A cell is
+// suppressed (`suppressed: primary`) when it has fewer than `rules.min_workers` workers
+// (`KARIGAR_STATS_MIN_CELL`, default 5), fewer than `rules.min_groups` (3) groups, or one
+// group earns more than `rules.dominance_bps` (60%) of its earnings; then further cells
+// (`secondary`) so that no suppressed figure can be worked out from the published cells and
+// totals of any table: no row or column of a two-way table, and no one-way table with a
+// published total, has exactly one suppressed cell, and an exact check over all the tables
+// together finds no suppressed cell that their sums determine. A suppressed cell carries no
+// figures; so do the totals when they are suppressed. docs/fair-trade.md has a worked example.
+//
+// `?format=csv` (or `Accept: text/csv`) answers the same as CSV: `field,value` rows for the
+// query and the rules, then the cells (a column per dimension, then `workers`, `groups`,
+// `hours`, `mean_hourly_earnings_rs`, `below_benchmark_bps`, `suppressed`), then the totals.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/stats/earnings (the `GetEarningsStats` operationId).
+func (c *ClientWithResponses) GetEarningsStatsWithResponse(ctx context.Context, params *GetEarningsStatsParams, reqEditors ...RequestEditorFn) (*GetEarningsStatsResponse, error) {
+	rsp, err := c.GetEarningsStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEarningsStatsResponse(rsp)
+}
+
+// GetPublicEarningsStatsWithResponse Earnings statistics, for anyone
+//
+// The same as `GET /api/v1/stats/earnings`, with `by` one or both of `gender` and
+// `province`, for anyone without signing in; the same cells are suppressed. Ten requests a
+// minute per client address, then 429 (`RateLimit-Policy` names `stats-public`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/stats/earnings/public (the `GetPublicEarningsStats` operationId).
+func (c *ClientWithResponses) GetPublicEarningsStatsWithResponse(ctx context.Context, params *GetPublicEarningsStatsParams, reqEditors ...RequestEditorFn) (*GetPublicEarningsStatsResponse, error) {
+	rsp, err := c.GetPublicEarningsStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPublicEarningsStatsResponse(rsp)
 }
 
 // ListWageBenchmarksWithResponse The wage benchmarks
@@ -29645,6 +32477,422 @@ func ParseUpdateArtisanResponse(rsp *http.Response) (*UpdateArtisanResponse, err
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateArtisanResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListArtisanConsentsResponse parses an HTTP response from a ListArtisanConsentsWithResponse call
+func ParseListArtisanConsentsResponse(rsp *http.Response) (*ListArtisanConsentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListArtisanConsentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConsentChangeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LedgerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListArtisanConsentsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListArtisanConsentsResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListArtisanConsentsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListArtisanConsentsResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListArtisanConsentsResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListArtisanConsentsResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListArtisanConsentsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListArtisanConsentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetArtisanIncomeStatementResponse parses an HTTP response from a GetArtisanIncomeStatementWithResponse call
+func ParseGetArtisanIncomeStatementResponse(rsp *http.Response) (*GetArtisanIncomeStatementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetArtisanIncomeStatementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncomeStatementDocument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LedgerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ConsentRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetArtisanIncomeStatementResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetArtisanIncomeStatementResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetArtisanIncomeStatementResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetArtisanIncomeStatementResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetArtisanIncomeStatementResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetArtisanIncomeStatementResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetArtisanIncomeStatementResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetArtisanIncomeStatementResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetArtisanIncomeStatementResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetArtisanIncomeStatementResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -33787,6 +37035,219 @@ func ParseCreateDistributionResponse(rsp *http.Response) (*CreateDistributionRes
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateDistributionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGroupIncomeStatementResponse parses an HTTP response from a GetGroupIncomeStatementWithResponse call
+func ParseGetGroupIncomeStatementResponse(rsp *http.Response) (*GetGroupIncomeStatementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGroupIncomeStatementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncomeStatementDocument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LedgerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetGroupIncomeStatementResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetGroupIncomeStatementResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetGroupIncomeStatementResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetGroupIncomeStatementResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetGroupIncomeStatementResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetGroupIncomeStatementResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetGroupIncomeStatementResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetGroupIncomeStatementResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGroupIncomeStatementResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -38668,12 +42129,8 @@ func ParseGetReceiptResponse(rsp *http.Response) (*GetReceiptResponse, error) {
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest ReceiptRateLimited
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
+	case rsp.StatusCode == 429:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal
@@ -38739,37 +42196,6 @@ func ParseGetReceiptResponse(rsp *http.Response) (*GetReceiptResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers413 = &headers
-	case rsp.StatusCode == 429:
-		var headers GetReceiptResponse429Headers
-		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimit = value
-		}
-		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitPolicy = value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = value
-		}
-		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetReceiptResponse500Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -39369,6 +42795,629 @@ func ParseSmsInboundPostResponse(rsp *http.Response) (*SmsInboundPostResponse, e
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers SmsInboundPostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyIncomeStatementResponse parses an HTTP response from a VerifyIncomeStatementWithResponse call
+func ParseVerifyIncomeStatementResponse(rsp *http.Response) (*VerifyIncomeStatementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyIncomeStatementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatementVerification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers VerifyIncomeStatementResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers VerifyIncomeStatementResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers VerifyIncomeStatementResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers VerifyIncomeStatementResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers VerifyIncomeStatementResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers VerifyIncomeStatementResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers VerifyIncomeStatementResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers VerifyIncomeStatementResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers VerifyIncomeStatementResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEarningsStatsResponse parses an HTTP response from a GetEarningsStatsWithResponse call
+func ParseGetEarningsStatsResponse(rsp *http.Response) (*GetEarningsStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEarningsStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EarningsStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEarningsStatsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetEarningsStatsResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEarningsStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetEarningsStatsResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetEarningsStatsResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetEarningsStatsResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetEarningsStatsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEarningsStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPublicEarningsStatsResponse parses an HTTP response from a GetPublicEarningsStatsWithResponse call
+func ParseGetPublicEarningsStatsResponse(rsp *http.Response) (*GetPublicEarningsStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPublicEarningsStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EarningsStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPublicEarningsStatsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetPublicEarningsStatsResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPublicEarningsStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetPublicEarningsStatsResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetPublicEarningsStatsResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPublicEarningsStatsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPublicEarningsStatsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPublicEarningsStatsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
