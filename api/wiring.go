@@ -13,6 +13,7 @@ import (
 	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/fairs"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
@@ -29,6 +30,7 @@ type Services struct {
 	Ledger      *ledger.Service
 	Orders      *orders.Service
 	Audit       *audit.Service
+	Fairs       *fairs.Service
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -62,7 +64,7 @@ type Wiring struct {
 // separate so that a test can move one service's time (orders expiring,
 // reports of a later day) while access tokens keep real time.
 type Clocks struct {
-	Auth, Orders, Audit func() time.Time
+	Auth, Orders, Audit, Fairs func() time.Time
 }
 
 // Build wires the services on db: the catalogue refigures a group's products
@@ -100,6 +102,10 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
+		return Services{}, err
+	}
+	if s.Fairs, err = fairs.New(db, fairs.Options{Currency: w.Currency, Ledger: s.Ledger,
+		CursorKey: DeriveKey(w.Secret, "fairs-cursor"), Now: w.Clocks.Fairs, Metrics: s.Metrics}); err != nil {
 		return Services{}, err
 	}
 	return s, nil
