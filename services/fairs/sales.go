@@ -295,33 +295,64 @@ func (s *Service) apply(tx *gorm.DB, actor services.Actor, eventID uuid.UUID, sa
 	results := make([]SaleResult, len(sales))
 	byID := slices.Clone(sales)
 	slices.SortStableFunc(byID, func(a, b sale) int { return bytes.Compare(a.id[:], b.id[:]) })
-	var applied []sale
+	// One statement inserts them all, in id order, and returns the ids it
+	// inserted: the others were there already.
+	var rows []models.FairSale
+	var unique []sale
+	var values []string
+	var args []any
 	for k, sl := range byID {
-		row := models.FairSale{ID: sl.id, EventID: eventID, GroupID: sl.groupID, RecordedAt: sl.recordedAt, Payment: sl.payment,
-			Currency: s.opt.Currency, Total: sl.total, ContentHash: sl.hash, ReceivedBy: actor.UserID, ReceivedAt: now}
 		if k > 0 && byID[k-1].id == sl.id {
 			continue // a copy within the batch: it repeats what becomes of the first, below
 		}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return nil, 0, res.Error
+		row := models.FairSale{ID: sl.id, EventID: eventID, GroupID: sl.groupID, RecordedAt: sl.recordedAt, Payment: sl.payment,
+			Currency: s.opt.Currency, Total: sl.total, ContentHash: sl.hash, ReceivedBy: actor.UserID, ReceivedAt: now}
+		rows, unique = append(rows, row), append(unique, sl)
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, row.ID, row.EventID, row.GroupID, row.RecordedAt, row.Payment, row.Currency, row.Total,
+			row.ContentHash, row.ReceivedBy, row.ReceivedAt, "")
+	}
+	var inserted []uuid.UUID
+	if err := tx.Raw(`INSERT INTO fair_sales (id, event_id, group_id, recorded_at, payment, currency, total, content_hash,
+		received_by, received_at, reasons) VALUES `+strings.Join(values, ", ")+` ON CONFLICT (id) DO NOTHING RETURNING id`, args...).
+		Scan(&inserted).Error; err != nil {
+		return nil, 0, err
+	}
+	isNew := map[uuid.UUID]bool{}
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	var known []uuid.UUID
+	for _, sl := range unique {
+		if !isNew[sl.id] {
+			known = append(known, sl.id)
 		}
-		if res.RowsAffected == 1 {
-			results[sl.index] = SaleResult{Sale: row, Status: SaleApplied}
+	}
+	before := map[uuid.UUID]models.FairSale{}
+	if len(known) > 0 {
+		var found []models.FairSale
+		if err := tx.Where("id IN ?", known).Find(&found).Error; err != nil {
+			return nil, 0, err
+		}
+		for _, f := range found {
+			before[f.ID] = f
+		}
+	}
+	var applied []sale
+	for k, sl := range unique {
+		if isNew[sl.id] {
+			results[sl.index] = SaleResult{Sale: rows[k], Status: SaleApplied}
 			applied = append(applied, sl)
 			continue
 		}
-		var before models.FairSale
-		if err := tx.Where("id = ?", sl.id).First(&before).Error; err != nil {
-			return nil, 0, err
-		}
-		if before.EventID != eventID || before.GroupID != sl.groupID || !bytes.Equal(before.ContentHash, sl.hash) {
+		b, ok := before[sl.id]
+		if !ok || b.EventID != eventID || b.GroupID != sl.groupID || !bytes.Equal(b.ContentHash, sl.hash) {
 			e := services.Conflict(services.CodeConflict,
 				"sale %s was recorded before with other contents: give each sale a UUID of its own; nothing of this batch was recorded", sl.id)
 			e.Fields = map[string]string{fmt.Sprintf("sales[%d].id", sl.index): "was recorded before with other contents"}
 			return nil, 0, e
 		}
-		results[sl.index] = SaleResult{Sale: before, Status: SaleDuplicate, Reasons: ReasonsOf(before)}
+		results[sl.index] = SaleResult{Sale: b, Status: SaleDuplicate, Reasons: ReasonsOf(b)}
 	}
 	booked, err := s.book(tx, eventID, applied, results)
 	if err != nil {
@@ -362,6 +393,7 @@ func (s *Service) book(tx *gorm.DB, eventID uuid.UUID, applied []sale, results [
 	})
 	changed := map[stockKey]bool{}
 	booked := 0
+	var items []models.FairSaleItem
 	for i := range applied {
 		sl := &applied[i]
 		var reasons []string
@@ -400,14 +432,13 @@ func (s *Service) book(tx *gorm.DB, eventID uuid.UUID, applied []sale, results [
 			return 0, err
 		}
 		booked += len(ts)
-		rows := make([]models.FairSaleItem, len(sl.items))
 		for j, it := range sl.items {
-			rows[j] = models.FairSaleItem{SaleID: sl.id, Position: j + 1, ProductID: it.productID, Quantity: it.quantity,
-				UnitPrice: it.unitPrice, Unstocked: it.unstocked, TransactionID: ts[j].ID}
+			items = append(items, models.FairSaleItem{SaleID: sl.id, Position: j + 1, ProductID: it.productID, Quantity: it.quantity,
+				UnitPrice: it.unitPrice, Unstocked: it.unstocked, TransactionID: ts[j].ID})
 		}
-		if err := tx.Create(&rows).Error; err != nil {
-			return 0, err
-		}
+	}
+	if err := tx.CreateInBatches(&items, 500).Error; err != nil {
+		return 0, err
 	}
 	keys := make([]stockKey, 0, len(changed))
 	for k := range changed {
