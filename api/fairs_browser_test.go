@@ -116,16 +116,16 @@ func TestBrowserFairLabels(t *testing.T) {
 	}
 
 	type tagInfo struct {
-		ID       string  `json:"id"`
-		Text     string  `json:"text"`
-		Top      float64 `json:"top"`
-		Bottom   float64 `json:"bottom"`
-		Overflow bool    `json:"overflow"`
+		ID        string  `json:"id"`
+		Text      string  `json:"text"`
+		Overflow  bool    `json:"overflow"`
+		QRWidth   float64 `json:"qrWidth"`   // as laid out, in CSS pixels
+		QRNatural float64 `json:"qrNatural"` // of the PNG
 	}
 	tags, err := chromedp.Run(ctx, chromedp.Evaluate[[]tagInfo](`[...document.querySelectorAll("article.tag")].map(a => ({
-		id: a.dataset.product, text: a.innerText,
-		top: a.getBoundingClientRect().top, bottom: a.getBoundingClientRect().bottom,
-		overflow: a.scrollHeight > a.clientHeight + 1,
+		id: a.dataset.product, text: a.innerText, overflow: a.scrollHeight > a.clientHeight + 1,
+		qrWidth: a.querySelector("img.qr").getBoundingClientRect().width,
+		qrNatural: a.querySelector("img.qr").naturalWidth,
 	}))`))
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,14 @@ func TestBrowserFairLabels(t *testing.T) {
 		if tag.Overflow {
 			t.Errorf("tag %s overflows its box", tag.ID)
 		}
-		shot, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS(`article.tag[data-product="`+tag.ID+`"] img.qr`), 4))
+		// 25 mm on paper; on screen about 94 CSS pixels. Zoomed so that each of the PNG's
+		// pixels is drawn as 2 × 2 device pixels, the browser's drawing is exact and reads
+		// as a pure barcode, however many modules the code has.
+		if tag.QRWidth < 90 || tag.QRNatural == 0 {
+			t.Fatalf("tag %s: its QR code is %.1f CSS pixels wide (%v natural)", tag.ID, tag.QRWidth, tag.QRNatural)
+		}
+		shot, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS(`article.tag[data-product="`+tag.ID+`"] img.qr`),
+			2*tag.QRNatural/tag.QRWidth))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +174,7 @@ func TestBrowserFairLabels(t *testing.T) {
 }
 
 // decodeScreenshotQR reads the QR code in a screenshot of it as the browser
-// drew it (scaled, so its modules are not all the same width).
+// drew it.
 func decodeScreenshotQR(t *testing.T, data []byte) string {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(data))
@@ -180,8 +187,8 @@ func decodeScreenshotQR(t *testing.T, data []byte) string {
 	}
 	var last error
 	for _, hints := range []map[gozxing.DecodeHintType]any{
-		{gozxing.DecodeHintType_TRY_HARDER: true},
 		{gozxing.DecodeHintType_PURE_BARCODE: true},
+		{gozxing.DecodeHintType_TRY_HARDER: true},
 	} {
 		res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
 		if err == nil {
