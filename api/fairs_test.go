@@ -841,3 +841,57 @@ func karachi(t *testing.T) *time.Location {
 	}
 	return loc
 }
+
+// A register closed while a batch is being applied: the batch is wholly
+// before the close (its cash expected) or wholly after it (every sale
+// flagged after_register_close), never split.
+func TestFairCloseRacesABatch(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newFair(e, 100)
+		now := time.Now().UTC()
+		for round := range 3 {
+			ev := e.newEvent(f.manager, now.Add(-time.Hour), now.Add(24*time.Hour)).ID
+			e.do("POST", "/api/v1/events/"+ev+"/stalls", map[string]any{"group_id": f.group.ID}, bearer(f.manager.AccessToken)).
+				wantStatus(t, http.StatusCreated)
+			e.moveStock(f.manager, ev, f.vase.ID, 20, false).wantStatus(t, 200)
+			batch := make([]map[string]any, 20)
+			for i := range batch {
+				batch[i] = fairSale(uuid.NewString(), now.Add(-time.Duration(i)*time.Second), "cash", fairItem(f.vase.ID, 1))
+			}
+			var sales salesBody
+			var closed stallBody
+			inParallel(2, func(i int) {
+				if i == 0 {
+					res := e.sendSales(f.manager, ev, batch...)
+					if res.Code == 200 {
+						res.decode(t, &sales)
+					} else {
+						t.Errorf("batch: %d %s", res.Code, res.Body)
+					}
+					return
+				}
+				res := e.do("POST", "/api/v1/events/"+ev+"/stalls/"+f.group.ID+"/close", map[string]any{"counted_cash": pkr(0)},
+					bearer(f.manager.AccessToken))
+				if res.Code == 200 {
+					res.decode(t, &closed)
+				} else {
+					t.Errorf("close: %d %s", res.Code, res.Body)
+				}
+			})
+			flagged := 0
+			for _, s := range sales.Sales {
+				if slices.Contains(s.Reasons, "after_register_close") {
+					flagged++
+				}
+			}
+			expected := closed.Register.CashExpected.Amount
+			if !(flagged == 0 && expected == 20*300000) && !(flagged == 20 && expected == 0) {
+				t.Fatalf("round %d: %d of 20 sales after the close, which expected %d", round, flagged, expected)
+			}
+			if closed.Register.OverShort.Amount != -expected {
+				t.Fatalf("round %d: over/short %d", round, closed.Register.OverShort.Amount)
+			}
+		}
+		e.verifyLedger(f.admin)
+	})
+}
