@@ -63,6 +63,21 @@ type groupReportResponse struct {
 	FairWageComplianceBPS int64             `json:"fair_wage_compliance_bps"`
 	Findings              []finding         `json:"findings"`
 	LedgerVerified        bool              `json:"ledger_verified"`
+	Payouts               payoutCounts      `json:"payouts"`
+	ArtisanConfirmedBPS   int64             `json:"artisan_confirmed_bps"`
+}
+
+// payoutCounts are the period's payouts and how many their artisans
+// answered themselves by SMS.
+type payoutCounts struct {
+	Made               int `json:"made"`
+	WithReceipt        int `json:"with_receipt"`
+	ConfirmedByArtisan int `json:"confirmed_by_artisan"`
+	Disputed           int `json:"disputed"`
+}
+
+func toPayoutCounts(c audit.Confirmation) payoutCounts {
+	return payoutCounts{Made: c.Payouts, WithReceipt: c.WithReceipt, ConfirmedByArtisan: c.Confirmed, Disputed: c.Disputed}
 }
 
 type reportFees struct {
@@ -78,7 +93,7 @@ func toGroupReport(r audit.GroupReport) groupReportResponse {
 		Fees:      reportFees{Platform: m(r.PlatformFee), PaymentProcessing: m(r.ProcessingFee)},
 		Benchmark: toBenchmark(r.Benchmark), Artisans: []reportArtisan{}, ArtisansWithHours: r.WithHours,
 		ArtisansWithoutHours: r.WithoutHours, FairWageComplianceBPS: r.ComplianceBPS, Findings: []finding{},
-		LedgerVerified: r.LedgerVerified}
+		LedgerVerified: r.LedgerVerified, Payouts: toPayoutCounts(r.Confirmation), ArtisanConfirmedBPS: r.Confirmation.ConfirmedBPS}
 	for _, a := range r.Artisans {
 		line := reportArtisan{ArtisanID: a.ArtisanID.String(), DisplayName: a.DisplayName, District: a.District,
 			LaborMinutes: a.Minutes, Earned: m(a.Earned), Paid: m(a.Paid), Acknowledged: m(a.Acknowledged), Balance: m(a.Balance)}
@@ -166,6 +181,8 @@ type impactResponse struct {
 	Rows                   []impactRow    `json:"rows"`
 	LedgerVerified         bool           `json:"ledger_verified"`
 	ExcludedFromHourlyNote string         `json:"note"`
+	Payouts                payoutCounts   `json:"payouts"`
+	ArtisanConfirmedBPS    int64          `json:"artisan_confirmed_bps"`
 }
 
 func (s *Server) impactReport(c *gin.Context) {
@@ -184,7 +201,8 @@ func (s *Server) impactReport(c *gin.Context) {
 		ActiveArtisans: r.ActiveArtisans, ArtisansWithoutHours: r.WithoutHours, PaidToArtisans: m(r.PaidToArtisans),
 		EarnedByArtisans: m(r.EarnedByArtisans), MedianArtisanShareBPS: r.MedianArtisanShareBPS,
 		AverageHourlyEarnings: m(r.HourlyEarnings), Rows: []impactRow{}, LedgerVerified: r.LedgerVerified,
-		ExcludedFromHourlyNote: fmt.Sprintf("%d active artisans have no logged hours: they are counted, and left out of the hourly averages", r.WithoutHours)}
+		ExcludedFromHourlyNote: fmt.Sprintf("%d active artisans have no logged hours: they are counted, and left out of the hourly averages", r.WithoutHours),
+		Payouts:                toPayoutCounts(r.Confirmation), ArtisanConfirmedBPS: r.Confirmation.ConfirmedBPS}
 	if r.Province != "" {
 		out.Province = &r.Province
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
+	"github.com/karigar/karigar/services/pii"
+	"github.com/karigar/karigar/services/sms"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
@@ -39,6 +41,10 @@ type env struct {
 	srv    *api.Server
 	spec   *specChecker
 	now    time.Time
+	// inbound answers SMS as POST /sms/inbound will (the receipts' replies);
+	// pii is the box the server seals phone numbers with.
+	inbound sms.Handler
+	pii     *pii.Box
 }
 
 // envConfig is what an envOption may change before the server is built.
@@ -57,14 +63,15 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 		o(envConfig{&w, &cfg})
 	}
 	srv, svc := newServer(t, db, w, cfg)
-	return &env{t: t, orders: svc.Orders, ledger: svc.Ledger, db: db, auth: svc.Auth, srv: srv, spec: newSpecChecker(t)}
+	return &env{t: t, orders: svc.Orders, ledger: svc.Ledger, db: db, auth: svc.Auth, srv: srv, spec: newSpecChecker(t),
+		inbound: svc.SMSInbound, pii: w.PII}
 }
 
 // testWiring is the configuration every test server runs with: test
 // secrets, fees of 10% and 3%, and bcrypt's cheapest cost.
 func testWiring() api.Wiring {
 	return api.Wiring{Currency: "PKR", Secret: testSecret, LedgerKey: testLedgerKey, PlatformFeeBPS: 1000, ProcessingFeeBPS: 300,
-		BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), PII: testPIIBox}
 }
 
 // newServer wires the services and the server as cmd/karigar does.
@@ -275,6 +282,15 @@ func (e *env) staff(email, role string) session {
 	res.decode(e.t, &s)
 	return s
 }
+
+// testPIIBox seals the test servers' personal data, under a fixed key.
+var testPIIBox = func() *pii.Box {
+	b, err := pii.New([]byte("karigar test PII key, 32 bytes!!"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
 
 // testLedgerKey signs the test ledgers' checkpoints.
 var testLedgerKey = ed25519.NewKeyFromSeed([]byte("karigar test ledger signing seed"))

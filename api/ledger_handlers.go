@@ -14,6 +14,7 @@ import (
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
+	"github.com/karigar/karigar/services/receipts"
 )
 
 type payoutRequest struct {
@@ -24,23 +25,51 @@ type payoutRequest struct {
 }
 
 type payoutResponse struct {
-	ID              string       `json:"id"`
-	GroupID         string       `json:"group_id"`
-	ArtisanID       string       `json:"artisan_id"`
-	Amount          models.Money `json:"amount"`
-	Method          string       `json:"method"`
-	Reference       string       `json:"reference"`
-	TransactionID   string       `json:"transaction_id"`
-	CreatedAt       time.Time    `json:"created_at"`
-	AcknowledgedAt  *time.Time   `json:"acknowledged_at"`
-	AcknowledgeNote *string      `json:"acknowledgement_note"`
+	ID              string           `json:"id"`
+	GroupID         string           `json:"group_id"`
+	ArtisanID       string           `json:"artisan_id"`
+	Amount          models.Money     `json:"amount"`
+	Method          string           `json:"method"`
+	Reference       string           `json:"reference"`
+	TransactionID   string           `json:"transaction_id"`
+	CreatedAt       time.Time        `json:"created_at"`
+	AcknowledgedAt  *time.Time       `json:"acknowledged_at"`
+	AcknowledgedBy  *string          `json:"acknowledged_by"`
+	AcknowledgeNote *string          `json:"acknowledgement_note"`
+	Receipt         *receiptResponse `json:"receipt"`
 }
 
-func toPayout(p models.Payout) payoutResponse {
-	return payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
+func toPayout(p models.Payout, r *receipts.State) payoutResponse {
+	out := payoutResponse{ID: p.ID.String(), GroupID: p.GroupID.String(), ArtisanID: p.ArtisanID.String(),
 		Amount: models.NewMoney(p.Amount, p.Currency), Method: p.Method, Reference: p.Reference,
 		TransactionID: p.TransactionID.String(), CreatedAt: p.CreatedAt.UTC(), AcknowledgedAt: utc(p.AcknowledgedAt),
-		AcknowledgeNote: p.AcknowledgementNote}
+		AcknowledgedBy: p.AcknowledgedAs, AcknowledgeNote: p.AcknowledgementNote}
+	if r != nil {
+		out.Receipt = toReceipt(*r)
+	}
+	return out
+}
+
+// payouts renders payouts with their receipts, the one shape every route
+// that returns a payout answers with.
+func (s *Server) payouts(c *gin.Context, ps ...models.Payout) ([]payoutResponse, error) {
+	ids := make([]uuid.UUID, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	states, err := s.rcpt.States(c.Request.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]payoutResponse, len(ps))
+	for i, p := range ps {
+		var r *receipts.State
+		if st, ok := states[p.ID]; ok {
+			r = &st
+		}
+		out[i] = toPayout(p, r)
+	}
+	return out, nil
 }
 
 func (s *Server) createPayout(c *gin.Context) {
@@ -62,7 +91,12 @@ func (s *Server) createPayout(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	created(c, toPayout(p), "payouts", p.ID.String())
+	out, err := s.payouts(c, p)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	created(c, out[0], "payouts", p.ID.String())
 }
 
 type acknowledgeRequest struct {
@@ -85,7 +119,37 @@ func (s *Server) acknowledgePayout(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toPayout(p))
+	out, err := s.payouts(c, p)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out[0])
+}
+
+func (s *Server) listPayouts(c *gin.Context) {
+	groupID, err := pathID(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := page.Limit(c.Query("limit"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ps, next, err := s.ledger.Payouts(c.Request.Context(), actorOf(c), groupID, ledger.PayoutQuery{
+		ArtisanID: c.Query("artisan_id"), Cursor: c.Query("cursor"), Limit: limit})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out, err := s.payouts(c, ps...)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(out, next, func(p payoutResponse) payoutResponse { return p }))
 }
 
 type distributionRequest struct {
@@ -242,6 +306,7 @@ type statementResponse struct {
 	Acknowledged models.Money            `json:"acknowledged"`
 	Balance      models.Money            `json:"balance"`
 	MinutesWork  int64                   `json:"minutes_worked"`
+	Payouts      []payoutResponse        `json:"payouts"`
 }
 
 func (s *Server) artisanStatement(c *gin.Context) {
@@ -261,6 +326,10 @@ func (s *Server) artisanStatement(c *gin.Context) {
 		Acknowledged: m(st.Acknowledged), Balance: m(st.Balance), MinutesWork: st.Minutes}
 	for k, v := range st.Earned {
 		out.Earned[k] = m(v)
+	}
+	if out.Payouts, err = s.payouts(c, st.Payouts...); err != nil {
+		writeError(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -293,11 +362,17 @@ type verifyResponse struct {
 	Checkpoints         []checkpointVerified `json:"checkpoints,omitempty"`
 }
 
+// checkpointBody is a signed checkpoint. Version 2 (what the platform
+// signs now) adds chain_count and root_hash; a checkpoint without version
+// is of version 1, as every one signed before inclusion proofs.
 type checkpointBody struct {
-	Sequence  int64     `json:"sequence"`
-	HeadHash  string    `json:"head_hash"`
-	CreatedAt time.Time `json:"created_at"`
-	Signature string    `json:"signature"`
+	Version    int       `json:"version,omitempty"`
+	Sequence   int64     `json:"sequence"`
+	HeadHash   string    `json:"head_hash"`
+	ChainCount *int64    `json:"chain_count,omitempty"`
+	RootHash   string    `json:"root_hash,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	Signature  string    `json:"signature"`
 }
 
 type checkpointVerified struct {
@@ -328,8 +403,41 @@ func toVerify(v ledger.Verification) verifyResponse {
 }
 
 func toCheckpointBody(cp ledger.Checkpoint) checkpointBody {
-	return checkpointBody{Sequence: cp.Sequence, HeadHash: hex.EncodeToString(cp.HeadHash), CreatedAt: cp.CreatedAt.UTC(),
-		Signature: base64.StdEncoding.EncodeToString(cp.Signature)}
+	out := checkpointBody{Version: max(cp.Version, ledger.CheckpointV1), Sequence: cp.Sequence, HeadHash: hex.EncodeToString(cp.HeadHash),
+		CreatedAt: cp.CreatedAt.UTC(), Signature: base64.StdEncoding.EncodeToString(cp.Signature)}
+	if cp.Version == ledger.CheckpointV2 {
+		n := cp.Chains
+		out.ChainCount, out.RootHash = &n, hex.EncodeToString(cp.RootHash)
+	}
+	return out
+}
+
+// fromCheckpointBody reads a checkpoint an auditor sends back, collecting
+// what is malformed in fe under the field names of checkpoints[i].
+func fromCheckpointBody(b checkpointBody, i int, fe *services.FieldErrors) ledger.Checkpoint {
+	at := func(f string) string { return "checkpoints[" + strconv.Itoa(i) + "]." + f }
+	hash, err1 := hex.DecodeString(b.HeadHash)
+	sig, err2 := base64.StdEncoding.DecodeString(b.Signature)
+	fe.Check(err1 != nil || len(hash) != 32, at("head_hash"), "must be 64 hexadecimal digits")
+	fe.Check(err2 != nil, at("signature"), "must be base64")
+	cp := ledger.Checkpoint{Version: max(b.Version, ledger.CheckpointV1), Sequence: b.Sequence, HeadHash: hash, CreatedAt: b.CreatedAt,
+		Signature: sig}
+	switch cp.Version {
+	case ledger.CheckpointV1:
+		fe.Check(b.ChainCount != nil, at("chain_count"), "belongs to checkpoints of version 2")
+		fe.Check(b.RootHash != "", at("root_hash"), "belongs to checkpoints of version 2")
+	case ledger.CheckpointV2:
+		root, err := hex.DecodeString(b.RootHash)
+		fe.Check(err != nil || len(root) != 32, at("root_hash"), "must be 64 hexadecimal digits")
+		fe.Check(b.ChainCount == nil || *b.ChainCount < 1, at("chain_count"), "must be 1 or more")
+		cp.RootHash = root
+		if b.ChainCount != nil {
+			cp.Chains = *b.ChainCount
+		}
+	default:
+		fe.Add(at("version"), "must be 1 or 2")
+	}
+	return cp
 }
 
 func (s *Server) verifyLedger(c *gin.Context) {
@@ -354,11 +462,7 @@ func (s *Server) verifyLedgerCheckpoints(c *gin.Context) {
 	cps := make([]ledger.Checkpoint, len(req.Checkpoints))
 	fe := services.FieldErrors{}
 	for i, b := range req.Checkpoints {
-		hash, err1 := hex.DecodeString(b.HeadHash)
-		sig, err2 := base64.StdEncoding.DecodeString(b.Signature)
-		fe.Check(err1 != nil || len(hash) != 32, "checkpoints["+strconv.Itoa(i)+"].head_hash", "must be 64 hexadecimal digits")
-		fe.Check(err2 != nil, "checkpoints["+strconv.Itoa(i)+"].signature", "must be base64")
-		cps[i] = ledger.Checkpoint{Sequence: b.Sequence, HeadHash: hash, CreatedAt: b.CreatedAt, Signature: sig}
+		cps[i] = fromCheckpointBody(b, i, &fe)
 	}
 	if err := fe.Err(); err != nil {
 		writeError(c, err)
@@ -398,5 +502,5 @@ type publicKeyResponse struct {
 
 func (s *Server) ledgerPublicKey(c *gin.Context) {
 	c.JSON(http.StatusOK, publicKeyResponse{Algorithm: "Ed25519", PublicKey: base64.StdEncoding.EncodeToString(s.ledger.PublicKey()),
-		Signs: `"karigar/ledger/checkpoint/v1" ‖ sequence (zig-zag varint) ‖ head_hash (32 bytes) ‖ created_at (RFC 3339, UTC)`})
+		Signs: checkpointSigns})
 }

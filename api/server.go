@@ -24,6 +24,7 @@ import (
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
+	"github.com/karigar/karigar/services/receipts"
 )
 
 // Config is what the server needs. DB is used only for readiness and pool
@@ -50,6 +51,7 @@ type Server struct {
 	orders  *orders.Service
 	audit   *audit.Service
 	fairs   *fairs.Service
+	rcpt    *receipts.Service
 	log     *slog.Logger
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
@@ -70,8 +72,8 @@ const Base = "/api/v1"
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
-		cfg.Orders == nil || cfg.Audit == nil || cfg.Fairs == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit and Fairs are required")
+		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.Fairs == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit, Receipts and Fairs are required")
 	}
 	if cfg.Logger == nil {
 		// A silent default would hide the causes of 500s and panics; a caller
@@ -98,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, fairs: cfg.Fairs, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, fairs: cfg.Fairs, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
@@ -137,6 +139,7 @@ func (s *Server) routes() {
 	get(e, "/docs", s.docsPage)
 	get(e, "/p/:id", cacheable(), s.productPage)
 	get(e, "/p/:id/qr.png", s.productQR)
+	get(e, "/r/:code", s.receiptPage)
 
 	v1 := e.Group(Base, s.authenticate())
 	// The sign-in routes answer with fresh tokens, so their responses are
@@ -187,6 +190,9 @@ func (s *Server) routes() {
 	app.POST("/groups/:id/distributions", requireRole(models.RoleProducer), s.distribute)
 	app.POST("/groups/:id/payouts", requireRole(models.RoleProducer), requireKey(), s.createPayout)
 	app.POST("/payouts/:id/acknowledge", requireRole(models.RoleProducer, models.RoleAuditor), s.acknowledgePayout)
+	get(app, "/groups/:id/payouts", books, s.listPayouts)
+	get(app, "/groups/:id/disputes", books, s.listDisputes)
+	get(app, "/receipts/:code", s.getReceipt) // anyone holding the code; limited per client address
 	get(app, "/groups/:id/ledger/accounts", books, s.groupAccounts)
 	get(app, "/ledger/transactions", books, s.listTransactions)
 	get(app, "/artisans/:id/statement", books, s.artisanStatement)
@@ -194,6 +200,7 @@ func (s *Server) routes() {
 	app.POST("/audit/ledger/verify", audit, s.verifyLedgerCheckpoints)
 	get(app, "/audit/ledger/checkpoint", audit, s.ledgerCheckpoint)
 	get(app, "/audit/ledger/public-key", s.ledgerPublicKey)
+	get(app, "/audit/ledger/proofs/:id", audit, s.ledgerProof)
 	get(app, "/audit/groups/:id/report", books, s.groupReport)
 	get(app, "/audit/impact", audit, s.impactReport)
 

@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
@@ -19,6 +20,9 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/pii"
+	"github.com/karigar/karigar/services/receipts"
+	"github.com/karigar/karigar/services/sms"
 )
 
 // Services are the domain services the server calls.
@@ -31,6 +35,10 @@ type Services struct {
 	Orders      *orders.Service
 	Audit       *audit.Service
 	Fairs       *fairs.Service
+	Receipts    *receipts.Service
+	// SMSInbound answers the SMS that reach POST /sms/inbound: the
+	// artisans' answers to their receipts (receipts.Service.Reply).
+	SMSInbound sms.Handler
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -54,9 +62,15 @@ type Wiring struct {
 	OrderTTL time.Duration     // how long a card order waits for payment; zero: the orders service's default
 	Payments payments.Provider // nil: no card payments, cash on delivery only
 
+	// PII seals personal data at rest and finds an artisan by the keyed hash
+	// of her phone number (KARIGAR_PII_KEY). nil: no number can be read, so
+	// no SMS receipts are sent and no replies matched.
+	PII *pii.Box
+
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
 	Limits     auth.Limits
+	Lookups    receipts.LookupLimit // checks of receipt codes per client address
 	Clocks     Clocks
 }
 
@@ -64,7 +78,7 @@ type Wiring struct {
 // separate so that a test can move one service's time (orders expiring,
 // reports of a later day) while access tokens keep real time.
 type Clocks struct {
-	Auth, Orders, Audit, Fairs func() time.Time
+	Auth, Orders, Audit, Receipts, Fairs func() time.Time
 }
 
 // Build wires the services on db: the catalogue refigures a group's products
@@ -92,10 +106,18 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		TermsChanged: s.Catalog.RefigureGroup}); err != nil {
 		return Services{}, err
 	}
+	// A new payout's receipt and SMS are written in the payout's own
+	// transaction (receipts.OnPayout); the receipts read the ledger's proofs.
 	if s.Ledger, err = ledger.New(db, ledger.Options{Currency: w.Currency, SigningKey: w.LedgerKey,
-		CursorKey: DeriveKey(w.Secret, "ledger-cursor"), Metrics: s.Metrics}); err != nil {
+		CursorKey: DeriveKey(w.Secret, "ledger-cursor"), Metrics: s.Metrics,
+		OnPayout: func(tx *gorm.DB, p models.Payout) error { return s.Receipts.OnPayout(tx, p) }}); err != nil {
 		return Services{}, err
 	}
+	if s.Receipts, err = receipts.New(db, receipts.Options{Box: w.PII, Ledger: s.Ledger,
+		CursorKey: DeriveKey(w.Secret, "receipts-cursor"), Lookups: w.Lookups, Now: w.Clocks.Receipts, Logger: w.Logger}); err != nil {
+		return Services{}, err
+	}
+	s.SMSInbound = s.Receipts.Reply
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
 		Now: w.Clocks.Orders, Metrics: s.Metrics}); err != nil {

@@ -69,12 +69,25 @@ type LedgerPosting struct {
 	Currency      string
 }
 
-// LedgerCheckpoint is a signed checkpoint's chain heads.
+// LedgerCheckpoint is a signed checkpoint's chain heads (and, from
+// version 2, each chain's tree root beside its head, and the root of the
+// tree over the chains: RootHash, nil for a version 1 checkpoint).
 type LedgerCheckpoint struct {
 	Sequence  int64
 	HeadHash  []byte `gorm:"primaryKey"`
 	Heads     string
 	CreatedAt time.Time
+	RootHash  []byte
+}
+
+// LedgerTreeNode is the hash of a complete subtree of a chain's Merkle
+// tree: over the leaves [Idx << Level, (Idx+1) << Level). Derived from the
+// transactions, stored when first needed, never changed.
+type LedgerTreeNode struct {
+	ChainKey string `gorm:"primaryKey"`
+	Level    int    `gorm:"primaryKey"`
+	Idx      int64  `gorm:"primaryKey"`
+	Hash     []byte
 }
 
 // Payout is money handed to an artisan, and her acknowledgement of it.
@@ -90,9 +103,19 @@ type Payout struct {
 	CreatedBy           uuid.UUID
 	CreatedAt           time.Time
 	AcknowledgedAt      *time.Time
-	AcknowledgedBy      *uuid.UUID
+	AcknowledgedBy      *uuid.UUID // the user who acknowledged it; nil when she confirmed by SMS herself
 	AcknowledgementNote *string
+	// AcknowledgedAs says whose word the acknowledgement is: AckArtisanSMS,
+	// AckManager or AckAuditor.
+	AcknowledgedAs *string
 }
+
+// Whose word a payout's acknowledgement is.
+const (
+	AckArtisanSMS = "artisan_sms" // she answered her receipt's SMS herself
+	AckManager    = "manager"     // a manager of her group, on her word
+	AckAuditor    = "auditor"     // an auditor assigned to the group, who asked her
+)
 
 // Distribution is a sharing of a group's undistributed margin.
 type Distribution struct {

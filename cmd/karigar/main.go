@@ -33,6 +33,7 @@ import (
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
+	"github.com/karigar/karigar/services/pii"
 	"github.com/karigar/karigar/services/seed"
 )
 
@@ -152,8 +153,13 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 // wiring is the services' configuration. Only serve adds a payment
 // provider: the operator commands take no card payments.
 func wiring(cfg config, log *slog.Logger) api.Wiring {
-	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
+	w := api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
 		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL}
+	if cfg.PIIKey != nil {
+		// loadConfig has checked the key's length, the only thing pii.New refuses.
+		w.PII, _ = pii.New(cfg.PIIKey)
+	}
+	return w
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
@@ -214,8 +220,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// Expired idempotency keys, refresh tokens and login counters.
-	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge)
+	// Expired idempotency keys, refresh tokens, login and receipt-lookup counters.
+	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -35,7 +36,7 @@ type ArtisanLine struct {
 
 // Finding is something an auditor should check.
 type Finding struct {
-	Kind        string // unconfirmed_payout, below_benchmark
+	Kind        string // disputed_payout, unconfirmed_payout, below_benchmark
 	ArtisanID   uuid.UUID
 	DisplayName string
 	PayoutID    *uuid.UUID
@@ -62,6 +63,36 @@ type GroupReport struct {
 	ComplianceBPS           int64 // of the artisans with hours, those at or above the benchmark
 	Findings                []Finding
 	LedgerVerified          bool
+	Confirmation            Confirmation // of the payouts made in the period
+}
+
+// Confirmation is how many of a set of payouts their artisans answered
+// themselves, by SMS.
+type Confirmation struct {
+	Payouts      int   // made in the period
+	WithReceipt  int   // of them, those whose artisan was sent an SMS receipt
+	Confirmed    int   // of them, those she confirmed herself (HAAN)
+	Disputed     int   // of them, those she disputed (NAHI)
+	ConfirmedBPS int64 // Confirmed of Payouts, in basis points (0 without payouts)
+}
+
+// confirmation counts the period's payouts of the given groups and their
+// artisans' own answers, in one query.
+func (s *Service) confirmation(db *gorm.DB, groupIDs []uuid.UUID, p Period) (Confirmation, error) {
+	var c Confirmation
+	if len(groupIDs) == 0 {
+		return c, nil
+	}
+	q := db.Table("payouts p").Joins("LEFT JOIN receipts r ON r.payout_id = p.id").
+		Select("COUNT(*) AS payouts, COUNT(r.id) AS with_receipt, COUNT(r.confirmed_at) AS confirmed, "+
+			"COUNT(r.disputed_at) AS disputed").Where("p.group_id IN ?", groupIDs)
+	if err := inPeriod(q, "p.created_at", p).Scan(&c).Error; err != nil {
+		return c, err
+	}
+	if c.Payouts > 0 {
+		c.ConfirmedBPS = int64(c.Confirmed) * 10000 / int64(c.Payouts)
+	}
+	return c, nil
 }
 
 // GroupReport computes a group's report for a period: every amount from the
@@ -106,6 +137,13 @@ func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID
 	if err != nil {
 		return r, err
 	}
+	if r.Confirmation, err = s.confirmation(db, []uuid.UUID{groupID}, r.Period); err != nil {
+		return r, err
+	}
+	disputes, err := s.disputes(ctx, groupID, r.Period)
+	if err != nil {
+		return r, err
+	}
 	meeting := 0
 	for _, a := range artisans {
 		l := ArtisanLine{ArtisanID: a.ID, DisplayName: a.DisplayName, District: a.District, Minutes: f.minutes[a.ID],
@@ -141,6 +179,19 @@ func (s *Service) GroupReport(ctx context.Context, actor services.Actor, groupID
 			PayoutID: &id, Amount: &amount, Since: &since,
 			Check: "paid by " + p.Method + " more than 14 days ago and not confirmed: ask the artisan herself whether it reached her"})
 	}
+	for _, d := range disputes {
+		id, amount, since := d.ID, d.Amount, d.DisputedAt.UTC()
+		check := "she answered NAHI to receipt " + d.Code + " by SMS: the payout by " + d.Method
+		if d.Reference != "" {
+			check += " (reference " + d.Reference + ")"
+		}
+		check += " did not reach her, she says. Ask her, and ask the manager for the bank or wallet record or the cash receipt"
+		if d.AcknowledgedAs != nil && *d.AcknowledgedAs == models.AckManager {
+			check += "; a manager had acknowledged it on her word"
+		}
+		r.Findings = append(r.Findings, Finding{Kind: "disputed_payout", ArtisanID: d.ArtisanID, DisplayName: names[d.ArtisanID],
+			PayoutID: &id, Amount: &amount, Since: &since, Check: check})
+	}
 	sort.SliceStable(r.Findings, func(i, j int) bool { return r.Findings[i].Kind < r.Findings[j].Kind })
 	r.LedgerVerified, err = s.opt.Ledger.VerifyGroup(ctx, groupID)
 	return r, err
@@ -167,6 +218,37 @@ func (s *Service) balances(ctx context.Context, groupID uuid.UUID, to *time.Time
 		out[r.OwnerID] = r.Balance
 	}
 	return out, nil
+}
+
+// dispute is a payout its artisan disputed by SMS.
+type dispute struct {
+	models.Payout
+	Code       string
+	DisputedAt time.Time
+}
+
+// disputes are the group's payouts that their artisans disputed, made or
+// disputed in the period: a dispute of last month's payout is news in this
+// month's report, and last month's report shows it too.
+func (s *Service) disputes(ctx context.Context, groupID uuid.UUID, p Period) ([]dispute, error) {
+	q := s.db.WithContext(ctx).Table("receipts r").Select("p.*, r.code, r.disputed_at").
+		Joins("JOIN payouts p ON p.id = r.payout_id").Where("r.group_id = ? AND r.disputed_at IS NOT NULL", groupID)
+	within := func(col string) (string, []any) {
+		cond, args := "1 = 1", []any{}
+		if p.From != nil {
+			cond, args = cond+" AND "+col+" >= ?", append(args, *p.From)
+		}
+		if p.To != nil {
+			cond, args = cond+" AND "+col+" < ?", append(args, *p.To)
+		}
+		return cond, args
+	}
+	made, madeArgs := within("p.created_at")
+	answered, answeredArgs := within("r.disputed_at")
+	var out []dispute
+	err := q.Where("(("+made+") OR ("+answered+"))", append(madeArgs, answeredArgs...)...).
+		Order("r.disputed_at, r.id").Scan(&out).Error
+	return out, err
 }
 
 // payouts are, per artisan, the acknowledged amounts of the period's

@@ -46,6 +46,7 @@ type Impact struct {
 	HourlyEarnings        int64 // over every artisan with hours
 	Rows                  []ImpactRow
 	LedgerVerified        bool
+	Confirmation          Confirmation // of the payouts made in the period by the groups in scope
 }
 
 // Impact computes the network's impact figures for a period, optionally
@@ -90,6 +91,9 @@ func (s *Service) Impact(ctx context.Context, actor services.Actor, rawFrom, raw
 		active[*p.GroupID] = true
 	}
 	out.ActiveGroups = len(active)
+	if out.Confirmation, err = s.confirmation(db, ids, out.Period); err != nil {
+		return out, err
+	}
 	out.MedianArtisanShareBPS = median(f.shares)
 
 	var artisans []models.Artisan

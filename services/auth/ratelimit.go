@@ -48,7 +48,7 @@ type limitKey struct {
 // limitKeys puts the (email, address) key first. It is a hash, so the table
 // holds no email addresses.
 func (s *Service) limitKeys(email, ip string) []limitKey {
-	client := clientKey(ip)
+	client := ClientKey(ip)
 	sum := sha256.Sum256([]byte(email + "\n" + client))
 	keys := []limitKey{{"email-client:" + hex.EncodeToString(sum[:16]), s.limits.PerEmail, "login-email"}}
 	if client != "" {
@@ -57,11 +57,11 @@ func (s *Service) limitKeys(email, ip string) []limitKey {
 	return keys
 }
 
-// clientKey is the client an address stands for: an IPv4 address as it is
+// ClientKey is the client an address stands for: an IPv4 address as it is
 // (an IPv4-mapped IPv6 one too), an IPv6 address as its /64, since a host is
 // usually given a whole /64 and could otherwise take a fresh address for
 // every guess.
-func clientKey(ip string) string {
+func ClientKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip

@@ -151,11 +151,14 @@ func chainHash(t models.LedgerTransaction, ps []posted) []byte {
 	return h.Sum(nil)
 }
 
-// Head is one chain's position: its last transaction's sequence and hash.
+// Head is one chain's position: its last transaction's sequence and hash,
+// and (in a checkpoint of version 2) the root of the chain's tree of its
+// Seq transactions (tree.go).
 type Head struct {
 	ChainKey string `json:"chain_key"`
 	Seq      int64  `json:"seq"`
 	Hash     []byte `json:"hash"`
+	Root     []byte `json:"root,omitempty"`
 }
 
 // headsHash is the one hash that stands for every chain at once: SHA-256

@@ -163,6 +163,10 @@ type Service struct {
 	// hashVersion is the encoding bookings are hashed with: always
 	// currentHashVersion, but tests write older chains with older ones.
 	hashVersion int
+	// noStoredTrees: read every leaf of a chain's tree instead of the
+	// stored subtree hashes, and store none; the benchmark measures what
+	// storing them saves.
+	noStoredTrees bool
 }
 
 // New returns a ledger on db.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -111,8 +112,11 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 
 // Acknowledge records that the artisan confirmed a payout reached her: a
 // manager of her group on her word, or an auditor assigned to the group who
-// asked her. Errors:
-// forbidden, not_found, validation_failed, invalid_state (acknowledged before).
+// asked her (AcknowledgedAs says which, AcknowledgedBy who). A manager
+// cannot speak for her against her own word: a payout she disputed by SMS
+// is acknowledged only by an auditor. Errors: forbidden, not_found,
+// validation_failed, invalid_state (acknowledged before, or disputed by her
+// and the actor a manager).
 func (s *Service) Acknowledge(ctx context.Context, actor services.Actor, payoutID uuid.UUID, note string) (models.Payout, error) {
 	db := s.db.WithContext(ctx)
 	var p models.Payout
@@ -137,14 +141,72 @@ func (s *Service) Acknowledge(ctx context.Context, actor services.Actor, payoutI
 		return p, services.Invalid(map[string]string{"note": "must be at most 500 characters"})
 	}
 	now := s.now()
-	res := db.Model(&models.Payout{}).Where("id = ? AND acknowledged_at IS NULL", p.ID).
-		Updates(map[string]any{"acknowledged_at": now, "acknowledged_by": actor.UserID, "acknowledgement_note": note})
+	as := models.AckManager
+	q := db.Model(&models.Payout{}).Where("id = ? AND acknowledged_at IS NULL", p.ID)
+	if actor.Role == models.RoleAuditor {
+		as = models.AckAuditor
+	} else {
+		q = q.Where("NOT EXISTS (SELECT 1 FROM receipts r WHERE r.payout_id = payouts.id AND r.disputed_at IS NOT NULL)")
+	}
+	res := q.Updates(map[string]any{"acknowledged_at": now, "acknowledged_by": actor.UserID, "acknowledgement_note": note,
+		"acknowledged_as": as})
 	if res.Error != nil {
 		return p, res.Error
 	}
 	if res.RowsAffected == 0 {
+		if err := db.First(&p, "id = ?", p.ID).Error; err != nil {
+			return p, err
+		}
+		if p.AcknowledgedAt == nil {
+			return p, services.Conflict(services.CodeInvalidState,
+				"the artisan disputed this payout by SMS: only an auditor assigned to the group, who asks her, can acknowledge it")
+		}
 		return p, services.Conflict(services.CodeInvalidState, "this payout was acknowledged already")
 	}
 	err := db.First(&p, "id = ?", p.ID).Error
 	return p, err
+}
+
+// PayoutQuery filters a group's payouts.
+type PayoutQuery struct {
+	ArtisanID, Cursor string
+	Limit             int
+}
+
+// Payouts lists a group's payouts newest first, a page at a time, for those
+// who may read its books (groups.Readable). Errors: forbidden, not_found,
+// bad_request (a malformed artisan_id or cursor).
+func (s *Service) Payouts(ctx context.Context, actor services.Actor, groupID uuid.UUID, q PayoutQuery) ([]models.Payout, string, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := groups.Readable(db, actor, groupID); err != nil {
+		return nil, "", err
+	}
+	tx := db.Where("group_id = ?", groupID)
+	if q.ArtisanID != "" {
+		id, err := uuid.Parse(q.ArtisanID)
+		if err != nil {
+			return nil, "", services.BadRequest("artisan_id is not a UUID")
+		}
+		tx = tx.Where("artisan_id = ?", id)
+	}
+	scope := "payouts|" + groupID.String() + "|" + q.ArtisanID
+	if q.Cursor != "" {
+		var t time.Time
+		var id uuid.UUID
+		if err := s.cursor.Decode(q.Cursor, scope, &t, &id); err != nil {
+			return nil, "", err
+		}
+		tx = tx.Where("(created_at, id) < (?, ?)", t.UTC(), id)
+	}
+	var ps []models.Payout
+	if err := tx.Order("created_at DESC, id DESC").Limit(q.Limit + 1).Find(&ps).Error; err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ps) > q.Limit {
+		ps = ps[:q.Limit]
+		last := ps[len(ps)-1]
+		next = s.cursor.Encode(scope, last.CreatedAt.UTC(), last.ID)
+	}
+	return ps, next, nil
 }

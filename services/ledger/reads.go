@@ -181,9 +181,10 @@ type Statement struct {
 	Earned       map[string]int64 // by transaction kind: sale, cash_sale, distribution, refund (negative)
 	Distributed  int64            // her parts of distributions (also in Earned)
 	PaidOut      int64
-	Acknowledged int64 // of PaidOut, what she has confirmed
-	Balance      int64 // at the end of the period
-	Minutes      int64 // labour of the units sold in the period, less refunds
+	Acknowledged int64           // of PaidOut, what she has confirmed
+	Balance      int64           // at the end of the period
+	Minutes      int64           // labour of the units sold in the period, less refunds
+	Payouts      []models.Payout // made in the period, oldest first
 }
 
 // Statement is what an artisan earned, was paid and confirmed in a period,
@@ -267,10 +268,13 @@ func (s *Service) Statement(ctx context.Context, actor services.Actor, artisanID
 			}
 		}
 	}
-	ack := db.Model(&models.Payout{}).Select("COALESCE(SUM(amount), 0)").
-		Where("artisan_id = ? AND acknowledged_at IS NOT NULL", a.ID)
-	if err := inPeriod(ack, "created_at").Scan(&st.Acknowledged).Error; err != nil {
+	if err := inPeriod(db.Where("artisan_id = ?", a.ID), "created_at").Order("created_at, id").Find(&st.Payouts).Error; err != nil {
 		return st, err
+	}
+	for _, p := range st.Payouts {
+		if p.AcknowledgedAt != nil && p.Currency == s.opt.Currency {
+			st.Acknowledged += p.Amount
+		}
 	}
 	bal := db.Table("ledger_postings p").Select("COALESCE(SUM(p.amount), 0)").
 		Joins("JOIN ledger_transactions t ON t.id = p.transaction_id").

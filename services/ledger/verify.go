@@ -48,6 +48,7 @@ type Verification struct {
 	FirstBadAccount     *BadAccount // the account found changed, when one is
 	Heads               []Head
 	at                  map[string]map[int64][]byte // recomputed hashes at the positions asked for
+	roots               map[string]map[int64][]byte // roots of the chains' trees (tree.go) of the recomputed hashes, there
 }
 
 // verifyChunk is how many transactions Verify reads per query.
@@ -67,7 +68,7 @@ func (s *Service) Verify(ctx context.Context) (Verification, error) {
 }
 
 func (s *Service) verify(ctx context.Context, want map[string]map[int64]bool) (Verification, error) {
-	v := Verification{TrialBalanceOK: true, at: map[string]map[int64][]byte{}}
+	v := Verification{TrialBalanceOK: true, at: map[string]map[int64][]byte{}, roots: map[string]map[int64][]byte{}}
 	err := models.ReadSnapshot(ctx, s.db, func(tx *gorm.DB) error {
 		var heads []models.LedgerChain
 		if err := tx.Order("chain_key").Find(&heads).Error; err != nil {
@@ -302,6 +303,9 @@ func (w *walk) add(t models.LedgerTransaction, ps []posted) {
 	c := w.chains[t.ChainKey]
 	if c == nil {
 		c = &chainState{key: t.ChainKey, hash: make([]byte, 32)}
+		if w.want[t.ChainKey] != nil {
+			c.tree = &frontier{}
+		}
 		w.chains[t.ChainKey] = c
 	}
 	// Within a chain, ids follow the sequence as long as the clocks of the
@@ -334,6 +338,7 @@ type chainState struct {
 	broken  bool            // after the first problem the rest of the chain is not judged again
 	problem *BadTransaction // the first
 	early   map[int64]early // read before their predecessor, by sequence
+	tree    *frontier       // the chain's tree of recomputed hashes, when positions are wanted
 }
 
 type early struct {
@@ -393,11 +398,16 @@ func (c *chainState) next(t models.LedgerTransaction, ps []posted, w *walk) {
 	c.hash = hash
 	c.seq = t.ChainSeq
 	c.last = t.ID
+	if c.tree != nil {
+		c.tree.add(txLeaf(t.ID, hash))
+	}
 	if w.want[t.ChainKey][t.ChainSeq] {
 		if w.v.at[t.ChainKey] == nil {
 			w.v.at[t.ChainKey] = map[int64][]byte{}
+			w.v.roots[t.ChainKey] = map[int64][]byte{}
 		}
 		w.v.at[t.ChainKey][t.ChainSeq] = c.hash
+		w.v.roots[t.ChainKey][t.ChainSeq] = c.tree.root()
 	}
 }
 

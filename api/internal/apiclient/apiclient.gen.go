@@ -387,6 +387,7 @@ func (e GroupStatus) Valid() bool {
 // Defines values for GroupReportFindingsKind.
 const (
 	BelowBenchmark    GroupReportFindingsKind = "below_benchmark"
+	DisputedPayout    GroupReportFindingsKind = "disputed_payout"
 	UnconfirmedPayout GroupReportFindingsKind = "unconfirmed_payout"
 )
 
@@ -394,6 +395,8 @@ const (
 func (e GroupReportFindingsKind) Valid() bool {
 	switch e {
 	case BelowBenchmark:
+		return true
+	case DisputedPayout:
 		return true
 	case UnconfirmedPayout:
 		return true
@@ -420,6 +423,24 @@ func (e ImpactReportRowsGender) Valid() bool {
 	case ImpactReportRowsGenderUndisclosed:
 		return true
 	case ImpactReportRowsGenderWoman:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LedgerCheckpointVersion.
+const (
+	LedgerCheckpointVersionN1 LedgerCheckpointVersion = 1
+	LedgerCheckpointVersionN2 LedgerCheckpointVersion = 2
+)
+
+// Valid indicates whether the value is a known member of the LedgerCheckpointVersion enum.
+func (e LedgerCheckpointVersion) Valid() bool {
+	switch e {
+	case LedgerCheckpointVersionN1:
+		return true
+	case LedgerCheckpointVersionN2:
 		return true
 	default:
 		return false
@@ -489,6 +510,24 @@ func (e LedgerTransactionKind) Valid() bool {
 	case LedgerTransactionKindSale:
 		return true
 	case LedgerTransactionKindTransfer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LedgerVerificationCheckpointsVersion.
+const (
+	LedgerVerificationCheckpointsVersionN1 LedgerVerificationCheckpointsVersion = 1
+	LedgerVerificationCheckpointsVersionN2 LedgerVerificationCheckpointsVersion = 2
+)
+
+// Valid indicates whether the value is a known member of the LedgerVerificationCheckpointsVersion enum.
+func (e LedgerVerificationCheckpointsVersion) Valid() bool {
+	switch e {
+	case LedgerVerificationCheckpointsVersionN1:
+		return true
+	case LedgerVerificationCheckpointsVersionN2:
 		return true
 	default:
 		return false
@@ -645,6 +684,27 @@ func (e OrderRequestPaymentMethod) Valid() bool {
 	}
 }
 
+// Defines values for PayoutAcknowledgedBy.
+const (
+	PayoutAcknowledgedByArtisanSms PayoutAcknowledgedBy = "artisan_sms"
+	PayoutAcknowledgedByAuditor    PayoutAcknowledgedBy = "auditor"
+	PayoutAcknowledgedByManager    PayoutAcknowledgedBy = "manager"
+)
+
+// Valid indicates whether the value is a known member of the PayoutAcknowledgedBy enum.
+func (e PayoutAcknowledgedBy) Valid() bool {
+	switch e {
+	case PayoutAcknowledgedByArtisanSms:
+		return true
+	case PayoutAcknowledgedByAuditor:
+		return true
+	case PayoutAcknowledgedByManager:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayoutMethod.
 const (
 	PayoutMethodBank      PayoutMethod = "bank"
@@ -765,6 +825,60 @@ func (e Province) Valid() bool {
 	case Punjab:
 		return true
 	case Sindh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PublicReceiptMethod.
+const (
+	PublicReceiptMethodBank      PublicReceiptMethod = "bank"
+	PublicReceiptMethodCash      PublicReceiptMethod = "cash"
+	PublicReceiptMethodEasypaisa PublicReceiptMethod = "easypaisa"
+	PublicReceiptMethodJazzcash  PublicReceiptMethod = "jazzcash"
+)
+
+// Valid indicates whether the value is a known member of the PublicReceiptMethod enum.
+func (e PublicReceiptMethod) Valid() bool {
+	switch e {
+	case PublicReceiptMethodBank:
+		return true
+	case PublicReceiptMethodCash:
+		return true
+	case PublicReceiptMethodEasypaisa:
+		return true
+	case PublicReceiptMethodJazzcash:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReceiptStatus.
+const (
+	ReceiptStatusConfirmed ReceiptStatus = "confirmed"
+	ReceiptStatusDelivered ReceiptStatus = "delivered"
+	ReceiptStatusDisputed  ReceiptStatus = "disputed"
+	ReceiptStatusFailed    ReceiptStatus = "failed"
+	ReceiptStatusQueued    ReceiptStatus = "queued"
+	ReceiptStatusSent      ReceiptStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ReceiptStatus enum.
+func (e ReceiptStatus) Valid() bool {
+	switch e {
+	case ReceiptStatusConfirmed:
+		return true
+	case ReceiptStatusDelivered:
+		return true
+	case ReceiptStatusDisputed:
+		return true
+	case ReceiptStatusFailed:
+		return true
+	case ReceiptStatusQueued:
+		return true
+	case ReceiptStatusSent:
 		return true
 	default:
 		return false
@@ -1269,6 +1383,34 @@ type DeliverRequest struct {
 	GroupId       openapi_types.UUID `json:"group_id"`
 }
 
+// Dispute defines model for Dispute.
+type Dispute struct {
+	Artisan struct {
+		DisplayName string             `json:"display_name"`
+		Id          openapi_types.UUID `json:"id"`
+	} `json:"artisan"`
+
+	// Code 10 symbols of Crockford's base32 (50 random bits), in canonical form. Read forgivingly
+	// where people type it: any case, I and L as 1, O as 0, hyphens and spaces dropped, Urdu
+	// and Arabic-Indic digits.
+	//
+	//
+	// Example: 7K9QMZX2VD
+	Code       ReceiptCode `json:"code"`
+	DisputedAt time.Time   `json:"disputed_at"`
+	Payout     Payout      `json:"payout"`
+}
+
+// DisputeList defines model for DisputeList.
+type DisputeList struct {
+	Data []Dispute `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
 // Distribution defines model for Distribution.
 type Distribution struct {
 	// Amount An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
@@ -1739,7 +1881,9 @@ type GroupProductList struct {
 
 // GroupReport defines model for GroupReport.
 type GroupReport struct {
-	Artisans []struct {
+	// ArtisanConfirmedBps Of the payouts made in the period, the share the artisans confirmed themselves by SMS (0 without payouts).
+	ArtisanConfirmedBps int `json:"artisan_confirmed_bps"`
+	Artisans            []struct {
 		// Acknowledged An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
 		// one currency (`PKR` by default); Money in any other currency is refused with 422.
@@ -1793,20 +1937,27 @@ type GroupReport struct {
 		// Amount An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
 		// one currency (`PKR` by default); Money in any other currency is refused with 422.
-		Amount      *Money                  `json:"amount,omitempty"`
-		ArtisanId   openapi_types.UUID      `json:"artisan_id"`
-		Check       string                  `json:"check"`
-		DisplayName string                  `json:"display_name"`
-		Kind        GroupReportFindingsKind `json:"kind"`
-		PayoutId    *openapi_types.UUID     `json:"payout_id,omitempty"`
-		Since       *time.Time              `json:"since,omitempty"`
+		Amount      *Money             `json:"amount,omitempty"`
+		ArtisanId   openapi_types.UUID `json:"artisan_id"`
+		Check       string             `json:"check"`
+		DisplayName string             `json:"display_name"`
+
+		// Kind `disputed_payout`: the artisan answered her receipt with NAHI (made or disputed in the
+		// period; `since` is when she disputed it). `unconfirmed_payout`: unacknowledged after
+		// 14 days. `below_benchmark`: earned less an hour than the wage benchmark.
+		Kind     GroupReportFindingsKind `json:"kind"`
+		PayoutId *openapi_types.UUID     `json:"payout_id,omitempty"`
+		Since    *time.Time              `json:"since,omitempty"`
 	} `json:"findings"`
 	GroupId        openapi_types.UUID `json:"group_id"`
 	GroupName      string             `json:"group_name"`
 	LedgerVerified bool               `json:"ledger_verified"`
 	Orders         int                `json:"orders"`
-	Period         ReportPeriod       `json:"period"`
-	Province       string             `json:"province"`
+
+	// Payouts The payouts made in the period, and how their artisans answered their SMS receipts.
+	Payouts  PayoutCounts `json:"payouts"`
+	Period   ReportPeriod `json:"period"`
+	Province string       `json:"province"`
 
 	// Refunds An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
@@ -1825,7 +1976,9 @@ type GroupReport struct {
 	Units    int   `json:"units"`
 }
 
-// GroupReportFindingsKind defines model for GroupReport.Findings.Kind.
+// GroupReportFindingsKind `disputed_payout`: the artisan answered her receipt with NAHI (made or disputed in the
+// period; `since` is when she disputed it). `unconfirmed_payout`: unacknowledged after
+// 14 days. `below_benchmark`: earned less an hour than the wage benchmark.
 type GroupReportFindingsKind string
 
 // GroupRequest A new group. Text fields are trimmed of surrounding spaces before they are checked.
@@ -1873,20 +2026,26 @@ type GroupSummary struct {
 
 // ImpactReport defines model for ImpactReport.
 type ImpactReport struct {
-	ActiveArtisans       int `json:"active_artisans"`
-	ActiveGroups         int `json:"active_groups"`
+	ActiveArtisans int `json:"active_artisans"`
+	ActiveGroups   int `json:"active_groups"`
+
+	// ArtisanConfirmedBps Of the payouts the groups in scope made in the period, the share the artisans confirmed themselves by SMS.
+	ArtisanConfirmedBps  int `json:"artisan_confirmed_bps"`
 	ArtisansWithoutHours int `json:"artisans_without_hours"`
 
 	// AverageHourlyEarnings An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
 	// one currency (`PKR` by default); Money in any other currency is refused with 422.
-	AverageHourlyEarnings Money        `json:"average_hourly_earnings"`
-	LedgerVerified        bool         `json:"ledger_verified"`
-	MedianArtisanShareBps int          `json:"median_artisan_share_bps"`
-	Note                  string       `json:"note"`
-	Period                ReportPeriod `json:"period"`
-	Province              *string      `json:"province"`
-	Rows                  []struct {
+	AverageHourlyEarnings Money  `json:"average_hourly_earnings"`
+	LedgerVerified        bool   `json:"ledger_verified"`
+	MedianArtisanShareBps int    `json:"median_artisan_share_bps"`
+	Note                  string `json:"note"`
+
+	// Payouts The payouts made in the period, and how their artisans answered their SMS receipts.
+	Payouts  PayoutCounts `json:"payouts"`
+	Period   ReportPeriod `json:"period"`
+	Province *string      `json:"province"`
+	Rows     []struct {
 		Artisans             int `json:"artisans"`
 		ArtisansWithHours    int `json:"artisans_with_hours"`
 		ArtisansWithoutHours int `json:"artisans_without_hours"`
@@ -1926,14 +2085,71 @@ type ImpactReport struct {
 // ImpactReportRowsGender defines model for ImpactReport.Rows.Gender.
 type ImpactReportRowsGender string
 
-// LedgerCheckpoint defines model for LedgerCheckpoint.
+// LedgerCheckpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
+// present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
+// it still verifies. What the signature covers: `signs` at `/api/v1/audit/ledger/public-key`.
 type LedgerCheckpoint struct {
+	// ChainCount Version 2. The chains, and so the leaves of the checkpoint's tree.
+	ChainCount *int `json:"chain_count,omitempty"`
+
+	// CreatedAt Signed as this exact string.
 	CreatedAt time.Time `json:"created_at"`
-	HeadHash  string    `json:"head_hash"`
-	Sequence  int       `json:"sequence"`
+
+	// HeadHash SHA-256 over every chain's key, sequence and head hash.
+	HeadHash string `json:"head_hash"`
+
+	// RootHash Version 2. The root of the Merkle tree over the chains' trees.
+	RootHash *string `json:"root_hash,omitempty"`
+
+	// Sequence Transactions in all chains.
+	Sequence int `json:"sequence"`
 
 	// Signature Ed25519, base64.
 	Signature string `json:"signature"`
+
+	// Version What the signature covers; absent means 1.
+	Version *LedgerCheckpointVersion `json:"version,omitempty"`
+}
+
+// LedgerCheckpointVersion What the signature covers; absent means 1.
+type LedgerCheckpointVersion int
+
+// LedgerInclusionProof Proof that a transaction is in the books as of a signed checkpoint, checkable with the
+// public key alone. Each chain's transactions, in sequence order, are the leaves of an RFC
+// 9162 Merkle tree; the chains' trees, in chain key order, are the leaves of the tree whose
+// root the checkpoint signs. To check it (docs/architecture.md, "Inclusion proofs"): verify
+// the checkpoint's signature; hash the transaction's leaf, SHA-256(0x00 ‖
+// "karigar/ledger/tx-leaf/v1" ‖ transaction id (16 bytes) ‖ transaction hash); climb
+// `path` as RFC 9162 section 2.1.3.2 does for leaf `sequence` − 1 of `tree_size` until the
+// tree has no level left, giving the chain's root; hash the chain's leaf, SHA-256(0x00 ‖
+// "karigar/ledger/chain-leaf/v1" ‖ `tree_size` (8 bytes, big-endian) ‖ chain root ‖
+// `chain`); climb the rest of `path` for leaf `chain_index` of `checkpoint.chain_count`;
+// every hash of `path` must be used and the result must be `checkpoint.root_hash`.
+type LedgerInclusionProof struct {
+	// Chain The chain's key, its group's id, or `platform`.
+	Chain string `json:"chain"`
+
+	// ChainIndex The chain's place among the checkpoint's chains (in chain key order), from 0.
+	ChainIndex int `json:"chain_index"`
+
+	// Checkpoint A signed checkpoint. The platform signs version 2: `chain_count` and `root_hash` are then
+	// present. A checkpoint without `version` is of version 1, signed before inclusion proofs;
+	// it still verifies. What the signature covers: `signs` at `/api/v1/audit/ledger/public-key`.
+	Checkpoint LedgerCheckpoint `json:"checkpoint"`
+
+	// Path Hex SHA-256 hashes from the transaction's leaf up to its chain's root, then from the
+	// chain's leaf up to the checkpoint's root.
+	Path []string `json:"path"`
+
+	// Sequence The transaction's place in its chain, from 1; its leaf index is `sequence` − 1.
+	Sequence int `json:"sequence"`
+
+	// TransactionHash The transaction's hash in its chain (as `GET /api/v1/ledger/transactions` shows it).
+	TransactionHash string             `json:"transaction_hash"`
+	TransactionId   openapi_types.UUID `json:"transaction_id"`
+
+	// TreeSize The chain's transactions as of the checkpoint.
+	TreeSize int `json:"tree_size"`
 }
 
 // LedgerPosting defines model for LedgerPosting.
@@ -2000,12 +2216,15 @@ type LedgerTransactionList struct {
 // LedgerVerification defines model for LedgerVerification.
 type LedgerVerification struct {
 	Checkpoints *[]struct {
-		CreatedAt time.Time `json:"created_at"`
-		HeadHash  string    `json:"head_hash"`
-		Ok        bool      `json:"ok"`
-		Problem   *string   `json:"problem,omitempty"`
-		Sequence  int       `json:"sequence"`
-		Signature string    `json:"signature"`
+		ChainCount *int                                  `json:"chain_count,omitempty"`
+		CreatedAt  time.Time                             `json:"created_at"`
+		HeadHash   string                                `json:"head_hash"`
+		Ok         bool                                  `json:"ok"`
+		Problem    *string                               `json:"problem,omitempty"`
+		RootHash   *string                               `json:"root_hash,omitempty"`
+		Sequence   int                                   `json:"sequence"`
+		Signature  string                                `json:"signature"`
+		Version    *LedgerVerificationCheckpointsVersion `json:"version,omitempty"`
 	} `json:"checkpoints,omitempty"`
 
 	// FirstBadAccount An account whose owner, group, type, currency or overdraft permission was changed
@@ -2033,6 +2252,9 @@ type LedgerVerification struct {
 	TransactionsChecked int    `json:"transactions_checked"`
 	TrialBalanceOk      bool   `json:"trial_balance_ok"`
 }
+
+// LedgerVerificationCheckpointsVersion defines model for LedgerVerification.Checkpoints.Version.
+type LedgerVerificationCheckpointsVersion int
 
 // LedgerVerificationFirstBadAccountOwnerKind defines model for LedgerVerification.FirstBadAccount.OwnerKind.
 type LedgerVerificationFirstBadAccountOwnerKind string
@@ -2242,24 +2464,80 @@ type PasswordResetRequest struct {
 
 // Payout defines model for Payout.
 type Payout struct {
-	AcknowledgedAt      *time.Time `json:"acknowledged_at"`
-	AcknowledgementNote *string    `json:"acknowledgement_note"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+
+	// AcknowledgedBy Whose word the acknowledgement is: `artisan_sms` when she answered her receipt's SMS
+	// with HAAN herself, `manager` when a manager of her group recorded it on her word,
+	// `auditor` when an assigned auditor asked her. The first acknowledgement stands; her own
+	// later HAAN shows on `receipt`. Null while unacknowledged.
+	AcknowledgedBy      *PayoutAcknowledgedBy `json:"acknowledged_by"`
+	AcknowledgementNote *string               `json:"acknowledgement_note"`
 
 	// Amount An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
 	// one currency (`PKR` by default); Money in any other currency is refused with 422.
-	Amount        Money              `json:"amount"`
-	ArtisanId     openapi_types.UUID `json:"artisan_id"`
-	CreatedAt     time.Time          `json:"created_at"`
-	GroupId       openapi_types.UUID `json:"group_id"`
-	Id            openapi_types.UUID `json:"id"`
-	Method        PayoutMethod       `json:"method"`
+	Amount    Money              `json:"amount"`
+	ArtisanId openapi_types.UUID `json:"artisan_id"`
+	CreatedAt time.Time          `json:"created_at"`
+	GroupId   openapi_types.UUID `json:"group_id"`
+	Id        openapi_types.UUID `json:"id"`
+	Method    PayoutMethod       `json:"method"`
+
+	// Receipt Null when the artisan had not consented to SMS or had no phone number when she was paid.
+	Receipt       *PayoutReceipt     `json:"receipt"`
 	Reference     string             `json:"reference"`
 	TransactionId openapi_types.UUID `json:"transaction_id"`
 }
 
+// PayoutAcknowledgedBy Whose word the acknowledgement is: `artisan_sms` when she answered her receipt's SMS
+// with HAAN herself, `manager` when a manager of her group recorded it on her word,
+// `auditor` when an assigned auditor asked her. The first acknowledgement stands; her own
+// later HAAN shows on `receipt`. Null while unacknowledged.
+type PayoutAcknowledgedBy string
+
 // PayoutMethod defines model for Payout.Method.
 type PayoutMethod string
+
+// PayoutCounts The payouts made in the period, and how their artisans answered their SMS receipts.
+type PayoutCounts struct {
+	// ConfirmedByArtisan Confirmed by the artisan herself (HAAN).
+	ConfirmedByArtisan int `json:"confirmed_by_artisan"`
+
+	// Disputed Disputed by the artisan (NAHI).
+	Disputed int `json:"disputed"`
+	Made     int `json:"made"`
+
+	// WithReceipt Sent an SMS receipt (the artisan had consented and had a phone number).
+	WithReceipt int `json:"with_receipt"`
+}
+
+// PayoutList defines model for PayoutList.
+type PayoutList struct {
+	Data []Payout `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
+// PayoutReceipt The SMS receipt of a payout. `status` is the SMS's (`queued` → `sent` → `delivered` or
+// `failed`) until she answers: `confirmed` (HAAN) or `disputed` (NAHI), which are final.
+type PayoutReceipt struct {
+	// Code 10 symbols of Crockford's base32 (50 random bits), in canonical form. Read forgivingly
+	// where people type it: any case, I and L as 1, O as 0, hyphens and spaces dropped, Urdu
+	// and Arabic-Indic digits.
+	//
+	//
+	// Example: 7K9QMZX2VD
+	Code        ReceiptCode `json:"code"`
+	ConfirmedAt *time.Time  `json:"confirmed_at"`
+	DisputedAt  *time.Time  `json:"disputed_at"`
+
+	// SentAt When Kannel took the SMS.
+	SentAt *time.Time    `json:"sent_at"`
+	Status ReceiptStatus `json:"status"`
+}
 
 // PayoutRequest defines model for PayoutRequest.
 type PayoutRequest struct {
@@ -2568,6 +2846,55 @@ type ProfitSharingMethod string
 // `khyber_pakhtunkhwa`, `balochistan`, `gilgit_baltistan`, `azad_kashmir` or `islamabad`.
 type Province string
 
+// PublicReceipt A receipt as anyone holding its code sees it. No name, phone number or artisan id.
+type PublicReceipt struct {
+	// Amount An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Amount Money `json:"amount"`
+
+	// Code 10 symbols of Crockford's base32 (50 random bits), in canonical form. Read forgivingly
+	// where people type it: any case, I and L as 1, O as 0, hyphens and spaces dropped, Urdu
+	// and Arabic-Indic digits.
+	//
+	//
+	// Example: 7K9QMZX2VD
+	Code  ReceiptCode `json:"code"`
+	Group struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"group"`
+	Method PublicReceiptMethod `json:"method"`
+	PaidAt time.Time           `json:"paid_at"`
+
+	// Proof Proof that a transaction is in the books as of a signed checkpoint, checkable with the
+	// public key alone. Each chain's transactions, in sequence order, are the leaves of an RFC
+	// 9162 Merkle tree; the chains' trees, in chain key order, are the leaves of the tree whose
+	// root the checkpoint signs. To check it (docs/architecture.md, "Inclusion proofs"): verify
+	// the checkpoint's signature; hash the transaction's leaf, SHA-256(0x00 ‖
+	// "karigar/ledger/tx-leaf/v1" ‖ transaction id (16 bytes) ‖ transaction hash); climb
+	// `path` as RFC 9162 section 2.1.3.2 does for leaf `sequence` − 1 of `tree_size` until the
+	// tree has no level left, giving the chain's root; hash the chain's leaf, SHA-256(0x00 ‖
+	// "karigar/ledger/chain-leaf/v1" ‖ `tree_size` (8 bytes, big-endian) ‖ chain root ‖
+	// `chain`); climb the rest of `path` for leaf `chain_index` of `checkpoint.chain_count`;
+	// every hash of `path` must be used and the result must be `checkpoint.root_hash`.
+	Proof  LedgerInclusionProof `json:"proof"`
+	Status ReceiptStatus        `json:"status"`
+}
+
+// PublicReceiptMethod defines model for PublicReceipt.Method.
+type PublicReceiptMethod string
+
+// ReceiptCode 10 symbols of Crockford's base32 (50 random bits), in canonical form. Read forgivingly
+// where people type it: any case, I and L as 1, O as 0, hyphens and spaces dropped, Urdu
+// and Arabic-Indic digits.
+//
+// Example: 7K9QMZX2VD
+type ReceiptCode = string
+
+// ReceiptStatus defines model for ReceiptStatus.
+type ReceiptStatus string
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	// RefreshToken The refresh token of the latest session.
@@ -2755,7 +3082,10 @@ type Statement struct {
 	// PaidOut An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
 	// one currency (`PKR` by default); Money in any other currency is refused with 422.
-	PaidOut Money      `json:"paid_out"`
+	PaidOut Money `json:"paid_out"`
+
+	// Payouts The payouts made to her in the period, oldest first, with their receipts.
+	Payouts []Payout   `json:"payouts"`
 	To      *time.Time `json:"to"`
 }
 
@@ -3024,6 +3354,9 @@ type PaymentUnavailable = ErrorEnvelope
 // RateLimited Every error response, on every route.
 type RateLimited = ErrorEnvelope
 
+// ReceiptRateLimited Every error response, on every route.
+type ReceiptRateLimited = ErrorEnvelope
+
 // Unauthorized Every error response, on every route.
 type Unauthorized = ErrorEnvelope
 
@@ -3239,6 +3572,14 @@ type GetImpactReportParamsFormat string
 
 // GetLedgerCheckpointParams defines parameters for GetLedgerCheckpoint.
 type GetLedgerCheckpointParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetLedgerInclusionProofParams defines parameters for GetLedgerInclusionProof.
+type GetLedgerInclusionProofParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
@@ -3591,6 +3932,22 @@ type CreateArtisanParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// ListDisputesParams defines parameters for ListDisputes.
+type ListDisputesParams struct {
+	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque: the `next_cursor` of the previous page, to get the next one. Send it with the same
+	// filters as the query it came from; a cursor from another query, or one that was altered or
+	// made up, is refused with 400. Omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // CreateDistributionParams defines parameters for CreateDistribution.
 type CreateDistributionParams struct {
 	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
@@ -3631,6 +3988,25 @@ type AddGroupManagerParams struct {
 
 // ListGroupOrdersParams defines parameters for ListGroupOrders.
 type ListGroupOrdersParams struct {
+	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque: the `next_cursor` of the previous page, to get the next one. Send it with the same
+	// filters as the query it came from; a cursor from another query, or one that was altered or
+	// made up, is refused with 400. Omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// ListPayoutsParams defines parameters for ListPayouts.
+type ListPayoutsParams struct {
+	// ArtisanId Only this artisan's payouts.
+	ArtisanId *openapi_types.UUID `form:"artisan_id,omitempty" json:"artisan_id,omitempty"`
+
 	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -3950,6 +4326,14 @@ type GetProductTransparencyParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetReceiptParams defines parameters for GetReceipt.
+type GetReceiptParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // ListWageBenchmarksParams defines parameters for ListWageBenchmarks.
 type ListWageBenchmarksParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
@@ -4021,6 +4405,14 @@ type GetProductPageParams struct {
 
 // GetProductPageQRParams defines parameters for GetProductPageQR.
 type GetProductPageQRParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetReceiptPageParams defines parameters for GetReceiptPage.
+type GetReceiptPageParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
@@ -4485,7 +4877,9 @@ type ClientInterface interface {
 	//
 	// Signs the chains' current heads with the platform's Ed25519 key (public key at
 	// `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-	// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+	// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+	// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+	// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 	// /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 	// holds the database could recompute the chains, but cannot sign a checkpoint for a
 	// rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -4493,10 +4887,27 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit/ledger/checkpoint (the `GetLedgerCheckpoint` operationId).
 	GetLedgerCheckpoint(ctx context.Context, params *GetLedgerCheckpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLedgerInclusionProof The proof that a transaction is in the signed books
+	//
+	// The inclusion proof of one transaction (the same object a receipt carries): the path of
+	// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+	// that checkpoint, so that anyone holding only the public key
+	// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+	// the latest checkpoint was signed before the transaction was booked, a new one is signed
+	// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+	// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+	// whose accounts it touched, or of any other transaction. How to check it step by step:
+	// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+	// those of the groups assigned to them; others' and unknown ones answer 404.
+	//
+	// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+	GetLedgerInclusionProof(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLedgerPublicKey The key checkpoints are signed with
 	//
 	// The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-	// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+	// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+	// trusting the platform. No token is needed.
 	//
 	// Corresponds with GET /api/v1/audit/ledger/public-key (the `GetLedgerPublicKey` operationId).
 	GetLedgerPublicKey(ctx context.Context, params *GetLedgerPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4519,9 +4930,12 @@ type ClientInterface interface {
 	// VerifyLedgerCheckpointsWithBody Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4531,9 +4945,12 @@ type ClientInterface interface {
 	// VerifyLedgerCheckpoints Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5130,6 +5547,15 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/groups/{id}/artisans (the `CreateArtisan` operationId).
 	CreateArtisan(ctx context.Context, id GroupID, params *CreateArtisanParams, body CreateArtisanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDisputes Payouts the artisans disputed
+	//
+	// The group's payouts whose artisans answered their SMS receipt with NAHI, the latest
+	// dispute first. A dispute is final and is also a finding in the group's report. Managers of
+	// the group, auditors assigned to it and admins; other producers and auditors get 404.
+	//
+	// Corresponds with GET /api/v1/groups/{id}/disputes (the `ListDisputes` operationId).
+	ListDisputes(ctx context.Context, id GroupID, params *ListDisputesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateDistributionWithBody Share the group's margin among its artisans
 	//
 	// Shares the group's undistributed margin booked since its previous distribution, up to
@@ -5207,6 +5633,15 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/groups/{id}/orders (the `ListGroupOrders` operationId).
 	ListGroupOrders(ctx context.Context, id GroupID, params *ListGroupOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPayouts A group's payouts
+	//
+	// The group's payouts, newest first, each with who acknowledged it and its SMS receipt.
+	// `?artisan_id=` keeps one artisan's. Managers of the group, auditors assigned to it and
+	// admins; other producers and auditors get 404.
+	//
+	// Corresponds with GET /api/v1/groups/{id}/payouts (the `ListPayouts` operationId).
+	ListPayouts(ctx context.Context, id GroupID, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreatePayoutWithBody Record a payout to an artisan
 	//
 	// Records money handed to one of the group's artisans (by bank, JazzCash, Easypaisa or cash)
@@ -5214,6 +5649,11 @@ type ClientInterface interface {
 	// retried request can never pay twice. More than her balance is refused with 409
 	// `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 	// zero. Managers only; a producer who does not manage the group gets 404.
+	//
+	// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+	// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+	// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+	// in the outbox. `receipt` shows it (status `queued` at first).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5227,6 +5667,11 @@ type ClientInterface interface {
 	// retried request can never pay twice. More than her balance is refused with 409
 	// `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 	// zero. Managers only; a producer who does not manage the group gets 404.
+	//
+	// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+	// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+	// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+	// in the outbox. `receipt` shows it (status `queued` at first).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5445,9 +5890,12 @@ type ClientInterface interface {
 	// AcknowledgePayoutWithBody Record that the artisan confirmed a payout
 	//
 	// Records that the artisan confirmed the payout reached her: a manager of her group on her
-	// word, or an auditor assigned to the group who asked her. Once only: a second
-	// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-	// auditor not assigned to it, gets 404.
+	// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+	// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+	// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+	// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+	// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+	// 404.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5457,9 +5905,12 @@ type ClientInterface interface {
 	// AcknowledgePayout Record that the artisan confirmed a payout
 	//
 	// Records that the artisan confirmed the payout reached her: a manager of her group on her
-	// word, or an auditor assigned to the group who asked her. Once only: a second
-	// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-	// auditor not assigned to it, gets 404.
+	// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+	// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+	// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+	// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+	// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+	// 404.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5592,6 +6043,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/products/{id}/transparency (the `GetProductTransparency` operationId).
 	GetProductTransparency(ctx context.Context, id ProductID, params *GetProductTransparencyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetReceipt Check a receipt
+	//
+	// Anyone holding a receipt's code can check the payment behind it: the amount, the method,
+	// when it was paid, its status (the SMS's until the artisan answers, then `confirmed` or
+	// `disputed`), the group, and the proof that the payment is in the books. No name, phone
+	// number or artisan id. No login; at most 10 checks a minute from one client address,
+	// counted whether the code is known or not and across every replica (then 429). A code is
+	// read forgivingly (see ReceiptCode); an unknown one, or anything that is not a code, is 404.
+	//
+	// Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
+	GetReceipt(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWageBenchmarks The wage benchmarks
 	//
 	// Every region's wage benchmark: the statutory minimum wage a product's makers are compared
@@ -5695,6 +6158,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /p/{id}/qr.png (the `GetProductPageQR` operationId).
 	GetProductPageQR(ctx context.Context, id openapi_types.UUID, params *GetProductPageQRParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReceiptPage Public receipt page
+	//
+	// `GET /api/v1/receipts/{code}` as a page for people, in English and Urdu (server-rendered,
+	// no scripts, no images): the amount in rupees, the group, how and when it was paid (in
+	// Pakistan time), whether the artisan confirmed or disputed it, and the proof that it is in
+	// the books. No name, phone number or artisan id. The same limit of checks per client
+	// address applies; an unknown code gets an HTML 404 page, too many checks an HTML 429 page
+	// with `Retry-After`.
+	//
+	// Corresponds with GET /r/{code} (the `GetReceiptPage` operationId).
+	GetReceiptPage(ctx context.Context, code string, params *GetReceiptPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness Readiness check
 	//
@@ -6194,7 +6669,9 @@ func (c *Client) GetImpactReport(ctx context.Context, params *GetImpactReportPar
 //
 // Signs the chains' current heads with the platform's Ed25519 key (public key at
 // `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 // /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 // holds the database could recompute the chains, but cannot sign a checkpoint for a
 // rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -6212,10 +6689,37 @@ func (c *Client) GetLedgerCheckpoint(ctx context.Context, params *GetLedgerCheck
 	return c.Client.Do(req)
 }
 
+// GetLedgerInclusionProof The proof that a transaction is in the signed books
+//
+// The inclusion proof of one transaction (the same object a receipt carries): the path of
+// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+// that checkpoint, so that anyone holding only the public key
+// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+// the latest checkpoint was signed before the transaction was booked, a new one is signed
+// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+// whose accounts it touched, or of any other transaction. How to check it step by step:
+// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+// those of the groups assigned to them; others' and unknown ones answer 404.
+//
+// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+func (c *Client) GetLedgerInclusionProof(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLedgerInclusionProofRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetLedgerPublicKey The key checkpoints are signed with
 //
 // The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+// trusting the platform. No token is needed.
 //
 // Corresponds with GET /api/v1/audit/ledger/public-key (the `GetLedgerPublicKey` operationId).
 func (c *Client) GetLedgerPublicKey(ctx context.Context, params *GetLedgerPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6258,9 +6762,12 @@ func (c *Client) VerifyLedger(ctx context.Context, params *VerifyLedgerParams, r
 // VerifyLedgerCheckpointsWithBody Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6280,9 +6787,12 @@ func (c *Client) VerifyLedgerCheckpointsWithBody(ctx context.Context, params *Ve
 // VerifyLedgerCheckpoints Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7259,6 +7769,25 @@ func (c *Client) CreateArtisan(ctx context.Context, id GroupID, params *CreateAr
 	return c.Client.Do(req)
 }
 
+// ListDisputes Payouts the artisans disputed
+//
+// The group's payouts whose artisans answered their SMS receipt with NAHI, the latest
+// dispute first. A dispute is final and is also a finding in the group's report. Managers of
+// the group, auditors assigned to it and admins; other producers and auditors get 404.
+//
+// Corresponds with GET /api/v1/groups/{id}/disputes (the `ListDisputes` operationId).
+func (c *Client) ListDisputes(ctx context.Context, id GroupID, params *ListDisputesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDisputesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateDistributionWithBody Share the group's margin among its artisans
 //
 // Shares the group's undistributed margin booked since its previous distribution, up to
@@ -7396,6 +7925,25 @@ func (c *Client) ListGroupOrders(ctx context.Context, id GroupID, params *ListGr
 	return c.Client.Do(req)
 }
 
+// ListPayouts A group's payouts
+//
+// The group's payouts, newest first, each with who acknowledged it and its SMS receipt.
+// `?artisan_id=` keeps one artisan's. Managers of the group, auditors assigned to it and
+// admins; other producers and auditors get 404.
+//
+// Corresponds with GET /api/v1/groups/{id}/payouts (the `ListPayouts` operationId).
+func (c *Client) ListPayouts(ctx context.Context, id GroupID, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPayoutsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreatePayoutWithBody Record a payout to an artisan
 //
 // Records money handed to one of the group's artisans (by bank, JazzCash, Easypaisa or cash)
@@ -7403,6 +7951,11 @@ func (c *Client) ListGroupOrders(ctx context.Context, id GroupID, params *ListGr
 // retried request can never pay twice. More than her balance is refused with 409
 // `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 // zero. Managers only; a producer who does not manage the group gets 404.
+//
+// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+// in the outbox. `receipt` shows it (status `queued` at first).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7426,6 +7979,11 @@ func (c *Client) CreatePayoutWithBody(ctx context.Context, id GroupID, params *C
 // retried request can never pay twice. More than her balance is refused with 409
 // `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 // zero. Managers only; a producer who does not manage the group gets 404.
+//
+// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+// in the outbox. `receipt` shows it (status `queued` at first).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7794,9 +8352,12 @@ func (c *Client) ShipOrder(ctx context.Context, id OrderID, params *ShipOrderPar
 // AcknowledgePayoutWithBody Record that the artisan confirmed a payout
 //
 // Records that the artisan confirmed the payout reached her: a manager of her group on her
-// word, or an auditor assigned to the group who asked her. Once only: a second
-// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-// auditor not assigned to it, gets 404.
+// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+// 404.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7816,9 +8377,12 @@ func (c *Client) AcknowledgePayoutWithBody(ctx context.Context, id openapi_types
 // AcknowledgePayout Record that the artisan confirmed a payout
 //
 // Records that the artisan confirmed the payout reached her: a manager of her group on her
-// word, or an auditor assigned to the group who asked her. Once only: a second
-// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-// auditor not assigned to it, gets 404.
+// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+// 404.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8031,6 +8595,28 @@ func (c *Client) GetProductTransparency(ctx context.Context, id ProductID, param
 	return c.Client.Do(req)
 }
 
+// GetReceipt Check a receipt
+//
+// Anyone holding a receipt's code can check the payment behind it: the amount, the method,
+// when it was paid, its status (the SMS's until the artisan answers, then `confirmed` or
+// `disputed`), the group, and the proof that the payment is in the books. No name, phone
+// number or artisan id. No login; at most 10 checks a minute from one client address,
+// counted whether the code is known or not and across every replica (then 429). A code is
+// read forgivingly (see ReceiptCode); an unknown one, or anything that is not a code, is 404.
+//
+// Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
+func (c *Client) GetReceipt(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReceiptRequest(c.Server, code, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListWageBenchmarks The wage benchmarks
 //
 // Every region's wage benchmark: the statutory minimum wage a product's makers are compared
@@ -8215,6 +8801,28 @@ func (c *Client) GetProductPage(ctx context.Context, id openapi_types.UUID, para
 // Corresponds with GET /p/{id}/qr.png (the `GetProductPageQR` operationId).
 func (c *Client) GetProductPageQR(ctx context.Context, id openapi_types.UUID, params *GetProductPageQRParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProductPageQRRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReceiptPage Public receipt page
+//
+// `GET /api/v1/receipts/{code}` as a page for people, in English and Urdu (server-rendered,
+// no scripts, no images): the amount in rupees, the group, how and when it was paid (in
+// Pakistan time), whether the artisan confirmed or disputed it, and the proof that it is in
+// the books. No name, phone number or artisan id. The same limit of checks per client
+// address applies; an unknown code gets an HTML 404 page, too many checks an HTML 429 page
+// with `Retry-After`.
+//
+// Corresponds with GET /r/{code} (the `GetReceiptPage` operationId).
+func (c *Client) GetReceiptPage(ctx context.Context, code string, params *GetReceiptPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReceiptPageRequest(c.Server, code, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9293,6 +9901,55 @@ func NewGetLedgerCheckpointRequest(server string, params *GetLedgerCheckpointPar
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/audit/ledger/checkpoint")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetLedgerInclusionProofRequest constructs an http.Request for the GetLedgerInclusionProof method
+func NewGetLedgerInclusionProofRequest(server string, id openapi_types.UUID, params *GetLedgerInclusionProofParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/audit/ledger/proofs/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -11051,6 +11708,94 @@ func NewCreateArtisanRequestWithBody(server string, id GroupID, params *CreateAr
 	return req, nil
 }
 
+// NewListDisputesRequest constructs an http.Request for the ListDisputes method
+func NewListDisputesRequest(server string, id GroupID, params *ListDisputesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/groups/%s/disputes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewCreateDistributionRequest calls the generic CreateDistribution builder with application/json body
 func NewCreateDistributionRequest(server string, id GroupID, params *CreateDistributionParams, body CreateDistributionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -11280,6 +12025,106 @@ func NewListGroupOrdersRequest(server string, id GroupID, params *ListGroupOrder
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListPayoutsRequest constructs an http.Request for the ListPayouts method
+func NewListPayoutsRequest(server string, id GroupID, params *ListPayoutsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/groups/%s/payouts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ArtisanId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "artisan_id", *params.ArtisanId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -12748,6 +13593,55 @@ func NewGetProductTransparencyRequest(server string, id ProductID, params *GetPr
 	return req, nil
 }
 
+// NewGetReceiptRequest constructs an http.Request for the GetReceipt method
+func NewGetReceiptRequest(server string, code string, params *GetReceiptParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/receipts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListWageBenchmarksRequest constructs an http.Request for the ListWageBenchmarks method
 func NewListWageBenchmarksRequest(server string, params *ListWageBenchmarksParams) (*http.Request, error) {
 	var err error
@@ -13110,6 +14004,55 @@ func NewGetProductPageQRRequest(server string, id openapi_types.UUID, params *Ge
 	}
 
 	operationPath := fmt.Sprintf("/p/%s/qr.png", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetReceiptPageRequest constructs an http.Request for the GetReceiptPage method
+func NewGetReceiptPageRequest(server string, code string, params *GetReceiptPageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/r/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -13534,7 +14477,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Signs the chains' current heads with the platform's Ed25519 key (public key at
 	// `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-	// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+	// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+	// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+	// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 	// /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 	// holds the database could recompute the chains, but cannot sign a checkpoint for a
 	// rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -13544,10 +14489,29 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit/ledger/checkpoint (the `GetLedgerCheckpoint` operationId).
 	GetLedgerCheckpointWithResponse(ctx context.Context, params *GetLedgerCheckpointParams, reqEditors ...RequestEditorFn) (*GetLedgerCheckpointResponse, error)
 
+	// GetLedgerInclusionProofWithResponse The proof that a transaction is in the signed books
+	//
+	// The inclusion proof of one transaction (the same object a receipt carries): the path of
+	// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+	// that checkpoint, so that anyone holding only the public key
+	// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+	// the latest checkpoint was signed before the transaction was booked, a new one is signed
+	// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+	// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+	// whose accounts it touched, or of any other transaction. How to check it step by step:
+	// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+	// those of the groups assigned to them; others' and unknown ones answer 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+	GetLedgerInclusionProofWithResponse(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*GetLedgerInclusionProofResponse, error)
+
 	// GetLedgerPublicKeyWithResponse The key checkpoints are signed with
 	//
 	// The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-	// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+	// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+	// trusting the platform. No token is needed.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13574,9 +14538,12 @@ type ClientWithResponsesInterface interface {
 	// VerifyLedgerCheckpointsWithBodyWithResponse Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13586,9 +14553,12 @@ type ClientWithResponsesInterface interface {
 	// VerifyLedgerCheckpointsWithResponse Verify the ledger against kept checkpoints
 	//
 	// As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-	// platform's and the recomputed chains still pass through every chain head it covers. A
-	// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-	// true only when the ledger and every checkpoint verify.
+	// platform's and the recomputed chains still pass through every chain head it covers; for a
+	// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+	// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+	// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+	// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+	// checkpoint verify.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14203,6 +15173,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/groups/{id}/artisans (the `CreateArtisan` operationId).
 	CreateArtisanWithResponse(ctx context.Context, id GroupID, params *CreateArtisanParams, body CreateArtisanJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateArtisanResponse, error)
 
+	// ListDisputesWithResponse Payouts the artisans disputed
+	//
+	// The group's payouts whose artisans answered their SMS receipt with NAHI, the latest
+	// dispute first. A dispute is final and is also a finding in the group's report. Managers of
+	// the group, auditors assigned to it and admins; other producers and auditors get 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/groups/{id}/disputes (the `ListDisputes` operationId).
+	ListDisputesWithResponse(ctx context.Context, id GroupID, params *ListDisputesParams, reqEditors ...RequestEditorFn) (*ListDisputesResponse, error)
+
 	// CreateDistributionWithBodyWithResponse Share the group's margin among its artisans
 	//
 	// Shares the group's undistributed margin booked since its previous distribution, up to
@@ -14284,6 +15265,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/groups/{id}/orders (the `ListGroupOrders` operationId).
 	ListGroupOrdersWithResponse(ctx context.Context, id GroupID, params *ListGroupOrdersParams, reqEditors ...RequestEditorFn) (*ListGroupOrdersResponse, error)
 
+	// ListPayoutsWithResponse A group's payouts
+	//
+	// The group's payouts, newest first, each with who acknowledged it and its SMS receipt.
+	// `?artisan_id=` keeps one artisan's. Managers of the group, auditors assigned to it and
+	// admins; other producers and auditors get 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/groups/{id}/payouts (the `ListPayouts` operationId).
+	ListPayoutsWithResponse(ctx context.Context, id GroupID, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*ListPayoutsResponse, error)
+
 	// CreatePayoutWithBodyWithResponse Record a payout to an artisan
 	//
 	// Records money handed to one of the group's artisans (by bank, JazzCash, Easypaisa or cash)
@@ -14291,6 +15283,11 @@ type ClientWithResponsesInterface interface {
 	// retried request can never pay twice. More than her balance is refused with 409
 	// `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 	// zero. Managers only; a producer who does not manage the group gets 404.
+	//
+	// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+	// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+	// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+	// in the outbox. `receipt` shows it (status `queued` at first).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14304,6 +15301,11 @@ type ClientWithResponsesInterface interface {
 	// retried request can never pay twice. More than her balance is refused with 409
 	// `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 	// zero. Managers only; a producer who does not manage the group gets 404.
+	//
+	// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+	// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+	// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+	// in the outbox. `receipt` shows it (status `queued` at first).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14534,9 +15536,12 @@ type ClientWithResponsesInterface interface {
 	// AcknowledgePayoutWithBodyWithResponse Record that the artisan confirmed a payout
 	//
 	// Records that the artisan confirmed the payout reached her: a manager of her group on her
-	// word, or an auditor assigned to the group who asked her. Once only: a second
-	// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-	// auditor not assigned to it, gets 404.
+	// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+	// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+	// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+	// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+	// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+	// 404.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14546,9 +15551,12 @@ type ClientWithResponsesInterface interface {
 	// AcknowledgePayoutWithResponse Record that the artisan confirmed a payout
 	//
 	// Records that the artisan confirmed the payout reached her: a manager of her group on her
-	// word, or an auditor assigned to the group who asked her. Once only: a second
-	// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-	// auditor not assigned to it, gets 404.
+	// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+	// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+	// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+	// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+	// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+	// 404.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14691,6 +15699,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/products/{id}/transparency (the `GetProductTransparency` operationId).
 	GetProductTransparencyWithResponse(ctx context.Context, id ProductID, params *GetProductTransparencyParams, reqEditors ...RequestEditorFn) (*GetProductTransparencyResponse, error)
 
+	// GetReceiptWithResponse Check a receipt
+	//
+	// Anyone holding a receipt's code can check the payment behind it: the amount, the method,
+	// when it was paid, its status (the SMS's until the artisan answers, then `confirmed` or
+	// `disputed`), the group, and the proof that the payment is in the books. No name, phone
+	// number or artisan id. No login; at most 10 checks a minute from one client address,
+	// counted whether the code is known or not and across every replica (then 429). A code is
+	// read forgivingly (see ReceiptCode); an unknown one, or anything that is not a code, is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
+	GetReceiptWithResponse(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*GetReceiptResponse, error)
+
 	// ListWageBenchmarksWithResponse The wage benchmarks
 	//
 	// Every region's wage benchmark: the statutory minimum wage a product's makers are compared
@@ -14808,6 +15830,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /p/{id}/qr.png (the `GetProductPageQR` operationId).
 	GetProductPageQRWithResponse(ctx context.Context, id openapi_types.UUID, params *GetProductPageQRParams, reqEditors ...RequestEditorFn) (*GetProductPageQRResponse, error)
+
+	// GetReceiptPageWithResponse Public receipt page
+	//
+	// `GET /api/v1/receipts/{code}` as a page for people, in English and Urdu (server-rendered,
+	// no scripts, no images): the amount in rupees, the group, how and when it was paid (in
+	// Pakistan time), whether the artisan confirmed or disputed it, and the proof that it is in
+	// the books. No name, phone number or artisan id. The same limit of checks per client
+	// address applies; an unknown code gets an HTML 404 page, too many checks an HTML 429 page
+	// with `Retry-After`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /r/{code} (the `GetReceiptPage` operationId).
+	GetReceiptPageWithResponse(ctx context.Context, code string, params *GetReceiptPageParams, reqEditors ...RequestEditorFn) (*GetReceiptPageResponse, error)
 
 	// GetReadinessWithResponse Readiness check
 	//
@@ -17279,6 +18315,156 @@ func (r GetLedgerCheckpointResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetLedgerCheckpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLedgerInclusionProofResponse200Headers the declared response headers of an HTTP 200 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse200Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse400Headers the declared response headers of an HTTP 400 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetLedgerInclusionProofResponse401Headers the declared response headers of an HTTP 401 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetLedgerInclusionProofResponse403Headers the declared response headers of an HTTP 403 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetLedgerInclusionProofResponse404Headers the declared response headers of an HTTP 404 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse404Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse413Headers the declared response headers of an HTTP 413 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse413Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse500Headers the declared response headers of an HTTP 500 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse500Headers struct {
+	XRequestID string
+}
+
+// GetLedgerInclusionProofResponse503Headers the declared response headers of an HTTP 503 response for GetLedgerInclusionProof
+type GetLedgerInclusionProofResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetLedgerInclusionProofResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LedgerInclusionProof
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetLedgerInclusionProofResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetLedgerInclusionProofResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLedgerInclusionProofResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetLedgerInclusionProofResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetLedgerInclusionProofResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetLedgerInclusionProofResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetLedgerInclusionProofResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLedgerInclusionProofResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON200() *LedgerInclusionProof {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLedgerInclusionProofResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLedgerInclusionProofResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLedgerInclusionProofResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLedgerInclusionProofResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLedgerInclusionProofResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21342,6 +22528,156 @@ func (r CreateArtisanResponse) ContentType() string {
 	return ""
 }
 
+// ListDisputesResponse200Headers the declared response headers of an HTTP 200 response for ListDisputes
+type ListDisputesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListDisputesResponse400Headers the declared response headers of an HTTP 400 response for ListDisputes
+type ListDisputesResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListDisputesResponse401Headers the declared response headers of an HTTP 401 response for ListDisputes
+type ListDisputesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListDisputesResponse403Headers the declared response headers of an HTTP 403 response for ListDisputes
+type ListDisputesResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListDisputesResponse404Headers the declared response headers of an HTTP 404 response for ListDisputes
+type ListDisputesResponse404Headers struct {
+	XRequestID string
+}
+
+// ListDisputesResponse413Headers the declared response headers of an HTTP 413 response for ListDisputes
+type ListDisputesResponse413Headers struct {
+	XRequestID string
+}
+
+// ListDisputesResponse500Headers the declared response headers of an HTTP 500 response for ListDisputes
+type ListDisputesResponse500Headers struct {
+	XRequestID string
+}
+
+// ListDisputesResponse503Headers the declared response headers of an HTTP 503 response for ListDisputes
+type ListDisputesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ListDisputesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DisputeList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LedgerNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListDisputesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListDisputesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDisputesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListDisputesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListDisputesResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListDisputesResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListDisputesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDisputesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDisputesResponse) GetJSON200() *DisputeList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDisputesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDisputesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDisputesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListDisputesResponse) GetJSON404() *LedgerNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListDisputesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListDisputesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListDisputesResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDisputesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDisputesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDisputesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDisputesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateDistributionResponse201Headers the declared response headers of an HTTP 201 response for CreateDistribution
 type CreateDistributionResponse201Headers struct {
 	IdempotentReplayed *string
@@ -22028,6 +23364,156 @@ func (r ListGroupOrdersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListGroupOrdersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPayoutsResponse200Headers the declared response headers of an HTTP 200 response for ListPayouts
+type ListPayoutsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListPayoutsResponse400Headers the declared response headers of an HTTP 400 response for ListPayouts
+type ListPayoutsResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListPayoutsResponse401Headers the declared response headers of an HTTP 401 response for ListPayouts
+type ListPayoutsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListPayoutsResponse403Headers the declared response headers of an HTTP 403 response for ListPayouts
+type ListPayoutsResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListPayoutsResponse404Headers the declared response headers of an HTTP 404 response for ListPayouts
+type ListPayoutsResponse404Headers struct {
+	XRequestID string
+}
+
+// ListPayoutsResponse413Headers the declared response headers of an HTTP 413 response for ListPayouts
+type ListPayoutsResponse413Headers struct {
+	XRequestID string
+}
+
+// ListPayoutsResponse500Headers the declared response headers of an HTTP 500 response for ListPayouts
+type ListPayoutsResponse500Headers struct {
+	XRequestID string
+}
+
+// ListPayoutsResponse503Headers the declared response headers of an HTTP 503 response for ListPayouts
+type ListPayoutsResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ListPayoutsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PayoutList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LedgerNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPayoutsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListPayoutsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPayoutsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListPayoutsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListPayoutsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListPayoutsResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListPayoutsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPayoutsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPayoutsResponse) GetJSON200() *PayoutList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPayoutsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPayoutsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPayoutsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPayoutsResponse) GetJSON404() *LedgerNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListPayoutsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListPayoutsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPayoutsResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPayoutsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPayoutsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPayoutsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPayoutsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25004,6 +26490,143 @@ func (r GetProductTransparencyResponse) ContentType() string {
 	return ""
 }
 
+// GetReceiptResponse200Headers the declared response headers of an HTTP 200 response for GetReceipt
+type GetReceiptResponse200Headers struct {
+	XRequestID string
+}
+
+// GetReceiptResponse401Headers the declared response headers of an HTTP 401 response for GetReceipt
+type GetReceiptResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetReceiptResponse404Headers the declared response headers of an HTTP 404 response for GetReceipt
+type GetReceiptResponse404Headers struct {
+	XRequestID string
+}
+
+// GetReceiptResponse413Headers the declared response headers of an HTTP 413 response for GetReceipt
+type GetReceiptResponse413Headers struct {
+	XRequestID string
+}
+
+// GetReceiptResponse429Headers the declared response headers of an HTTP 429 response for GetReceipt
+type GetReceiptResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      int
+	XRequestID      string
+}
+
+// GetReceiptResponse500Headers the declared response headers of an HTTP 500 response for GetReceipt
+type GetReceiptResponse500Headers struct {
+	XRequestID string
+}
+
+// GetReceiptResponse503Headers the declared response headers of an HTTP 503 response for GetReceipt
+type GetReceiptResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetReceiptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublicReceipt
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ReceiptRateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetReceiptResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetReceiptResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetReceiptResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetReceiptResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetReceiptResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetReceiptResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReceiptResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReceiptResponse) GetJSON200() *PublicReceipt {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReceiptResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReceiptResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetReceiptResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetReceiptResponse) GetJSON429() *ReceiptRateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReceiptResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReceiptResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReceiptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReceiptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReceiptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReceiptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWageBenchmarksResponse200Headers the declared response headers of an HTTP 200 response for ListWageBenchmarks
 type ListWageBenchmarksResponse200Headers struct {
 	XRequestID string
@@ -25714,6 +27337,91 @@ func (r GetProductPageQRResponse) ContentType() string {
 	return ""
 }
 
+// GetReceiptPageResponse200Headers the declared response headers of an HTTP 200 response for GetReceiptPage
+type GetReceiptPageResponse200Headers struct {
+	XRequestID string
+}
+
+// GetReceiptPageResponse404Headers the declared response headers of an HTTP 404 response for GetReceiptPage
+type GetReceiptPageResponse404Headers struct {
+	XRequestID string
+}
+
+// GetReceiptPageResponse429Headers the declared response headers of an HTTP 429 response for GetReceiptPage
+type GetReceiptPageResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetReceiptPageResponse500Headers the declared response headers of an HTTP 500 response for GetReceiptPage
+type GetReceiptPageResponse500Headers struct {
+	XRequestID string
+}
+
+// GetReceiptPageResponse503Headers the declared response headers of an HTTP 503 response for GetReceiptPage
+type GetReceiptPageResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetReceiptPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetReceiptPageResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetReceiptPageResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetReceiptPageResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetReceiptPageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReceiptPageResponse503Headers
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReceiptPageResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReceiptPageResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReceiptPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReceiptPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReceiptPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReceiptPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReadinessResponse200Headers the declared response headers of an HTTP 200 response for GetReadiness
 type GetReadinessResponse200Headers struct {
 	XRequestID string
@@ -26231,7 +27939,9 @@ func (c *ClientWithResponses) GetImpactReportWithResponse(ctx context.Context, p
 //
 // Signs the chains' current heads with the platform's Ed25519 key (public key at
 // `/api/v1/audit/ledger/public-key`): `sequence` is the number of transactions in all,
-// `head_hash` the hash of every chain's head. Keep it outside the platform; `POST
+// `head_hash` the hash of every chain's head, and (`version` 2) `root_hash` the root of the
+// Merkle tree over the `chain_count` chains' trees of transactions, which inclusion proofs
+// (`/api/v1/audit/ledger/proofs/{id}`, receipts) lead to. Keep it outside the platform; `POST
 // /api/v1/audit/ledger/verify` later confirms the ledger still passes through it. Whoever
 // holds the database could recompute the chains, but cannot sign a checkpoint for a
 // rewritten one. Asking again with no booking in between returns the same checkpoint.
@@ -26247,10 +27957,35 @@ func (c *ClientWithResponses) GetLedgerCheckpointWithResponse(ctx context.Contex
 	return ParseGetLedgerCheckpointResponse(rsp)
 }
 
+// GetLedgerInclusionProofWithResponse The proof that a transaction is in the signed books
+//
+// The inclusion proof of one transaction (the same object a receipt carries): the path of
+// hashes from the transaction's hash to the root its latest signed checkpoint covers, with
+// that checkpoint, so that anyone holding only the public key
+// (`/api/v1/audit/ledger/public-key`) can check that the transaction is in the books. If
+// the latest checkpoint was signed before the transaction was booked, a new one is signed
+// (and kept, as `GET /api/v1/audit/ledger/checkpoint` keeps it). The proof holds the
+// transaction's id, hash, chain and place in it, and hashes: nothing of what it moved,
+// whose accounts it touched, or of any other transaction. How to check it step by step:
+// docs/architecture.md, "Inclusion proofs". Admins get any transaction's proof; auditors
+// those of the groups assigned to them; others' and unknown ones answer 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/audit/ledger/proofs/{id} (the `GetLedgerInclusionProof` operationId).
+func (c *ClientWithResponses) GetLedgerInclusionProofWithResponse(ctx context.Context, id openapi_types.UUID, params *GetLedgerInclusionProofParams, reqEditors ...RequestEditorFn) (*GetLedgerInclusionProofResponse, error) {
+	rsp, err := c.GetLedgerInclusionProof(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLedgerInclusionProofResponse(rsp)
+}
+
 // GetLedgerPublicKeyWithResponse The key checkpoints are signed with
 //
 // The Ed25519 public key that signs ledger checkpoints, and what exactly a signature covers,
-// so that anyone can check a checkpoint without trusting the platform. No token is needed.
+// so that anyone can check a checkpoint, and an inclusion proof that leads to one, without
+// trusting the platform. No token is needed.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26289,9 +28024,12 @@ func (c *ClientWithResponses) VerifyLedgerWithResponse(ctx context.Context, para
 // VerifyLedgerCheckpointsWithBodyWithResponse Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26307,9 +28045,12 @@ func (c *ClientWithResponses) VerifyLedgerCheckpointsWithBodyWithResponse(ctx co
 // VerifyLedgerCheckpointsWithResponse Verify the ledger against kept checkpoints
 //
 // As `GET`, and for each checkpoint an auditor kept (1 to 100): whether its signature is this
-// platform's and the recomputed chains still pass through every chain head it covers. A
-// chain rewritten after the checkpoint (even with every hash recomputed) fails it. `ok` is
-// true only when the ledger and every checkpoint verify.
+// platform's and the recomputed chains still pass through every chain head it covers; for a
+// checkpoint of version 2, also whether each chain's tree, rebuilt from the recomputed
+// hashes, has the root it signed. A chain rewritten after the checkpoint (even with every
+// hash recomputed) fails it. Checkpoints of version 1 (signed before inclusion proofs, with
+// no `version`) verify as they were signed. `ok` is true only when the ledger and every
+// checkpoint verify.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27152,6 +28893,23 @@ func (c *ClientWithResponses) CreateArtisanWithResponse(ctx context.Context, id 
 	return ParseCreateArtisanResponse(rsp)
 }
 
+// ListDisputesWithResponse Payouts the artisans disputed
+//
+// The group's payouts whose artisans answered their SMS receipt with NAHI, the latest
+// dispute first. A dispute is final and is also a finding in the group's report. Managers of
+// the group, auditors assigned to it and admins; other producers and auditors get 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/groups/{id}/disputes (the `ListDisputes` operationId).
+func (c *ClientWithResponses) ListDisputesWithResponse(ctx context.Context, id GroupID, params *ListDisputesParams, reqEditors ...RequestEditorFn) (*ListDisputesResponse, error) {
+	rsp, err := c.ListDisputes(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDisputesResponse(rsp)
+}
+
 // CreateDistributionWithBodyWithResponse Share the group's margin among its artisans
 //
 // Shares the group's undistributed margin booked since its previous distribution, up to
@@ -27269,6 +29027,23 @@ func (c *ClientWithResponses) ListGroupOrdersWithResponse(ctx context.Context, i
 	return ParseListGroupOrdersResponse(rsp)
 }
 
+// ListPayoutsWithResponse A group's payouts
+//
+// The group's payouts, newest first, each with who acknowledged it and its SMS receipt.
+// `?artisan_id=` keeps one artisan's. Managers of the group, auditors assigned to it and
+// admins; other producers and auditors get 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/groups/{id}/payouts (the `ListPayouts` operationId).
+func (c *ClientWithResponses) ListPayoutsWithResponse(ctx context.Context, id GroupID, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*ListPayoutsResponse, error) {
+	rsp, err := c.ListPayouts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPayoutsResponse(rsp)
+}
+
 // CreatePayoutWithBodyWithResponse Record a payout to an artisan
 //
 // Records money handed to one of the group's artisans (by bank, JazzCash, Easypaisa or cash)
@@ -27276,6 +29051,11 @@ func (c *ClientWithResponses) ListGroupOrdersWithResponse(ctx context.Context, i
 // retried request can never pay twice. More than her balance is refused with 409
 // `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 // zero. Managers only; a producer who does not manage the group gets 404.
+//
+// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+// in the outbox. `receipt` shows it (status `queued` at first).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27295,6 +29075,11 @@ func (c *ClientWithResponses) CreatePayoutWithBodyWithResponse(ctx context.Conte
 // retried request can never pay twice. More than her balance is refused with 409
 // `insufficient_funds`, however many payouts are sent at once: her balance never goes below
 // zero. Managers only; a producer who does not manage the group gets 404.
+//
+// If the artisan consented to SMS and has a phone number, the payout gets a receipt in the
+// same transaction: a code and an SMS in her language (Urdu, Roman Urdu or English) naming
+// the group, the amount, the method and how to answer (HAAN or NAHI with the code), queued
+// in the outbox. `receipt` shows it (status `queued` at first).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27615,9 +29400,12 @@ func (c *ClientWithResponses) ShipOrderWithResponse(ctx context.Context, id Orde
 // AcknowledgePayoutWithBodyWithResponse Record that the artisan confirmed a payout
 //
 // Records that the artisan confirmed the payout reached her: a manager of her group on her
-// word, or an auditor assigned to the group who asked her. Once only: a second
-// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-// auditor not assigned to it, gets 404.
+// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+// 404.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27633,9 +29421,12 @@ func (c *ClientWithResponses) AcknowledgePayoutWithBodyWithResponse(ctx context.
 // AcknowledgePayoutWithResponse Record that the artisan confirmed a payout
 //
 // Records that the artisan confirmed the payout reached her: a manager of her group on her
-// word, or an auditor assigned to the group who asked her. Once only: a second
-// acknowledgement is 409 `invalid_state`. A producer who does not manage the group, or an
-// auditor not assigned to it, gets 404.
+// word (`acknowledged_by: manager`), or an auditor assigned to the group who asked her
+// (`auditor`). Once only: a second acknowledgement, or one after she confirmed it herself by
+// SMS (`artisan_sms`), is 409 `invalid_state`. A payout she disputed by SMS cannot be
+// acknowledged by a manager on her word (409 `invalid_state`); an assigned auditor who asks
+// her can. A producer who does not manage the group, or an auditor not assigned to it, gets
+// 404.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27826,6 +29617,26 @@ func (c *ClientWithResponses) GetProductTransparencyWithResponse(ctx context.Con
 	return ParseGetProductTransparencyResponse(rsp)
 }
 
+// GetReceiptWithResponse Check a receipt
+//
+// Anyone holding a receipt's code can check the payment behind it: the amount, the method,
+// when it was paid, its status (the SMS's until the artisan answers, then `confirmed` or
+// `disputed`), the group, and the proof that the payment is in the books. No name, phone
+// number or artisan id. No login; at most 10 checks a minute from one client address,
+// counted whether the code is known or not and across every replica (then 429). A code is
+// read forgivingly (see ReceiptCode); an unknown one, or anything that is not a code, is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/receipts/{code} (the `GetReceipt` operationId).
+func (c *ClientWithResponses) GetReceiptWithResponse(ctx context.Context, code string, params *GetReceiptParams, reqEditors ...RequestEditorFn) (*GetReceiptResponse, error) {
+	rsp, err := c.GetReceipt(ctx, code, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReceiptResponse(rsp)
+}
+
 // ListWageBenchmarksWithResponse The wage benchmarks
 //
 // Every region's wage benchmark: the statutory minimum wage a product's makers are compared
@@ -27996,6 +29807,26 @@ func (c *ClientWithResponses) GetProductPageQRWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetProductPageQRResponse(rsp)
+}
+
+// GetReceiptPageWithResponse Public receipt page
+//
+// `GET /api/v1/receipts/{code}` as a page for people, in English and Urdu (server-rendered,
+// no scripts, no images): the amount in rupees, the group, how and when it was paid (in
+// Pakistan time), whether the artisan confirmed or disputed it, and the proof that it is in
+// the books. No name, phone number or artisan id. The same limit of checks per client
+// address applies; an unknown code gets an HTML 404 page, too many checks an HTML 429 page
+// with `Retry-After`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /r/{code} (the `GetReceiptPage` operationId).
+func (c *ClientWithResponses) GetReceiptPageWithResponse(ctx context.Context, code string, params *GetReceiptPageParams, reqEditors ...RequestEditorFn) (*GetReceiptPageResponse, error) {
+	rsp, err := c.GetReceiptPage(ctx, code, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReceiptPageResponse(rsp)
 }
 
 // GetReadinessWithResponse Readiness check
@@ -31134,6 +32965,192 @@ func ParseGetLedgerCheckpointResponse(rsp *http.Response) (*GetLedgerCheckpointR
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetLedgerCheckpointResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLedgerInclusionProofResponse parses an HTTP response from a GetLedgerInclusionProofWithResponse call
+func ParseGetLedgerInclusionProofResponse(rsp *http.Response) (*GetLedgerInclusionProofResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLedgerInclusionProofResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LedgerInclusionProof
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetLedgerInclusionProofResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetLedgerInclusionProofResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetLedgerInclusionProofResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetLedgerInclusionProofResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetLedgerInclusionProofResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetLedgerInclusionProofResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetLedgerInclusionProofResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLedgerInclusionProofResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -36330,6 +38347,192 @@ func ParseCreateArtisanResponse(rsp *http.Response) (*CreateArtisanResponse, err
 	return response, nil
 }
 
+// ParseListDisputesResponse parses an HTTP response from a ListDisputesWithResponse call
+func ParseListDisputesResponse(rsp *http.Response) (*ListDisputesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDisputesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DisputeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LedgerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListDisputesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListDisputesResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListDisputesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListDisputesResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListDisputesResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListDisputesResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListDisputesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDisputesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateDistributionResponse parses an HTTP response from a CreateDistributionWithResponse call
 func ParseCreateDistributionResponse(rsp *http.Response) (*CreateDistributionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -37212,6 +39415,192 @@ func ParseListGroupOrdersResponse(rsp *http.Response) (*ListGroupOrdersResponse,
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListGroupOrdersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPayoutsResponse parses an HTTP response from a ListPayoutsWithResponse call
+func ParseListPayoutsResponse(rsp *http.Response) (*ListPayoutsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPayoutsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PayoutList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LedgerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPayoutsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListPayoutsResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPayoutsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListPayoutsResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListPayoutsResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListPayoutsResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListPayoutsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPayoutsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -41066,6 +43455,182 @@ func ParseGetProductTransparencyResponse(rsp *http.Response) (*GetProductTranspa
 	return response, nil
 }
 
+// ParseGetReceiptResponse parses an HTTP response from a GetReceiptWithResponse call
+func ParseGetReceiptResponse(rsp *http.Response) (*GetReceiptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReceiptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublicReceipt
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ReceiptRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetReceiptResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetReceiptResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetReceiptResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetReceiptResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetReceiptResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetReceiptResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReceiptResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListWageBenchmarksResponse parses an HTTP response from a ListWageBenchmarksWithResponse call
 func ParseListWageBenchmarksResponse(rsp *http.Response) (*ListWageBenchmarksResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -41834,6 +44399,106 @@ func ParseGetProductPageQRResponse(rsp *http.Response) (*GetProductPageQRRespons
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProductPageQRResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReceiptPageResponse parses an HTTP response from a GetReceiptPageWithResponse call
+func ParseGetReceiptPageResponse(rsp *http.Response) (*GetReceiptPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReceiptPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetReceiptPageResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetReceiptPageResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetReceiptPageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetReceiptPageResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReceiptPageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
