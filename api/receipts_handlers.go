@@ -122,16 +122,6 @@ var receiptPageCSP = func() string {
 	return csp
 }()
 
-// karachi is Pakistan's time zone, in which people read the page's times.
-// Pakistan keeps no daylight saving, so a fixed UTC+5 stands in where the
-// system has no time zone database.
-var karachi = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Karachi"); err == nil {
-		return loc
-	}
-	return time.FixedZone("PKT", 5*60*60)
-}()
-
 type receiptView struct {
 	Code, Amount, Group, Method, MethodUrdu, PaidAt string
 	Status, StatusUrdu, StatusClass                 string
@@ -188,13 +178,13 @@ func (s *Server) receiptPage(c *gin.Context) {
 	method := methodNames[r.Method]
 	status := receiptStatuses[r.Status]
 	v := receiptView{Code: r.Code, Amount: rupees(r.Amount.Amount, r.Amount.Currency), Group: r.GroupName,
-		Method: method[0], MethodUrdu: method[1], PaidAt: r.PaidAt.In(karachi).Format("2 January 2006, 3:04 pm"),
+		Method: method[0], MethodUrdu: method[1], PaidAt: r.PaidAt.In(models.Karachi).Format("2 January 2006, 3:04 pm"),
 		Status: status[0], StatusUrdu: status[1], StatusClass: r.Status,
 		PublicKeyURL: s.public + Base + "/audit/ledger/public-key", JSONURL: s.public + Base + "/receipts/" + r.Code}
 	if p := toPublicReceipt(r).Proof; p != nil {
 		v.Proof = &proofView{TransactionHash: p.TransactionHash, Chain: p.Chain, Sequence: p.Sequence, Steps: len(p.Path),
 			CheckpointHead: p.Checkpoint.HeadHash, CheckpointSequence: p.Checkpoint.Sequence,
-			CheckpointAt: p.Checkpoint.CreatedAt.In(karachi).Format("2 January 2006, 3:04 pm")}
+			CheckpointAt: p.Checkpoint.CreatedAt.In(models.Karachi).Format("2 January 2006, 3:04 pm")}
 	}
 	renderReceiptPage(c, http.StatusOK, "receipt", v)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/fairs"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
@@ -52,6 +53,7 @@ type Server struct {
 	ledger  *ledger.Service
 	orders  *orders.Service
 	audit   *audit.Service
+	fairs   *fairs.Service
 	rcpt    *receipts.Service
 	sms     *sms.Service
 	log     *slog.Logger
@@ -78,8 +80,8 @@ const Base = "/api/v1"
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
-		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.SMS == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit, Receipts and SMS are required")
+		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.SMS == nil || cfg.Fairs == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit, Receipts, SMS and Fairs are required")
 	}
 	if cfg.Stats == nil || cfg.Statements == nil {
 		return nil, errors.New("api: Stats and Statements are required")
@@ -109,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, fairs: cfg.Fairs, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	s.stats, s.statements = cfg.Stats, cfg.Statements
 	if s.public == "" {
@@ -229,6 +231,18 @@ func (s *Server) routes() {
 	get(app, "/artisans/:id/income-statement", books, s.artisanIncomeStatement)
 	get(app, "/groups/:id/income-statement", books, s.groupIncomeStatement)
 	app.POST("/statements/verify", s.throttled("statement-verify"), s.verifyStatement)
+	// Craft fairs (contract section 14): services/fairs.
+	get(app, "/events", s.listEvents)
+	app.POST("/events", requireRole(models.RoleProducer, models.RoleAdmin), s.createEvent)
+	get(app, "/events/:id", s.getEvent)
+	app.POST("/events/:id/stalls", requireRole(models.RoleProducer), s.addStall)
+	get(app, "/events/:id/stalls/:group_id", books, s.getStall)
+	app.POST("/events/:id/stalls/:group_id/close", requireRole(models.RoleProducer), s.closeStall)
+	app.POST("/events/:id/stock", requireRole(models.RoleProducer), s.stockToStall)
+	app.POST("/events/:id/stock/return", requireRole(models.RoleProducer), s.stockFromStall)
+	app.POST("/events/:id/sales", requireRole(models.RoleProducer), s.recordFairSales)
+	get(app, "/events/:id/report", books, s.eventReport)
+	get(app, "/events/:id/labels", s.eventLabels)
 
 	admin := app.Group("/admin", requireRole(models.RoleAdmin))
 	admin.POST("/users", s.createUser)

@@ -14,6 +14,7 @@ import (
 	"github.com/karigar/karigar/services/audit"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/fairs"
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
@@ -35,6 +36,7 @@ type Services struct {
 	Ledger      *ledger.Service
 	Orders      *orders.Service
 	Audit       *audit.Service
+	Fairs       *fairs.Service
 	Receipts    *receipts.Service
 	// SMSInbound answers the SMS that reach POST /sms/inbound: the
 	// artisans' answers to their receipts (receipts.Service.Reply) unless
@@ -98,7 +100,7 @@ type Wiring struct {
 // separate so that a test can move one service's time (orders expiring,
 // reports of a later day) while access tokens keep real time.
 type Clocks struct {
-	Auth, Orders, Audit, Receipts func() time.Time
+	Auth, Orders, Audit, Receipts, Fairs func() time.Time
 }
 
 // Build wires the services on db: the catalogue refigures a group's products
@@ -170,6 +172,10 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Statements, err = statements.New(db, statements.Options{Currency: w.Currency, Audit: s.Audit, Ledger: s.Ledger,
 		Now: w.Clocks.Audit}); err != nil {
+		return Services{}, err
+	}
+	if s.Fairs, err = fairs.New(db, fairs.Options{Currency: w.Currency, Ledger: s.Ledger,
+		CursorKey: DeriveKey(w.Secret, "fairs-cursor"), Now: w.Clocks.Fairs, Metrics: s.Metrics}); err != nil {
 		return Services{}, err
 	}
 	return s, nil

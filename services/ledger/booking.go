@@ -42,6 +42,11 @@ type Sale struct {
 	ProcessingFee int64
 	Shipping      map[uuid.UUID]int64
 	Currency      string
+	// Source names what was sold in its bookings' references,
+	// "{Source}:line:{n}:sale": "order:{OrderID}" when empty. A sale whose
+	// id a client chose (a fair sale, "fair-sale:{id}") has a source of its
+	// own, so that no such id can take, or be refunded as, an order's.
+	Source string
 }
 
 // Work is the labour a sale or refund transaction records, signed: a
@@ -194,7 +199,11 @@ func saleEntry(sale Sale, l SaleLine, fee int64, kind, receipts string, withShip
 		return Entry{}, err
 	}
 	gid := l.GroupID
-	return Entry{Reference: fmt.Sprintf("order:%s:line:%d:sale", sale.OrderID, l.Line), Kind: kind, GroupID: &gid,
+	source := sale.Source
+	if source == "" {
+		source = "order:" + sale.OrderID.String()
+	}
+	return Entry{Reference: fmt.Sprintf("%s:line:%d:sale", source, l.Line), Kind: kind, GroupID: &gid,
 		Memo: string(raw), Postings: ps}, nil
 }
 

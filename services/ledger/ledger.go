@@ -51,7 +51,8 @@ const (
 )
 
 // mayGoNegative are the account types whose balance may fall below zero.
-var mayGoNegative = map[string]bool{TypeCardReceipts: true, TypeCashReceipts: true, TypeFeesAbsorbed: true, TypeRefundsAdvanced: true}
+var mayGoNegative = map[string]bool{TypeCardReceipts: true, TypeCashReceipts: true, TypeFeesAbsorbed: true, TypeRefundsAdvanced: true,
+	TypeCashOverShort: true}
 
 // Transaction kinds.
 const (

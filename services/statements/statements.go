@@ -64,15 +64,8 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	return &Service{db: db, opt: opt}, nil
 }
 
-// Karachi is Pakistan's time, where months begin for the statements; a fixed
-// UTC+5 (no daylight saving since 2009) when the system has no time zone
-// database.
-var Karachi = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Karachi"); err == nil {
-		return loc
-	}
-	return time.FixedZone("PKT", 5*60*60)
-}()
+// Karachi is Pakistan's time (models.Karachi).
+var Karachi = models.Karachi
 
 // Subject is whom a statement is about. For a group, Name and GroupName are
 // both the group's name and ID and GroupID its id.

@@ -76,15 +76,8 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	return &Service{db: db, opt: opt, rules: r}, nil
 }
 
-// Karachi is Pakistan's time, where people read dates; a fixed UTC+5 (the
-// country has kept no daylight saving since 2009) when the system has no
-// time zone database.
-var Karachi = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Karachi"); err == nil {
-		return loc
-	}
-	return time.FixedZone("PKT", 5*60*60)
-}()
+// Karachi is Pakistan's time (models.Karachi).
+var Karachi = models.Karachi
 
 // Query is what the statistics are asked for: a period (RFC 3339, either
 // end open), one or two dimensions (comma-separated), and whether it is the

@@ -42,6 +42,7 @@ func (e AccountOwnerKind) Valid() bool {
 // Defines values for AccountType.
 const (
 	AccountTypeCardReceipts        AccountType = "card_receipts"
+	AccountTypeCashOverShort       AccountType = "cash_over_short"
 	AccountTypeCashReceipts        AccountType = "cash_receipts"
 	AccountTypeCollectiveFund      AccountType = "collective_fund"
 	AccountTypeFeesAbsorbed        AccountType = "fees_absorbed"
@@ -60,6 +61,8 @@ const (
 func (e AccountType) Valid() bool {
 	switch e {
 	case AccountTypeCardReceipts:
+		return true
+	case AccountTypeCashOverShort:
 		return true
 	case AccountTypeCashReceipts:
 		return true
@@ -510,6 +513,123 @@ func (e ErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for EventReportStallsNeedsReconciliationPayment.
+const (
+	EventReportStallsNeedsReconciliationPaymentCash      EventReportStallsNeedsReconciliationPayment = "cash"
+	EventReportStallsNeedsReconciliationPaymentEasypaisa EventReportStallsNeedsReconciliationPayment = "easypaisa"
+	EventReportStallsNeedsReconciliationPaymentJazzcash  EventReportStallsNeedsReconciliationPayment = "jazzcash"
+)
+
+// Valid indicates whether the value is a known member of the EventReportStallsNeedsReconciliationPayment enum.
+func (e EventReportStallsNeedsReconciliationPayment) Valid() bool {
+	switch e {
+	case EventReportStallsNeedsReconciliationPaymentCash:
+		return true
+	case EventReportStallsNeedsReconciliationPaymentEasypaisa:
+		return true
+	case EventReportStallsNeedsReconciliationPaymentJazzcash:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventReportStallsNeedsReconciliationReconciliationReasons.
+const (
+	EventReportStallsNeedsReconciliationReconciliationReasonsAfterRegisterClose EventReportStallsNeedsReconciliationReconciliationReasons = "after_register_close"
+	EventReportStallsNeedsReconciliationReconciliationReasonsBeyondStallStock   EventReportStallsNeedsReconciliationReconciliationReasons = "beyond_stall_stock"
+)
+
+// Valid indicates whether the value is a known member of the EventReportStallsNeedsReconciliationReconciliationReasons enum.
+func (e EventReportStallsNeedsReconciliationReconciliationReasons) Valid() bool {
+	switch e {
+	case EventReportStallsNeedsReconciliationReconciliationReasonsAfterRegisterClose:
+		return true
+	case EventReportStallsNeedsReconciliationReconciliationReasonsBeyondStallStock:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FairSaleRequestPayment.
+const (
+	FairSaleRequestPaymentCash      FairSaleRequestPayment = "cash"
+	FairSaleRequestPaymentEasypaisa FairSaleRequestPayment = "easypaisa"
+	FairSaleRequestPaymentJazzcash  FairSaleRequestPayment = "jazzcash"
+)
+
+// Valid indicates whether the value is a known member of the FairSaleRequestPayment enum.
+func (e FairSaleRequestPayment) Valid() bool {
+	switch e {
+	case FairSaleRequestPaymentCash:
+		return true
+	case FairSaleRequestPaymentEasypaisa:
+		return true
+	case FairSaleRequestPaymentJazzcash:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FairSalesResultSalesPayment.
+const (
+	FairSalesResultSalesPaymentCash      FairSalesResultSalesPayment = "cash"
+	FairSalesResultSalesPaymentEasypaisa FairSalesResultSalesPayment = "easypaisa"
+	FairSalesResultSalesPaymentJazzcash  FairSalesResultSalesPayment = "jazzcash"
+)
+
+// Valid indicates whether the value is a known member of the FairSalesResultSalesPayment enum.
+func (e FairSalesResultSalesPayment) Valid() bool {
+	switch e {
+	case FairSalesResultSalesPaymentCash:
+		return true
+	case FairSalesResultSalesPaymentEasypaisa:
+		return true
+	case FairSalesResultSalesPaymentJazzcash:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FairSalesResultSalesReconciliationReasons.
+const (
+	FairSalesResultSalesReconciliationReasonsAfterRegisterClose FairSalesResultSalesReconciliationReasons = "after_register_close"
+	FairSalesResultSalesReconciliationReasonsBeyondStallStock   FairSalesResultSalesReconciliationReasons = "beyond_stall_stock"
+)
+
+// Valid indicates whether the value is a known member of the FairSalesResultSalesReconciliationReasons enum.
+func (e FairSalesResultSalesReconciliationReasons) Valid() bool {
+	switch e {
+	case FairSalesResultSalesReconciliationReasonsAfterRegisterClose:
+		return true
+	case FairSalesResultSalesReconciliationReasonsBeyondStallStock:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FairSalesResultSalesStatus.
+const (
+	FairSalesResultSalesStatusApplied   FairSalesResultSalesStatus = "applied"
+	FairSalesResultSalesStatusDuplicate FairSalesResultSalesStatus = "duplicate"
+)
+
+// Valid indicates whether the value is a known member of the FairSalesResultSalesStatus enum.
+func (e FairSalesResultSalesStatus) Valid() bool {
+	switch e {
+	case FairSalesResultSalesStatusApplied:
+		return true
+	case FairSalesResultSalesStatusDuplicate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GroupStatus.
 const (
 	GroupStatusPending  GroupStatus = "pending"
@@ -662,17 +782,20 @@ func (e LedgerPublicKeyAlgorithm) Valid() bool {
 
 // Defines values for LedgerTransactionKind.
 const (
-	LedgerTransactionKindCashSale     LedgerTransactionKind = "cash_sale"
-	LedgerTransactionKindDistribution LedgerTransactionKind = "distribution"
-	LedgerTransactionKindPayout       LedgerTransactionKind = "payout"
-	LedgerTransactionKindRefund       LedgerTransactionKind = "refund"
-	LedgerTransactionKindSale         LedgerTransactionKind = "sale"
-	LedgerTransactionKindTransfer     LedgerTransactionKind = "transfer"
+	LedgerTransactionKindCashOverShort LedgerTransactionKind = "cash_over_short"
+	LedgerTransactionKindCashSale      LedgerTransactionKind = "cash_sale"
+	LedgerTransactionKindDistribution  LedgerTransactionKind = "distribution"
+	LedgerTransactionKindPayout        LedgerTransactionKind = "payout"
+	LedgerTransactionKindRefund        LedgerTransactionKind = "refund"
+	LedgerTransactionKindSale          LedgerTransactionKind = "sale"
+	LedgerTransactionKindTransfer      LedgerTransactionKind = "transfer"
 )
 
 // Valid indicates whether the value is a known member of the LedgerTransactionKind enum.
 func (e LedgerTransactionKind) Valid() bool {
 	switch e {
+	case LedgerTransactionKindCashOverShort:
+		return true
 	case LedgerTransactionKindCashSale:
 		return true
 	case LedgerTransactionKindDistribution:
@@ -1371,6 +1494,27 @@ func (e GetImpactReportParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for ListEventsParamsStatus.
+const (
+	Current  ListEventsParamsStatus = "current"
+	Past     ListEventsParamsStatus = "past"
+	Upcoming ListEventsParamsStatus = "upcoming"
+)
+
+// Valid indicates whether the value is a known member of the ListEventsParamsStatus enum.
+func (e ListEventsParamsStatus) Valid() bool {
+	switch e {
+	case Current:
+		return true
+	case Past:
+		return true
+	case Upcoming:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetGroupIncomeStatementParamsFormat.
 const (
 	GetGroupIncomeStatementParamsFormatHtml GetGroupIncomeStatementParamsFormat = "html"
@@ -1762,6 +1906,14 @@ type CategoryList struct {
 	NextCursor *ListCursor `json:"next_cursor"`
 }
 
+// CloseStallRequest defines model for CloseStallRequest.
+type CloseStallRequest struct {
+	// CountedCash An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	CountedCash Money `json:"counted_cash"`
+}
+
 // ConsentChange One change of an artisan's consent, as recorded.
 type ConsentChange struct {
 	// Granted True when the consent was given, false when it was withdrawn.
@@ -2011,6 +2163,231 @@ type ErrorCode string
 type ErrorEnvelope struct {
 	Error Error `json:"error"`
 }
+
+// Event defines model for Event.
+type Event struct {
+	CreatedAt time.Time          `json:"created_at"`
+	District  string             `json:"district"`
+	EndsAt    time.Time          `json:"ends_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+
+	// Stalls The groups with a stall, by name.
+	Stalls []struct {
+		GroupId          openapi_types.UUID `json:"group_id"`
+		GroupName        string             `json:"group_name"`
+		RegisterClosedAt *time.Time         `json:"register_closed_at"`
+	} `json:"stalls"`
+	StartsAt time.Time `json:"starts_at"`
+	Venue    string    `json:"venue"`
+}
+
+// EventList defines model for EventList.
+type EventList struct {
+	Data []Event `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
+// EventReport defines model for EventReport.
+type EventReport struct {
+	Event  Event `json:"event"`
+	Stalls []struct {
+		Artisans []struct {
+			ArtisanId   openapi_types.UUID `json:"artisan_id"`
+			DisplayName string             `json:"display_name"`
+
+			// Earned An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+			// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+			// one currency (`PKR` by default); Money in any other currency is refused with 422.
+			Earned        Money `json:"earned"`
+			MinutesWorked int   `json:"minutes_worked"`
+			Units         int   `json:"units"`
+		} `json:"artisans"`
+		ByPayment struct {
+			// Cash An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+			// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+			// one currency (`PKR` by default); Money in any other currency is refused with 422.
+			Cash Money `json:"cash"`
+
+			// Easypaisa An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+			// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+			// one currency (`PKR` by default); Money in any other currency is refused with 422.
+			Easypaisa Money `json:"easypaisa"`
+
+			// Jazzcash An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+			// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+			// one currency (`PKR` by default); Money in any other currency is refused with 422.
+			Jazzcash Money `json:"jazzcash"`
+		} `json:"by_payment"`
+
+		// CashAfterClose An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CashAfterClose Money `json:"cash_after_close"`
+
+		// CashExpected An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CashExpected Money `json:"cash_expected"`
+
+		// CollectiveFund An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CollectiveFund Money `json:"collective_fund"`
+
+		// CountedCash Null while the register is open.
+		CountedCash *Money             `json:"counted_cash"`
+		GroupId     openapi_types.UUID `json:"group_id"`
+
+		// GroupMargin An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		GroupMargin         Money  `json:"group_margin"`
+		GroupName           string `json:"group_name"`
+		NeedsReconciliation []struct {
+			Id                    openapi_types.UUID                                          `json:"id"`
+			Payment               EventReportStallsNeedsReconciliationPayment                 `json:"payment"`
+			ReconciliationReasons []EventReportStallsNeedsReconciliationReconciliationReasons `json:"reconciliation_reasons"`
+			RecordedAt            time.Time                                                   `json:"recorded_at"`
+
+			// Total An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+			// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+			// one currency (`PKR` by default); Money in any other currency is refused with 422.
+			Total Money `json:"total"`
+		} `json:"needs_reconciliation"`
+
+		// OverShort Counted less expected; null while the register is open.
+		OverShort *Money `json:"over_short"`
+
+		// PlatformFee An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		PlatformFee Money `json:"platform_fee"`
+		Products    []struct {
+			AtStall   int                `json:"at_stall"`
+			MovedIn   int                `json:"moved_in"`
+			ProductId openapi_types.UUID `json:"product_id"`
+			Returned  int                `json:"returned"`
+
+			// Sales An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+			// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+			// one currency (`PKR` by default); Money in any other currency is refused with 422.
+			Sales           Money  `json:"sales"`
+			SoldBeyondStock int    `json:"sold_beyond_stock"`
+			Title           string `json:"title"`
+			UnitsSold       int    `json:"units_sold"`
+		} `json:"products"`
+		RegisterClosedAt *time.Time `json:"register_closed_at"`
+		Sales            int        `json:"sales"`
+
+		// Total An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		Total Money `json:"total"`
+		Units int   `json:"units"`
+	} `json:"stalls"`
+	Totals struct {
+		// ArtisansEarned An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		ArtisansEarned Money `json:"artisans_earned"`
+
+		// CashExpected An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CashExpected Money `json:"cash_expected"`
+
+		// CountedCash An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CountedCash Money `json:"counted_cash"`
+
+		// OverShort An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		OverShort Money `json:"over_short"`
+		Sales     int   `json:"sales"`
+
+		// Total An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		Total Money `json:"total"`
+		Units int   `json:"units"`
+	} `json:"totals"`
+}
+
+// EventReportStallsNeedsReconciliationPayment defines model for EventReport.Stalls.NeedsReconciliation.Payment.
+type EventReportStallsNeedsReconciliationPayment string
+
+// EventReportStallsNeedsReconciliationReconciliationReasons defines model for EventReport.Stalls.NeedsReconciliation.ReconciliationReasons.
+type EventReportStallsNeedsReconciliationReconciliationReasons string
+
+// EventRequest defines model for EventRequest.
+type EventRequest struct {
+	District string `json:"district"`
+
+	// EndsAt After `starts_at`, and at most 60 days after it.
+	EndsAt   time.Time `json:"ends_at"`
+	Name     string    `json:"name"`
+	StartsAt time.Time `json:"starts_at"`
+	Venue    string    `json:"venue"`
+}
+
+// FairSaleRequest defines model for FairSaleRequest.
+type FairSaleRequest struct {
+	// Id The client's UUID for the sale, made when it was recorded and sent with every retry.
+	Id    openapi_types.UUID `json:"id"`
+	Items []struct {
+		// ProductId Once per sale; all of one group's stall.
+		ProductId openapi_types.UUID `json:"product_id"`
+		Quantity  int                `json:"quantity"`
+	} `json:"items"`
+	Payment FairSaleRequestPayment `json:"payment"`
+
+	// RecordedAt When the sale was made.
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// FairSaleRequestPayment defines model for FairSaleRequest.Payment.
+type FairSaleRequestPayment string
+
+// FairSalesRequest defines model for FairSalesRequest.
+type FairSalesRequest struct {
+	Sales []FairSaleRequest `json:"sales"`
+}
+
+// FairSalesResult defines model for FairSalesResult.
+type FairSalesResult struct {
+	Applied   int `json:"applied"`
+	Duplicate int `json:"duplicate"`
+	Sales     []struct {
+		GroupId               openapi_types.UUID                          `json:"group_id"`
+		Id                    openapi_types.UUID                          `json:"id"`
+		NeedsReconciliation   bool                                        `json:"needs_reconciliation"`
+		Payment               FairSalesResultSalesPayment                 `json:"payment"`
+		ReconciliationReasons []FairSalesResultSalesReconciliationReasons `json:"reconciliation_reasons"`
+		RecordedAt            time.Time                                   `json:"recorded_at"`
+		Status                FairSalesResultSalesStatus                  `json:"status"`
+
+		// Total An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		Total Money `json:"total"`
+	} `json:"sales"`
+}
+
+// FairSalesResultSalesPayment defines model for FairSalesResult.Sales.Payment.
+type FairSalesResultSalesPayment string
+
+// FairSalesResultSalesReconciliationReasons defines model for FairSalesResult.Sales.ReconciliationReasons.
+type FairSalesResultSalesReconciliationReasons string
+
+// FairSalesResultSalesStatus defines model for FairSalesResult.Sales.Status.
+type FairSalesResultSalesStatus string
 
 // Fees defines model for Fees.
 type Fees struct {
@@ -3390,6 +3767,80 @@ type StaffUserRequest struct {
 // StaffUserRequestRole defines model for StaffUserRequest.Role.
 type StaffUserRequestRole string
 
+// Stall defines model for Stall.
+type Stall struct {
+	// CashExpected An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	CashExpected Money              `json:"cash_expected"`
+	CreatedAt    time.Time          `json:"created_at"`
+	EventId      openapi_types.UUID `json:"event_id"`
+	GroupId      openapi_types.UUID `json:"group_id"`
+	GroupName    string             `json:"group_name"`
+
+	// Register The register's close; null while it is open.
+	Register *struct {
+		// CashExpected An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CashExpected Money     `json:"cash_expected"`
+		ClosedAt     time.Time `json:"closed_at"`
+
+		// CountedCash An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		CountedCash Money `json:"counted_cash"`
+
+		// OverShort An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		OverShort Money `json:"over_short"`
+
+		// TransactionId The ledger transaction that posted the over/short; null when the cash balanced.
+		TransactionId *openapi_types.UUID `json:"transaction_id"`
+	} `json:"register"`
+	Sales struct {
+		Count int `json:"count"`
+
+		// NeedsReconciliation How many of the sales need reconciliation.
+		NeedsReconciliation int `json:"needs_reconciliation"`
+
+		// Total An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+		// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+		// one currency (`PKR` by default); Money in any other currency is refused with 422.
+		Total Money `json:"total"`
+		Units int   `json:"units"`
+	} `json:"sales"`
+	Stock []StallStockLine `json:"stock"`
+}
+
+// StallRequest defines model for StallRequest.
+type StallRequest struct {
+	// GroupId A verified group you manage.
+	GroupId openapi_types.UUID `json:"group_id"`
+}
+
+// StallStockLine defines model for StallStockLine.
+type StallStockLine struct {
+	// AtStall Units at the stall now.
+	AtStall int                `json:"at_stall"`
+	EventId openapi_types.UUID `json:"event_id"`
+	GroupId openapi_types.UUID `json:"group_id"`
+	MovedIn int                `json:"moved_in"`
+
+	// OnlineStock The product's online stock now.
+	OnlineStock int                `json:"online_stock"`
+	ProductId   openapi_types.UUID `json:"product_id"`
+	Returned    int                `json:"returned"`
+
+	// Sold Units the stall's sales recorded, including those beyond its stock.
+	Sold int `json:"sold"`
+
+	// SoldBeyondStock Of `sold`, the units the stall did not hold (their sales need reconciliation).
+	SoldBeyondStock int    `json:"sold_beyond_stock"`
+	Title           string `json:"title"`
+}
+
 // Statement defines model for Statement.
 type Statement struct {
 	// Acknowledged An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
@@ -3500,6 +3951,13 @@ type Status struct {
 
 // StatusStatus defines model for Status.Status.
 type StatusStatus string
+
+// StockMoveRequest defines model for StockMoveRequest.
+type StockMoveRequest struct {
+	// ProductId A product of a group you manage that has a stall at the event.
+	ProductId openapi_types.UUID `json:"product_id"`
+	Quantity  int                `json:"quantity"`
+}
 
 // StripeEvent A Stripe event as Stripe sends it (see Stripe's API reference for its fields). Only `id`,
 // `type` and `data.object` are read; the signature covers the raw body, so send it unaltered.
@@ -3661,6 +4119,9 @@ type ArtisanID = openapi_types.UUID
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// EventID defines model for EventID.
+type EventID = openapi_types.UUID
+
 // From defines model for From.
 type From = time.Time
 
@@ -3691,6 +4152,9 @@ type ReportFormat string
 // RequestID defines model for RequestID.
 type RequestID = string
 
+// StallGroupID defines model for StallGroupID.
+type StallGroupID = openapi_types.UUID
+
 // StatementFormat defines model for StatementFormat.
 type StatementFormat string
 
@@ -3714,6 +4178,12 @@ type ConsentRequired = ErrorEnvelope
 
 // DatabaseUnavailable Every error response, on every route.
 type DatabaseUnavailable = ErrorEnvelope
+
+// FairConflict Every error response, on every route.
+type FairConflict = ErrorEnvelope
+
+// FairNotFound Every error response, on every route.
+type FairNotFound = ErrorEnvelope
 
 // Forbidden Every error response, on every route.
 type Forbidden = ErrorEnvelope
@@ -4127,6 +4597,153 @@ type RegisterParams struct {
 
 // ListCategoriesParams defines parameters for ListCategories.
 type ListCategoriesParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Status `upcoming`, `current` or `past`; anything else is refused with 400.
+	Status *ListEventsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque: the `next_cursor` of the previous page, to get the next one. Send it with the same
+	// filters as the query it came from; a cursor from another query, or one that was altered or
+	// made up, is refused with 400. Omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// ListEventsParamsStatus defines parameters for ListEvents.
+type ListEventsParamsStatus string
+
+// CreateEventParams defines parameters for CreateEvent.
+type CreateEventParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetEventParams defines parameters for GetEvent.
+type GetEventParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetEventLabelsParams defines parameters for GetEventLabels.
+type GetEventLabelsParams struct {
+	// GroupId Only the tags of this group's stall. A value that is not a UUID is 400.
+	GroupId *openapi_types.UUID `form:"group_id,omitempty" json:"group_id,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetEventReportParams defines parameters for GetEventReport.
+type GetEventReportParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// RecordFairSalesParams defines parameters for RecordFairSales.
+type RecordFairSalesParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// AddStallParams defines parameters for AddStall.
+type AddStallParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetStallParams defines parameters for GetStall.
+type GetStallParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// CloseStallParams defines parameters for CloseStall.
+type CloseStallParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// MoveStockToStallParams defines parameters for MoveStockToStall.
+type MoveStockToStallParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// ReturnStockFromStallParams defines parameters for ReturnStockFromStall.
+type ReturnStockFromStallParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
 	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
 	// replaced by one the server makes.
@@ -4947,6 +5564,24 @@ type RefreshSessionJSONRequestBody = RefreshRequest
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
 
+// CreateEventJSONRequestBody defines body for CreateEvent for application/json ContentType.
+type CreateEventJSONRequestBody = EventRequest
+
+// RecordFairSalesJSONRequestBody defines body for RecordFairSales for application/json ContentType.
+type RecordFairSalesJSONRequestBody = FairSalesRequest
+
+// AddStallJSONRequestBody defines body for AddStall for application/json ContentType.
+type AddStallJSONRequestBody = StallRequest
+
+// CloseStallJSONRequestBody defines body for CloseStall for application/json ContentType.
+type CloseStallJSONRequestBody = CloseStallRequest
+
+// MoveStockToStallJSONRequestBody defines body for MoveStockToStall for application/json ContentType.
+type MoveStockToStallJSONRequestBody = StockMoveRequest
+
+// ReturnStockFromStallJSONRequestBody defines body for ReturnStockFromStall for application/json ContentType.
+type ReturnStockFromStallJSONRequestBody = StockMoveRequest
+
 // CreateGroupJSONRequestBody defines body for CreateGroup for application/json ContentType.
 type CreateGroupJSONRequestBody = GroupRequest
 
@@ -5673,6 +6308,250 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/categories (the `ListCategories` operationId).
 	ListCategories(ctx context.Context, params *ListCategoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEvents List craft fairs and exhibitions
+	//
+	// Lists events, a page at a time (see Pagination above), with each one's stalls (the groups
+	// taking part and whether each register is closed). `status=upcoming` (not started yet) and
+	// `status=current` (started, not ended) list the soonest first; `status=past` (ended) and no
+	// status list the latest first. Times are UTC; the label sheet shows them in Pakistan time.
+	//
+	// No token is needed. A request that does send an `Authorization` header must send a valid
+	// one (401 otherwise).
+	//
+	// Corresponds with GET /api/v1/events (the `ListEvents` operationId).
+	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEventWithBody Create a craft fair or exhibition
+	//
+	// Records an event where groups will have stalls. Admins may, and the managers of a verified
+	// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+	// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+	// stored and answered in UTC.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+	CreateEventWithBody(ctx context.Context, params *CreateEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEvent Create a craft fair or exhibition
+	//
+	// Records an event where groups will have stalls. Admins may, and the managers of a verified
+	// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+	// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+	// stored and answered in UTC.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+	CreateEvent(ctx context.Context, params *CreateEventParams, body CreateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEvent An event and its stalls
+	//
+	// An event with its stalls: the groups taking part and whether each register is closed.
+	// Public: no token is needed (a request that sends an `Authorization` header must send a
+	// valid one).
+	//
+	// Corresponds with GET /api/v1/events/{id} (the `GetEvent` operationId).
+	GetEvent(ctx context.Context, id EventID, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEventLabels Printable A4 sheet of price tags
+	//
+	// An HTML page to print on A4 and cut: a tag for each published product a stall of the event
+	// holds units of (of one group's stall with `group_id`), by group and title, with its title
+	// (and its Urdu name), its group, its price, what its makers get of a cash sale at the fair
+	// (their labour and the group's margin, in rupees and percent of the price) and the QR code
+	// of its public page (`KARIGAR_PUBLIC_URL` + `/p/{id}`), inlined so the page prints offline.
+	// The event's times are shown in Pakistan time (Asia/Karachi). No scripts; everything on it
+	// is public.
+	//
+	// Corresponds with GET /api/v1/events/{id}/labels (the `GetEventLabels` operationId).
+	GetEventLabels(ctx context.Context, id EventID, params *GetEventLabelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEventReport An event's sales, cash and artisans' earnings
+	//
+	// The event's stalls that you may read (admins every stall, auditors their groups', managers
+	// their own): per stall, the sales by payment and by product with the units moved in,
+	// returned, left and sold beyond stock; the cash expected and counted and the over/short;
+	// each artisan's earnings (her labour, from the ledger's postings of the stall's sales) with
+	// the minutes and units of her work sold; the group's margin, fund and platform fee; and the
+	// sales that need reconciliation. An event none of whose stalls you may read is 404 (unless
+	// you created it).
+	//
+	// Corresponds with GET /api/v1/events/{id}/report (the `GetEventReport` operationId).
+	GetEventReport(ctx context.Context, id EventID, params *GetEventReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordFairSalesWithBody Send a batch of sales made at your stalls
+	//
+	// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+	// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+	// once, however often it is sent, in whatever batches and order, on however many servers at
+	// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+	// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+	// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+	// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+	// recorded.
+	//
+	// A sale's products must all be of one group you manage with a stall at the event;
+	// `recorded_at` must be during the event (a day either side) and not in the future. Each
+	// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+	// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+	// sale reaching the books after the stall's register was closed (`after_register_close`).
+	//
+	// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+	// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+	// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+	// sales appear in the artisans' statements and the group's audit report. The batch is all
+	// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+	RecordFairSalesWithBody(ctx context.Context, id EventID, params *RecordFairSalesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordFairSales Send a batch of sales made at your stalls
+	//
+	// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+	// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+	// once, however often it is sent, in whatever batches and order, on however many servers at
+	// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+	// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+	// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+	// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+	// recorded.
+	//
+	// A sale's products must all be of one group you manage with a stall at the event;
+	// `recorded_at` must be during the event (a day either side) and not in the future. Each
+	// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+	// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+	// sale reaching the books after the stall's register was closed (`after_register_close`).
+	//
+	// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+	// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+	// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+	// sales appear in the artisans' statements and the group's audit report. The batch is all
+	// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+	RecordFairSales(ctx context.Context, id EventID, params *RecordFairSalesParams, body RecordFairSalesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddStallWithBody Give your group a stall at an event
+	//
+	// Gives a group you manage a stall at the event, where its stock, sales and register are
+	// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+	// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+	// producer who does not manage the group gets 404, whether or not it exists.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+	AddStallWithBody(ctx context.Context, id EventID, params *AddStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddStall Give your group a stall at an event
+	//
+	// Gives a group you manage a stall at the event, where its stock, sales and register are
+	// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+	// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+	// producer who does not manage the group gets 404, whether or not it exists.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+	AddStall(ctx context.Context, id EventID, params *AddStallParams, body AddStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStall A stall's stock, sales and register
+	//
+	// A stall as its group's readers see it: the units of each product at it (moved in,
+	// returned, sold, sold beyond what the stall held) with the product's online stock, its sales
+	// so far, the cash its cash sales booked, and its register once closed. The group's managers,
+	// its auditors and admins; others who may read no such group get 404.
+	//
+	// Corresponds with GET /api/v1/events/{id}/stalls/{group_id} (the `GetStall` operationId).
+	GetStall(ctx context.Context, id EventID, groupId StallGroupID, params *GetStallParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseStallWithBody Close a stall's register with the cash counted
+	//
+	// Closes the stall's register with the cash counted in it. The cash expected is what the
+	// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+	// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+	// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+	// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+	// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+	// The group's managers only; anyone else who does not manage the group gets 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+	CloseStallWithBody(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseStall Close a stall's register with the cash counted
+	//
+	// Closes the stall's register with the cash counted in it. The cash expected is what the
+	// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+	// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+	// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+	// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+	// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+	// The group's managers only; anyone else who does not manage the group gets 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+	CloseStall(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, body CloseStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveStockToStallWithBody Move units from online stock to the stall
+	//
+	// Moves units of a published product from its online stock to its group's stall at the
+	// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+	// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+	// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+	// product's price and split as they are now are recorded: a sale recorded after this is
+	// booked with them unless the product changes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+	MoveStockToStallWithBody(ctx context.Context, id EventID, params *MoveStockToStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveStockToStall Move units from online stock to the stall
+	//
+	// Moves units of a published product from its online stock to its group's stall at the
+	// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+	// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+	// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+	// product's price and split as they are now are recorded: a sale recorded after this is
+	// booked with them unless the product changes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+	MoveStockToStall(ctx context.Context, id EventID, params *MoveStockToStallParams, body MoveStockToStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReturnStockFromStallWithBody Move units from the stall back to online stock
+	//
+	// Moves units of a product from its group's stall back to its online stock, all or
+	// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+	// after the register's close and after the event. The product must be of a group you manage
+	// (422 otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+	ReturnStockFromStallWithBody(ctx context.Context, id EventID, params *ReturnStockFromStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReturnStockFromStall Move units from the stall back to online stock
+	//
+	// Moves units of a product from its group's stall back to its online stock, all or
+	// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+	// after the register's close and after the event. The product must be of a group you manage
+	// (422 otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+	ReturnStockFromStall(ctx context.Context, id EventID, params *ReturnStockFromStallParams, body ReturnStockFromStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListGroups List verified producer groups
 	//
@@ -7596,6 +8475,420 @@ func (c *Client) Register(ctx context.Context, params *RegisterParams, body Regi
 // Corresponds with GET /api/v1/categories (the `ListCategories` operationId).
 func (c *Client) ListCategories(ctx context.Context, params *ListCategoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCategoriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEvents List craft fairs and exhibitions
+//
+// Lists events, a page at a time (see Pagination above), with each one's stalls (the groups
+// taking part and whether each register is closed). `status=upcoming` (not started yet) and
+// `status=current` (started, not ended) list the soonest first; `status=past` (ended) and no
+// status list the latest first. Times are UTC; the label sheet shows them in Pakistan time.
+//
+// No token is needed. A request that does send an `Authorization` header must send a valid
+// one (401 otherwise).
+//
+// Corresponds with GET /api/v1/events (the `ListEvents` operationId).
+func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEventWithBody Create a craft fair or exhibition
+//
+// Records an event where groups will have stalls. Admins may, and the managers of a verified
+// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+// stored and answered in UTC.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+func (c *Client) CreateEventWithBody(ctx context.Context, params *CreateEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEventRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEvent Create a craft fair or exhibition
+//
+// Records an event where groups will have stalls. Admins may, and the managers of a verified
+// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+// stored and answered in UTC.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+func (c *Client) CreateEvent(ctx context.Context, params *CreateEventParams, body CreateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEventRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEvent An event and its stalls
+//
+// An event with its stalls: the groups taking part and whether each register is closed.
+// Public: no token is needed (a request that sends an `Authorization` header must send a
+// valid one).
+//
+// Corresponds with GET /api/v1/events/{id} (the `GetEvent` operationId).
+func (c *Client) GetEvent(ctx context.Context, id EventID, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEventLabels Printable A4 sheet of price tags
+//
+// An HTML page to print on A4 and cut: a tag for each published product a stall of the event
+// holds units of (of one group's stall with `group_id`), by group and title, with its title
+// (and its Urdu name), its group, its price, what its makers get of a cash sale at the fair
+// (their labour and the group's margin, in rupees and percent of the price) and the QR code
+// of its public page (`KARIGAR_PUBLIC_URL` + `/p/{id}`), inlined so the page prints offline.
+// The event's times are shown in Pakistan time (Asia/Karachi). No scripts; everything on it
+// is public.
+//
+// Corresponds with GET /api/v1/events/{id}/labels (the `GetEventLabels` operationId).
+func (c *Client) GetEventLabels(ctx context.Context, id EventID, params *GetEventLabelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventLabelsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEventReport An event's sales, cash and artisans' earnings
+//
+// The event's stalls that you may read (admins every stall, auditors their groups', managers
+// their own): per stall, the sales by payment and by product with the units moved in,
+// returned, left and sold beyond stock; the cash expected and counted and the over/short;
+// each artisan's earnings (her labour, from the ledger's postings of the stall's sales) with
+// the minutes and units of her work sold; the group's margin, fund and platform fee; and the
+// sales that need reconciliation. An event none of whose stalls you may read is 404 (unless
+// you created it).
+//
+// Corresponds with GET /api/v1/events/{id}/report (the `GetEventReport` operationId).
+func (c *Client) GetEventReport(ctx context.Context, id EventID, params *GetEventReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventReportRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordFairSalesWithBody Send a batch of sales made at your stalls
+//
+// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+// once, however often it is sent, in whatever batches and order, on however many servers at
+// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+// recorded.
+//
+// A sale's products must all be of one group you manage with a stall at the event;
+// `recorded_at` must be during the event (a day either side) and not in the future. Each
+// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+// sale reaching the books after the stall's register was closed (`after_register_close`).
+//
+// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+// sales appear in the artisans' statements and the group's audit report. The batch is all
+// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+func (c *Client) RecordFairSalesWithBody(ctx context.Context, id EventID, params *RecordFairSalesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordFairSalesRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordFairSales Send a batch of sales made at your stalls
+//
+// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+// once, however often it is sent, in whatever batches and order, on however many servers at
+// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+// recorded.
+//
+// A sale's products must all be of one group you manage with a stall at the event;
+// `recorded_at` must be during the event (a day either side) and not in the future. Each
+// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+// sale reaching the books after the stall's register was closed (`after_register_close`).
+//
+// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+// sales appear in the artisans' statements and the group's audit report. The batch is all
+// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+func (c *Client) RecordFairSales(ctx context.Context, id EventID, params *RecordFairSalesParams, body RecordFairSalesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordFairSalesRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddStallWithBody Give your group a stall at an event
+//
+// Gives a group you manage a stall at the event, where its stock, sales and register are
+// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+// producer who does not manage the group gets 404, whether or not it exists.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+func (c *Client) AddStallWithBody(ctx context.Context, id EventID, params *AddStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddStallRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddStall Give your group a stall at an event
+//
+// Gives a group you manage a stall at the event, where its stock, sales and register are
+// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+// producer who does not manage the group gets 404, whether or not it exists.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+func (c *Client) AddStall(ctx context.Context, id EventID, params *AddStallParams, body AddStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddStallRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStall A stall's stock, sales and register
+//
+// A stall as its group's readers see it: the units of each product at it (moved in,
+// returned, sold, sold beyond what the stall held) with the product's online stock, its sales
+// so far, the cash its cash sales booked, and its register once closed. The group's managers,
+// its auditors and admins; others who may read no such group get 404.
+//
+// Corresponds with GET /api/v1/events/{id}/stalls/{group_id} (the `GetStall` operationId).
+func (c *Client) GetStall(ctx context.Context, id EventID, groupId StallGroupID, params *GetStallParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStallRequest(c.Server, id, groupId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseStallWithBody Close a stall's register with the cash counted
+//
+// Closes the stall's register with the cash counted in it. The cash expected is what the
+// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+// The group's managers only; anyone else who does not manage the group gets 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+func (c *Client) CloseStallWithBody(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseStallRequestWithBody(c.Server, id, groupId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseStall Close a stall's register with the cash counted
+//
+// Closes the stall's register with the cash counted in it. The cash expected is what the
+// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+// The group's managers only; anyone else who does not manage the group gets 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+func (c *Client) CloseStall(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, body CloseStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseStallRequest(c.Server, id, groupId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveStockToStallWithBody Move units from online stock to the stall
+//
+// Moves units of a published product from its online stock to its group's stall at the
+// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+// product's price and split as they are now are recorded: a sale recorded after this is
+// booked with them unless the product changes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+func (c *Client) MoveStockToStallWithBody(ctx context.Context, id EventID, params *MoveStockToStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveStockToStallRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveStockToStall Move units from online stock to the stall
+//
+// Moves units of a published product from its online stock to its group's stall at the
+// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+// product's price and split as they are now are recorded: a sale recorded after this is
+// booked with them unless the product changes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+func (c *Client) MoveStockToStall(ctx context.Context, id EventID, params *MoveStockToStallParams, body MoveStockToStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveStockToStallRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReturnStockFromStallWithBody Move units from the stall back to online stock
+//
+// Moves units of a product from its group's stall back to its online stock, all or
+// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+// after the register's close and after the event. The product must be of a group you manage
+// (422 otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+func (c *Client) ReturnStockFromStallWithBody(ctx context.Context, id EventID, params *ReturnStockFromStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnStockFromStallRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReturnStockFromStall Move units from the stall back to online stock
+//
+// Moves units of a product from its group's stall back to its online stock, all or
+// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+// after the register's close and after the event. The product must be of a group you manage
+// (422 otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+func (c *Client) ReturnStockFromStall(ctx context.Context, id EventID, params *ReturnStockFromStallParams, body ReturnStockFromStallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnStockFromStallRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11020,6 +12313,767 @@ func NewListCategoriesRequest(server string, params *ListCategoriesParams) (*htt
 			}
 
 			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListEventsRequest constructs an http.Request for the ListEvents method
+func NewListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateEventRequest calls the generic CreateEvent builder with application/json body
+func NewCreateEventRequest(server string, params *CreateEventParams, body CreateEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEventRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateEventRequestWithBody constructs an http.Request for the CreateEvent method, with any body, and a specified content type
+func NewCreateEventRequestWithBody(server string, params *CreateEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEventRequest constructs an http.Request for the GetEvent method
+func NewGetEventRequest(server string, id EventID, params *GetEventParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEventLabelsRequest constructs an http.Request for the GetEventLabels method
+func NewGetEventLabelsRequest(server string, id EventID, params *GetEventLabelsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.GroupId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group_id", *params.GroupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEventReportRequest constructs an http.Request for the GetEventReport method
+func NewGetEventReportRequest(server string, id EventID, params *GetEventReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRecordFairSalesRequest calls the generic RecordFairSales builder with application/json body
+func NewRecordFairSalesRequest(server string, id EventID, params *RecordFairSalesParams, body RecordFairSalesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordFairSalesRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRecordFairSalesRequestWithBody constructs an http.Request for the RecordFairSales method, with any body, and a specified content type
+func NewRecordFairSalesRequestWithBody(server string, id EventID, params *RecordFairSalesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/sales", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAddStallRequest calls the generic AddStall builder with application/json body
+func NewAddStallRequest(server string, id EventID, params *AddStallParams, body AddStallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddStallRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAddStallRequestWithBody constructs an http.Request for the AddStall method, with any body, and a specified content type
+func NewAddStallRequestWithBody(server string, id EventID, params *AddStallParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/stalls", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetStallRequest constructs an http.Request for the GetStall method
+func NewGetStallRequest(server string, id EventID, groupId StallGroupID, params *GetStallParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "group_id", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/stalls/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCloseStallRequest calls the generic CloseStall builder with application/json body
+func NewCloseStallRequest(server string, id EventID, groupId StallGroupID, params *CloseStallParams, body CloseStallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseStallRequestWithBody(server, id, groupId, params, "application/json", bodyReader)
+}
+
+// NewCloseStallRequestWithBody constructs an http.Request for the CloseStall method, with any body, and a specified content type
+func NewCloseStallRequestWithBody(server string, id EventID, groupId StallGroupID, params *CloseStallParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "group_id", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/stalls/%s/close", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewMoveStockToStallRequest calls the generic MoveStockToStall builder with application/json body
+func NewMoveStockToStallRequest(server string, id EventID, params *MoveStockToStallParams, body MoveStockToStallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMoveStockToStallRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewMoveStockToStallRequestWithBody constructs an http.Request for the MoveStockToStall method, with any body, and a specified content type
+func NewMoveStockToStallRequestWithBody(server string, id EventID, params *MoveStockToStallParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/stock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReturnStockFromStallRequest calls the generic ReturnStockFromStall builder with application/json body
+func NewReturnStockFromStallRequest(server string, id EventID, params *ReturnStockFromStallParams, body ReturnStockFromStallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReturnStockFromStallRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReturnStockFromStallRequestWithBody constructs an http.Request for the ReturnStockFromStall method, with any body, and a specified content type
+func NewReturnStockFromStallRequestWithBody(server string, id EventID, params *ReturnStockFromStallParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events/%s/stock/return", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
 		}
 
 	}
@@ -15479,6 +17533,260 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/categories (the `ListCategories` operationId).
 	ListCategoriesWithResponse(ctx context.Context, params *ListCategoriesParams, reqEditors ...RequestEditorFn) (*ListCategoriesResponse, error)
+
+	// ListEventsWithResponse List craft fairs and exhibitions
+	//
+	// Lists events, a page at a time (see Pagination above), with each one's stalls (the groups
+	// taking part and whether each register is closed). `status=upcoming` (not started yet) and
+	// `status=current` (started, not ended) list the soonest first; `status=past` (ended) and no
+	// status list the latest first. Times are UTC; the label sheet shows them in Pakistan time.
+	//
+	// No token is needed. A request that does send an `Authorization` header must send a valid
+	// one (401 otherwise).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/events (the `ListEvents` operationId).
+	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
+
+	// CreateEventWithBodyWithResponse Create a craft fair or exhibition
+	//
+	// Records an event where groups will have stalls. Admins may, and the managers of a verified
+	// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+	// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+	// stored and answered in UTC.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+	CreateEventWithBodyWithResponse(ctx context.Context, params *CreateEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventResponse, error)
+
+	// CreateEventWithResponse Create a craft fair or exhibition
+	//
+	// Records an event where groups will have stalls. Admins may, and the managers of a verified
+	// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+	// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+	// stored and answered in UTC.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+	CreateEventWithResponse(ctx context.Context, params *CreateEventParams, body CreateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventResponse, error)
+
+	// GetEventWithResponse An event and its stalls
+	//
+	// An event with its stalls: the groups taking part and whether each register is closed.
+	// Public: no token is needed (a request that sends an `Authorization` header must send a
+	// valid one).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/events/{id} (the `GetEvent` operationId).
+	GetEventWithResponse(ctx context.Context, id EventID, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
+
+	// GetEventLabelsWithResponse Printable A4 sheet of price tags
+	//
+	// An HTML page to print on A4 and cut: a tag for each published product a stall of the event
+	// holds units of (of one group's stall with `group_id`), by group and title, with its title
+	// (and its Urdu name), its group, its price, what its makers get of a cash sale at the fair
+	// (their labour and the group's margin, in rupees and percent of the price) and the QR code
+	// of its public page (`KARIGAR_PUBLIC_URL` + `/p/{id}`), inlined so the page prints offline.
+	// The event's times are shown in Pakistan time (Asia/Karachi). No scripts; everything on it
+	// is public.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/events/{id}/labels (the `GetEventLabels` operationId).
+	GetEventLabelsWithResponse(ctx context.Context, id EventID, params *GetEventLabelsParams, reqEditors ...RequestEditorFn) (*GetEventLabelsResponse, error)
+
+	// GetEventReportWithResponse An event's sales, cash and artisans' earnings
+	//
+	// The event's stalls that you may read (admins every stall, auditors their groups', managers
+	// their own): per stall, the sales by payment and by product with the units moved in,
+	// returned, left and sold beyond stock; the cash expected and counted and the over/short;
+	// each artisan's earnings (her labour, from the ledger's postings of the stall's sales) with
+	// the minutes and units of her work sold; the group's margin, fund and platform fee; and the
+	// sales that need reconciliation. An event none of whose stalls you may read is 404 (unless
+	// you created it).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/events/{id}/report (the `GetEventReport` operationId).
+	GetEventReportWithResponse(ctx context.Context, id EventID, params *GetEventReportParams, reqEditors ...RequestEditorFn) (*GetEventReportResponse, error)
+
+	// RecordFairSalesWithBodyWithResponse Send a batch of sales made at your stalls
+	//
+	// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+	// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+	// once, however often it is sent, in whatever batches and order, on however many servers at
+	// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+	// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+	// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+	// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+	// recorded.
+	//
+	// A sale's products must all be of one group you manage with a stall at the event;
+	// `recorded_at` must be during the event (a day either side) and not in the future. Each
+	// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+	// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+	// sale reaching the books after the stall's register was closed (`after_register_close`).
+	//
+	// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+	// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+	// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+	// sales appear in the artisans' statements and the group's audit report. The batch is all
+	// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+	RecordFairSalesWithBodyWithResponse(ctx context.Context, id EventID, params *RecordFairSalesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordFairSalesResponse, error)
+
+	// RecordFairSalesWithResponse Send a batch of sales made at your stalls
+	//
+	// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+	// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+	// once, however often it is sent, in whatever batches and order, on however many servers at
+	// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+	// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+	// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+	// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+	// recorded.
+	//
+	// A sale's products must all be of one group you manage with a stall at the event;
+	// `recorded_at` must be during the event (a day either side) and not in the future. Each
+	// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+	// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+	// sale reaching the books after the stall's register was closed (`after_register_close`).
+	//
+	// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+	// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+	// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+	// sales appear in the artisans' statements and the group's audit report. The batch is all
+	// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+	RecordFairSalesWithResponse(ctx context.Context, id EventID, params *RecordFairSalesParams, body RecordFairSalesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordFairSalesResponse, error)
+
+	// AddStallWithBodyWithResponse Give your group a stall at an event
+	//
+	// Gives a group you manage a stall at the event, where its stock, sales and register are
+	// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+	// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+	// producer who does not manage the group gets 404, whether or not it exists.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+	AddStallWithBodyWithResponse(ctx context.Context, id EventID, params *AddStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddStallResponse, error)
+
+	// AddStallWithResponse Give your group a stall at an event
+	//
+	// Gives a group you manage a stall at the event, where its stock, sales and register are
+	// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+	// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+	// producer who does not manage the group gets 404, whether or not it exists.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+	AddStallWithResponse(ctx context.Context, id EventID, params *AddStallParams, body AddStallJSONRequestBody, reqEditors ...RequestEditorFn) (*AddStallResponse, error)
+
+	// GetStallWithResponse A stall's stock, sales and register
+	//
+	// A stall as its group's readers see it: the units of each product at it (moved in,
+	// returned, sold, sold beyond what the stall held) with the product's online stock, its sales
+	// so far, the cash its cash sales booked, and its register once closed. The group's managers,
+	// its auditors and admins; others who may read no such group get 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/events/{id}/stalls/{group_id} (the `GetStall` operationId).
+	GetStallWithResponse(ctx context.Context, id EventID, groupId StallGroupID, params *GetStallParams, reqEditors ...RequestEditorFn) (*GetStallResponse, error)
+
+	// CloseStallWithBodyWithResponse Close a stall's register with the cash counted
+	//
+	// Closes the stall's register with the cash counted in it. The cash expected is what the
+	// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+	// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+	// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+	// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+	// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+	// The group's managers only; anyone else who does not manage the group gets 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+	CloseStallWithBodyWithResponse(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseStallResponse, error)
+
+	// CloseStallWithResponse Close a stall's register with the cash counted
+	//
+	// Closes the stall's register with the cash counted in it. The cash expected is what the
+	// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+	// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+	// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+	// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+	// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+	// The group's managers only; anyone else who does not manage the group gets 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+	CloseStallWithResponse(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, body CloseStallJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseStallResponse, error)
+
+	// MoveStockToStallWithBodyWithResponse Move units from online stock to the stall
+	//
+	// Moves units of a published product from its online stock to its group's stall at the
+	// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+	// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+	// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+	// product's price and split as they are now are recorded: a sale recorded after this is
+	// booked with them unless the product changes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+	MoveStockToStallWithBodyWithResponse(ctx context.Context, id EventID, params *MoveStockToStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveStockToStallResponse, error)
+
+	// MoveStockToStallWithResponse Move units from online stock to the stall
+	//
+	// Moves units of a published product from its online stock to its group's stall at the
+	// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+	// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+	// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+	// product's price and split as they are now are recorded: a sale recorded after this is
+	// booked with them unless the product changes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+	MoveStockToStallWithResponse(ctx context.Context, id EventID, params *MoveStockToStallParams, body MoveStockToStallJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveStockToStallResponse, error)
+
+	// ReturnStockFromStallWithBodyWithResponse Move units from the stall back to online stock
+	//
+	// Moves units of a product from its group's stall back to its online stock, all or
+	// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+	// after the register's close and after the event. The product must be of a group you manage
+	// (422 otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+	ReturnStockFromStallWithBodyWithResponse(ctx context.Context, id EventID, params *ReturnStockFromStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReturnStockFromStallResponse, error)
+
+	// ReturnStockFromStallWithResponse Move units from the stall back to online stock
+	//
+	// Moves units of a product from its group's stall back to its online stock, all or
+	// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+	// after the register's close and after the event. The product must be of a group you manage
+	// (422 otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+	ReturnStockFromStallWithResponse(ctx context.Context, id EventID, params *ReturnStockFromStallParams, body ReturnStockFromStallJSONRequestBody, reqEditors ...RequestEditorFn) (*ReturnStockFromStallResponse, error)
 
 	// ListGroupsWithResponse List verified producer groups
 	//
@@ -20671,6 +22979,1855 @@ func (r ListCategoriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCategoriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListEventsResponse200Headers the declared response headers of an HTTP 200 response for ListEvents
+type ListEventsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListEventsResponse400Headers the declared response headers of an HTTP 400 response for ListEvents
+type ListEventsResponse400Headers struct {
+	XRequestID string
+}
+
+// ListEventsResponse401Headers the declared response headers of an HTTP 401 response for ListEvents
+type ListEventsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListEventsResponse413Headers the declared response headers of an HTTP 413 response for ListEvents
+type ListEventsResponse413Headers struct {
+	XRequestID string
+}
+
+// ListEventsResponse500Headers the declared response headers of an HTTP 500 response for ListEvents
+type ListEventsResponse500Headers struct {
+	XRequestID string
+}
+
+// ListEventsResponse503Headers the declared response headers of an HTTP 503 response for ListEvents
+type ListEventsResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ListEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEventsResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListEventsResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListEventsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEventsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListEventsResponse) GetJSON400() *ErrorEnvelope {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEventsResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListEventsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEventsResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateEventResponse201Headers the declared response headers of an HTTP 201 response for CreateEvent
+type CreateEventResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// CreateEventResponse400Headers the declared response headers of an HTTP 400 response for CreateEvent
+type CreateEventResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateEventResponse401Headers the declared response headers of an HTTP 401 response for CreateEvent
+type CreateEventResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CreateEventResponse403Headers the declared response headers of an HTTP 403 response for CreateEvent
+type CreateEventResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateEventResponse409Headers the declared response headers of an HTTP 409 response for CreateEvent
+type CreateEventResponse409Headers struct {
+	XRequestID string
+}
+
+// CreateEventResponse413Headers the declared response headers of an HTTP 413 response for CreateEvent
+type CreateEventResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateEventResponse415Headers the declared response headers of an HTTP 415 response for CreateEvent
+type CreateEventResponse415Headers struct {
+	XRequestID string
+}
+
+// CreateEventResponse422Headers the declared response headers of an HTTP 422 response for CreateEvent
+type CreateEventResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateEventResponse500Headers the declared response headers of an HTTP 500 response for CreateEvent
+type CreateEventResponse500Headers struct {
+	XRequestID string
+}
+
+// CreateEventResponse503Headers the declared response headers of an HTTP 503 response for CreateEvent
+type CreateEventResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type CreateEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Event
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorEnvelope
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateEventResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateEventResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateEventResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateEventResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateEventResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateEventResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateEventResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateEventResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateEventResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateEventResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEventResponse) GetJSON201() *Event {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateEventResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateEventResponse) GetJSON403() *ErrorEnvelope {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateEventResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateEventResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateEventResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateEventResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateEventResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateEventResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEventResponse200Headers the declared response headers of an HTTP 200 response for GetEvent
+type GetEventResponse200Headers struct {
+	XRequestID string
+}
+
+// GetEventResponse400Headers the declared response headers of an HTTP 400 response for GetEvent
+type GetEventResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventResponse401Headers the declared response headers of an HTTP 401 response for GetEvent
+type GetEventResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetEventResponse404Headers the declared response headers of an HTTP 404 response for GetEvent
+type GetEventResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventResponse413Headers the declared response headers of an HTTP 413 response for GetEvent
+type GetEventResponse413Headers struct {
+	XRequestID string
+}
+
+// GetEventResponse500Headers the declared response headers of an HTTP 500 response for GetEvent
+type GetEventResponse500Headers struct {
+	XRequestID string
+}
+
+// GetEventResponse503Headers the declared response headers of an HTTP 503 response for GetEvent
+type GetEventResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Event
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEventResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetEventResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEventResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetEventResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetEventResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetEventResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEventResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEventResponse) GetJSON200() *Event {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEventResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEventResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetEventResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetEventResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEventResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEventLabelsResponse200Headers the declared response headers of an HTTP 200 response for GetEventLabels
+type GetEventLabelsResponse200Headers struct {
+	XRequestID string
+}
+
+// GetEventLabelsResponse400Headers the declared response headers of an HTTP 400 response for GetEventLabels
+type GetEventLabelsResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventLabelsResponse401Headers the declared response headers of an HTTP 401 response for GetEventLabels
+type GetEventLabelsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetEventLabelsResponse404Headers the declared response headers of an HTTP 404 response for GetEventLabels
+type GetEventLabelsResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventLabelsResponse413Headers the declared response headers of an HTTP 413 response for GetEventLabels
+type GetEventLabelsResponse413Headers struct {
+	XRequestID string
+}
+
+// GetEventLabelsResponse500Headers the declared response headers of an HTTP 500 response for GetEventLabels
+type GetEventLabelsResponse500Headers struct {
+	XRequestID string
+}
+
+// GetEventLabelsResponse503Headers the declared response headers of an HTTP 503 response for GetEventLabels
+type GetEventLabelsResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetEventLabelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEventLabelsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetEventLabelsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEventLabelsResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetEventLabelsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetEventLabelsResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetEventLabelsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEventLabelsResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEventLabelsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEventLabelsResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEventLabelsResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetEventLabelsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetEventLabelsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEventLabelsResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEventLabelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEventLabelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEventLabelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEventLabelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEventReportResponse200Headers the declared response headers of an HTTP 200 response for GetEventReport
+type GetEventReportResponse200Headers struct {
+	XRequestID string
+}
+
+// GetEventReportResponse400Headers the declared response headers of an HTTP 400 response for GetEventReport
+type GetEventReportResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventReportResponse401Headers the declared response headers of an HTTP 401 response for GetEventReport
+type GetEventReportResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetEventReportResponse403Headers the declared response headers of an HTTP 403 response for GetEventReport
+type GetEventReportResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventReportResponse404Headers the declared response headers of an HTTP 404 response for GetEventReport
+type GetEventReportResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetEventReportResponse413Headers the declared response headers of an HTTP 413 response for GetEventReport
+type GetEventReportResponse413Headers struct {
+	XRequestID string
+}
+
+// GetEventReportResponse500Headers the declared response headers of an HTTP 500 response for GetEventReport
+type GetEventReportResponse500Headers struct {
+	XRequestID string
+}
+
+// GetEventReportResponse503Headers the declared response headers of an HTTP 503 response for GetEventReport
+type GetEventReportResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetEventReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEventReportResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetEventReportResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEventReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetEventReportResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetEventReportResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetEventReportResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetEventReportResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEventReportResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEventReportResponse) GetJSON200() *EventReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEventReportResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEventReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEventReportResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEventReportResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetEventReportResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetEventReportResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEventReportResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEventReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEventReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEventReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEventReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RecordFairSalesResponse200Headers the declared response headers of an HTTP 200 response for RecordFairSales
+type RecordFairSalesResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// RecordFairSalesResponse400Headers the declared response headers of an HTTP 400 response for RecordFairSales
+type RecordFairSalesResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// RecordFairSalesResponse401Headers the declared response headers of an HTTP 401 response for RecordFairSales
+type RecordFairSalesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// RecordFairSalesResponse403Headers the declared response headers of an HTTP 403 response for RecordFairSales
+type RecordFairSalesResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// RecordFairSalesResponse404Headers the declared response headers of an HTTP 404 response for RecordFairSales
+type RecordFairSalesResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// RecordFairSalesResponse409Headers the declared response headers of an HTTP 409 response for RecordFairSales
+type RecordFairSalesResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// RecordFairSalesResponse413Headers the declared response headers of an HTTP 413 response for RecordFairSales
+type RecordFairSalesResponse413Headers struct {
+	XRequestID string
+}
+
+// RecordFairSalesResponse415Headers the declared response headers of an HTTP 415 response for RecordFairSales
+type RecordFairSalesResponse415Headers struct {
+	XRequestID string
+}
+
+// RecordFairSalesResponse422Headers the declared response headers of an HTTP 422 response for RecordFairSales
+type RecordFairSalesResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// RecordFairSalesResponse500Headers the declared response headers of an HTTP 500 response for RecordFairSales
+type RecordFairSalesResponse500Headers struct {
+	XRequestID string
+}
+
+// RecordFairSalesResponse503Headers the declared response headers of an HTTP 503 response for RecordFairSales
+type RecordFairSalesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type RecordFairSalesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FairSalesResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *FairConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RecordFairSalesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RecordFairSalesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RecordFairSalesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RecordFairSalesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RecordFairSalesResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RecordFairSalesResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RecordFairSalesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RecordFairSalesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RecordFairSalesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RecordFairSalesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RecordFairSalesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecordFairSalesResponse) GetJSON200() *FairSalesResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RecordFairSalesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RecordFairSalesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RecordFairSalesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RecordFairSalesResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RecordFairSalesResponse) GetJSON409() *FairConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RecordFairSalesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RecordFairSalesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RecordFairSalesResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RecordFairSalesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RecordFairSalesResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RecordFairSalesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordFairSalesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordFairSalesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecordFairSalesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddStallResponse201Headers the declared response headers of an HTTP 201 response for AddStall
+type AddStallResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// AddStallResponse400Headers the declared response headers of an HTTP 400 response for AddStall
+type AddStallResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// AddStallResponse401Headers the declared response headers of an HTTP 401 response for AddStall
+type AddStallResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// AddStallResponse403Headers the declared response headers of an HTTP 403 response for AddStall
+type AddStallResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// AddStallResponse404Headers the declared response headers of an HTTP 404 response for AddStall
+type AddStallResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// AddStallResponse409Headers the declared response headers of an HTTP 409 response for AddStall
+type AddStallResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// AddStallResponse413Headers the declared response headers of an HTTP 413 response for AddStall
+type AddStallResponse413Headers struct {
+	XRequestID string
+}
+
+// AddStallResponse415Headers the declared response headers of an HTTP 415 response for AddStall
+type AddStallResponse415Headers struct {
+	XRequestID string
+}
+
+// AddStallResponse422Headers the declared response headers of an HTTP 422 response for AddStall
+type AddStallResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// AddStallResponse500Headers the declared response headers of an HTTP 500 response for AddStall
+type AddStallResponse500Headers struct {
+	XRequestID string
+}
+
+// AddStallResponse503Headers the declared response headers of an HTTP 503 response for AddStall
+type AddStallResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type AddStallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Stall
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *FairConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddStallResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddStallResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddStallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddStallResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AddStallResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddStallResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddStallResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AddStallResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddStallResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AddStallResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddStallResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddStallResponse) GetJSON201() *Stall {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddStallResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddStallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddStallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddStallResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddStallResponse) GetJSON409() *FairConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddStallResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AddStallResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddStallResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AddStallResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AddStallResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AddStallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddStallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddStallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddStallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStallResponse200Headers the declared response headers of an HTTP 200 response for GetStall
+type GetStallResponse200Headers struct {
+	XRequestID string
+}
+
+// GetStallResponse400Headers the declared response headers of an HTTP 400 response for GetStall
+type GetStallResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetStallResponse401Headers the declared response headers of an HTTP 401 response for GetStall
+type GetStallResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetStallResponse403Headers the declared response headers of an HTTP 403 response for GetStall
+type GetStallResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetStallResponse404Headers the declared response headers of an HTTP 404 response for GetStall
+type GetStallResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetStallResponse413Headers the declared response headers of an HTTP 413 response for GetStall
+type GetStallResponse413Headers struct {
+	XRequestID string
+}
+
+// GetStallResponse500Headers the declared response headers of an HTTP 500 response for GetStall
+type GetStallResponse500Headers struct {
+	XRequestID string
+}
+
+// GetStallResponse503Headers the declared response headers of an HTTP 503 response for GetStall
+type GetStallResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetStallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Stall
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStallResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetStallResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetStallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetStallResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetStallResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetStallResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetStallResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetStallResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStallResponse) GetJSON200() *Stall {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetStallResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetStallResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetStallResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetStallResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetStallResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseStallResponse200Headers the declared response headers of an HTTP 200 response for CloseStall
+type CloseStallResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CloseStallResponse400Headers the declared response headers of an HTTP 400 response for CloseStall
+type CloseStallResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CloseStallResponse401Headers the declared response headers of an HTTP 401 response for CloseStall
+type CloseStallResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CloseStallResponse403Headers the declared response headers of an HTTP 403 response for CloseStall
+type CloseStallResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CloseStallResponse404Headers the declared response headers of an HTTP 404 response for CloseStall
+type CloseStallResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CloseStallResponse409Headers the declared response headers of an HTTP 409 response for CloseStall
+type CloseStallResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CloseStallResponse413Headers the declared response headers of an HTTP 413 response for CloseStall
+type CloseStallResponse413Headers struct {
+	XRequestID string
+}
+
+// CloseStallResponse415Headers the declared response headers of an HTTP 415 response for CloseStall
+type CloseStallResponse415Headers struct {
+	XRequestID string
+}
+
+// CloseStallResponse422Headers the declared response headers of an HTTP 422 response for CloseStall
+type CloseStallResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CloseStallResponse500Headers the declared response headers of an HTTP 500 response for CloseStall
+type CloseStallResponse500Headers struct {
+	XRequestID string
+}
+
+// CloseStallResponse503Headers the declared response headers of an HTTP 503 response for CloseStall
+type CloseStallResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type CloseStallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Stall
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *FairConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CloseStallResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CloseStallResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CloseStallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CloseStallResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CloseStallResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CloseStallResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CloseStallResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CloseStallResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CloseStallResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CloseStallResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CloseStallResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseStallResponse) GetJSON200() *Stall {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CloseStallResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CloseStallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CloseStallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CloseStallResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CloseStallResponse) GetJSON409() *FairConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CloseStallResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CloseStallResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CloseStallResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CloseStallResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CloseStallResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseStallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseStallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseStallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseStallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MoveStockToStallResponse200Headers the declared response headers of an HTTP 200 response for MoveStockToStall
+type MoveStockToStallResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// MoveStockToStallResponse400Headers the declared response headers of an HTTP 400 response for MoveStockToStall
+type MoveStockToStallResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// MoveStockToStallResponse401Headers the declared response headers of an HTTP 401 response for MoveStockToStall
+type MoveStockToStallResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// MoveStockToStallResponse403Headers the declared response headers of an HTTP 403 response for MoveStockToStall
+type MoveStockToStallResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// MoveStockToStallResponse404Headers the declared response headers of an HTTP 404 response for MoveStockToStall
+type MoveStockToStallResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// MoveStockToStallResponse409Headers the declared response headers of an HTTP 409 response for MoveStockToStall
+type MoveStockToStallResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// MoveStockToStallResponse413Headers the declared response headers of an HTTP 413 response for MoveStockToStall
+type MoveStockToStallResponse413Headers struct {
+	XRequestID string
+}
+
+// MoveStockToStallResponse415Headers the declared response headers of an HTTP 415 response for MoveStockToStall
+type MoveStockToStallResponse415Headers struct {
+	XRequestID string
+}
+
+// MoveStockToStallResponse422Headers the declared response headers of an HTTP 422 response for MoveStockToStall
+type MoveStockToStallResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// MoveStockToStallResponse500Headers the declared response headers of an HTTP 500 response for MoveStockToStall
+type MoveStockToStallResponse500Headers struct {
+	XRequestID string
+}
+
+// MoveStockToStallResponse503Headers the declared response headers of an HTTP 503 response for MoveStockToStall
+type MoveStockToStallResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type MoveStockToStallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StallStockLine
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *FairConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MoveStockToStallResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MoveStockToStallResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MoveStockToStallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MoveStockToStallResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MoveStockToStallResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *MoveStockToStallResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MoveStockToStallResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *MoveStockToStallResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MoveStockToStallResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *MoveStockToStallResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MoveStockToStallResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MoveStockToStallResponse) GetJSON200() *StallStockLine {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MoveStockToStallResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MoveStockToStallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MoveStockToStallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r MoveStockToStallResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r MoveStockToStallResponse) GetJSON409() *FairConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r MoveStockToStallResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r MoveStockToStallResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r MoveStockToStallResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r MoveStockToStallResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r MoveStockToStallResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r MoveStockToStallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MoveStockToStallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MoveStockToStallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MoveStockToStallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReturnStockFromStallResponse200Headers the declared response headers of an HTTP 200 response for ReturnStockFromStall
+type ReturnStockFromStallResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ReturnStockFromStallResponse400Headers the declared response headers of an HTTP 400 response for ReturnStockFromStall
+type ReturnStockFromStallResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ReturnStockFromStallResponse401Headers the declared response headers of an HTTP 401 response for ReturnStockFromStall
+type ReturnStockFromStallResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ReturnStockFromStallResponse403Headers the declared response headers of an HTTP 403 response for ReturnStockFromStall
+type ReturnStockFromStallResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ReturnStockFromStallResponse404Headers the declared response headers of an HTTP 404 response for ReturnStockFromStall
+type ReturnStockFromStallResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ReturnStockFromStallResponse409Headers the declared response headers of an HTTP 409 response for ReturnStockFromStall
+type ReturnStockFromStallResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ReturnStockFromStallResponse413Headers the declared response headers of an HTTP 413 response for ReturnStockFromStall
+type ReturnStockFromStallResponse413Headers struct {
+	XRequestID string
+}
+
+// ReturnStockFromStallResponse415Headers the declared response headers of an HTTP 415 response for ReturnStockFromStall
+type ReturnStockFromStallResponse415Headers struct {
+	XRequestID string
+}
+
+// ReturnStockFromStallResponse422Headers the declared response headers of an HTTP 422 response for ReturnStockFromStall
+type ReturnStockFromStallResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ReturnStockFromStallResponse500Headers the declared response headers of an HTTP 500 response for ReturnStockFromStall
+type ReturnStockFromStallResponse500Headers struct {
+	XRequestID string
+}
+
+// ReturnStockFromStallResponse503Headers the declared response headers of an HTTP 503 response for ReturnStockFromStall
+type ReturnStockFromStallResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ReturnStockFromStallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StallStockLine
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *FairNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *FairConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReturnStockFromStallResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReturnStockFromStallResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReturnStockFromStallResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReturnStockFromStallResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReturnStockFromStallResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReturnStockFromStallResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ReturnStockFromStallResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ReturnStockFromStallResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ReturnStockFromStallResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReturnStockFromStallResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReturnStockFromStallResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON200() *StallStockLine {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON404() *FairNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON409() *FairConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReturnStockFromStallResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReturnStockFromStallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReturnStockFromStallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReturnStockFromStallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReturnStockFromStallResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28731,6 +32888,362 @@ func (c *ClientWithResponses) ListCategoriesWithResponse(ctx context.Context, pa
 	return ParseListCategoriesResponse(rsp)
 }
 
+// ListEventsWithResponse List craft fairs and exhibitions
+//
+// Lists events, a page at a time (see Pagination above), with each one's stalls (the groups
+// taking part and whether each register is closed). `status=upcoming` (not started yet) and
+// `status=current` (started, not ended) list the soonest first; `status=past` (ended) and no
+// status list the latest first. Times are UTC; the label sheet shows them in Pakistan time.
+//
+// No token is needed. A request that does send an `Authorization` header must send a valid
+// one (401 otherwise).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/events (the `ListEvents` operationId).
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
+	rsp, err := c.ListEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEventsResponse(rsp)
+}
+
+// CreateEventWithBodyWithResponse Create a craft fair or exhibition
+//
+// Records an event where groups will have stalls. Admins may, and the managers of a verified
+// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+// stored and answered in UTC.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+func (c *ClientWithResponses) CreateEventWithBodyWithResponse(ctx context.Context, params *CreateEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventResponse, error) {
+	rsp, err := c.CreateEventWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEventResponse(rsp)
+}
+
+// CreateEventWithResponse Create a craft fair or exhibition
+//
+// Records an event where groups will have stalls. Admins may, and the managers of a verified
+// group (a producer who manages only pending groups gets 403). `ends_at` must be after
+// `starts_at` and at most 60 days after it (422 otherwise). Times are RFC 3339; they are
+// stored and answered in UTC.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events (the `CreateEvent` operationId).
+func (c *ClientWithResponses) CreateEventWithResponse(ctx context.Context, params *CreateEventParams, body CreateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventResponse, error) {
+	rsp, err := c.CreateEvent(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEventResponse(rsp)
+}
+
+// GetEventWithResponse An event and its stalls
+//
+// An event with its stalls: the groups taking part and whether each register is closed.
+// Public: no token is needed (a request that sends an `Authorization` header must send a
+// valid one).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/events/{id} (the `GetEvent` operationId).
+func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, id EventID, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
+	rsp, err := c.GetEvent(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEventResponse(rsp)
+}
+
+// GetEventLabelsWithResponse Printable A4 sheet of price tags
+//
+// An HTML page to print on A4 and cut: a tag for each published product a stall of the event
+// holds units of (of one group's stall with `group_id`), by group and title, with its title
+// (and its Urdu name), its group, its price, what its makers get of a cash sale at the fair
+// (their labour and the group's margin, in rupees and percent of the price) and the QR code
+// of its public page (`KARIGAR_PUBLIC_URL` + `/p/{id}`), inlined so the page prints offline.
+// The event's times are shown in Pakistan time (Asia/Karachi). No scripts; everything on it
+// is public.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/events/{id}/labels (the `GetEventLabels` operationId).
+func (c *ClientWithResponses) GetEventLabelsWithResponse(ctx context.Context, id EventID, params *GetEventLabelsParams, reqEditors ...RequestEditorFn) (*GetEventLabelsResponse, error) {
+	rsp, err := c.GetEventLabels(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEventLabelsResponse(rsp)
+}
+
+// GetEventReportWithResponse An event's sales, cash and artisans' earnings
+//
+// The event's stalls that you may read (admins every stall, auditors their groups', managers
+// their own): per stall, the sales by payment and by product with the units moved in,
+// returned, left and sold beyond stock; the cash expected and counted and the over/short;
+// each artisan's earnings (her labour, from the ledger's postings of the stall's sales) with
+// the minutes and units of her work sold; the group's margin, fund and platform fee; and the
+// sales that need reconciliation. An event none of whose stalls you may read is 404 (unless
+// you created it).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/events/{id}/report (the `GetEventReport` operationId).
+func (c *ClientWithResponses) GetEventReportWithResponse(ctx context.Context, id EventID, params *GetEventReportParams, reqEditors ...RequestEditorFn) (*GetEventReportResponse, error) {
+	rsp, err := c.GetEventReport(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEventReportResponse(rsp)
+}
+
+// RecordFairSalesWithBodyWithResponse Send a batch of sales made at your stalls
+//
+// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+// once, however often it is sent, in whatever batches and order, on however many servers at
+// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+// recorded.
+//
+// A sale's products must all be of one group you manage with a stall at the event;
+// `recorded_at` must be during the event (a day either side) and not in the future. Each
+// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+// sale reaching the books after the stall's register was closed (`after_register_close`).
+//
+// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+// sales appear in the artisans' statements and the group's audit report. The batch is all
+// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+func (c *ClientWithResponses) RecordFairSalesWithBodyWithResponse(ctx context.Context, id EventID, params *RecordFairSalesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordFairSalesResponse, error) {
+	rsp, err := c.RecordFairSalesWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordFairSalesResponse(rsp)
+}
+
+// RecordFairSalesWithResponse Send a batch of sales made at your stalls
+//
+// Sales made at the event's stalls, recorded offline and sent later, 1 to 100 at a time. Each
+// sale's `id` is a UUID its client made when the sale was recorded: a sale is applied exactly
+// once, however often it is sent, in whatever batches and order, on however many servers at
+// once (its id is the primary key of the row that applies it). So the batch is safe to retry
+// without an `Idempotency-Key`. The answer lists each sale, in the batch's order, as
+// `applied` (by this request) or `duplicate` (applied before, or earlier in this batch); the
+// same id with other contents is refused with 409 `conflict` and nothing of the batch is
+// recorded.
+//
+// A sale's products must all be of one group you manage with a stall at the event;
+// `recorded_at` must be during the event (a day either side) and not in the future. Each
+// applied sale takes its units from its stall. A sale beyond the stall's stock is kept,
+// booked and flagged `needs_reconciliation` (`beyond_stall_stock`), never dropped; so is a
+// sale reaching the books after the stall's register was closed (`after_register_close`).
+//
+// Each item is booked in the ledger as a cash-on-delivery order line is (kind `cash_sale`,
+// reference `fair-sale:{id}:line:{n}:sale`): the product's split as it was at `recorded_at`,
+// with no card fee, to its makers' payables, the group's accounts and the platform's. So the
+// sales appear in the artisans' statements and the group's audit report. The batch is all
+// or nothing: any invalid sale refuses it whole with 422 naming each problem.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/sales (the `RecordFairSales` operationId).
+func (c *ClientWithResponses) RecordFairSalesWithResponse(ctx context.Context, id EventID, params *RecordFairSalesParams, body RecordFairSalesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordFairSalesResponse, error) {
+	rsp, err := c.RecordFairSales(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordFairSalesResponse(rsp)
+}
+
+// AddStallWithBodyWithResponse Give your group a stall at an event
+//
+// Gives a group you manage a stall at the event, where its stock, sales and register are
+// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+// producer who does not manage the group gets 404, whether or not it exists.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+func (c *ClientWithResponses) AddStallWithBodyWithResponse(ctx context.Context, id EventID, params *AddStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddStallResponse, error) {
+	rsp, err := c.AddStallWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddStallResponse(rsp)
+}
+
+// AddStallWithResponse Give your group a stall at an event
+//
+// Gives a group you manage a stall at the event, where its stock, sales and register are
+// kept. The group must be verified (409 `invalid_state` otherwise) and the event not over
+// (409 `invalid_state`); a group has one stall per event (409 `conflict` for a second). A
+// producer who does not manage the group gets 404, whether or not it exists.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stalls (the `AddStall` operationId).
+func (c *ClientWithResponses) AddStallWithResponse(ctx context.Context, id EventID, params *AddStallParams, body AddStallJSONRequestBody, reqEditors ...RequestEditorFn) (*AddStallResponse, error) {
+	rsp, err := c.AddStall(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddStallResponse(rsp)
+}
+
+// GetStallWithResponse A stall's stock, sales and register
+//
+// A stall as its group's readers see it: the units of each product at it (moved in,
+// returned, sold, sold beyond what the stall held) with the product's online stock, its sales
+// so far, the cash its cash sales booked, and its register once closed. The group's managers,
+// its auditors and admins; others who may read no such group get 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/events/{id}/stalls/{group_id} (the `GetStall` operationId).
+func (c *ClientWithResponses) GetStallWithResponse(ctx context.Context, id EventID, groupId StallGroupID, params *GetStallParams, reqEditors ...RequestEditorFn) (*GetStallResponse, error) {
+	rsp, err := c.GetStall(ctx, id, groupId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStallResponse(rsp)
+}
+
+// CloseStallWithBodyWithResponse Close a stall's register with the cash counted
+//
+// Closes the stall's register with the cash counted in it. The cash expected is what the
+// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+// The group's managers only; anyone else who does not manage the group gets 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+func (c *ClientWithResponses) CloseStallWithBodyWithResponse(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseStallResponse, error) {
+	rsp, err := c.CloseStallWithBody(ctx, id, groupId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseStallResponse(rsp)
+}
+
+// CloseStallWithResponse Close a stall's register with the cash counted
+//
+// Closes the stall's register with the cash counted in it. The cash expected is what the
+// stall's cash sales booked (JazzCash and Easypaisa sales are not in the register). Any
+// difference is posted, in the same transaction, to the group's `cash_over_short` ledger
+// account against the platform's cash receipts: a shortage leaves it below zero (Rs 150
+// short: -15000), an overage above. Sales that reach the books afterwards are still booked
+// and flagged `after_register_close`. Once only: a second close is 409 `invalid_state`.
+// The group's managers only; anyone else who does not manage the group gets 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stalls/{group_id}/close (the `CloseStall` operationId).
+func (c *ClientWithResponses) CloseStallWithResponse(ctx context.Context, id EventID, groupId StallGroupID, params *CloseStallParams, body CloseStallJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseStallResponse, error) {
+	rsp, err := c.CloseStall(ctx, id, groupId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseStallResponse(rsp)
+}
+
+// MoveStockToStallWithBodyWithResponse Move units from online stock to the stall
+//
+// Moves units of a published product from its online stock to its group's stall at the
+// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+// product's price and split as they are now are recorded: a sale recorded after this is
+// booked with them unless the product changes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+func (c *ClientWithResponses) MoveStockToStallWithBodyWithResponse(ctx context.Context, id EventID, params *MoveStockToStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveStockToStallResponse, error) {
+	rsp, err := c.MoveStockToStallWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveStockToStallResponse(rsp)
+}
+
+// MoveStockToStallWithResponse Move units from online stock to the stall
+//
+// Moves units of a published product from its online stock to its group's stall at the
+// event, all or nothing: more than the online stock is 409 `insufficient_stock` and nothing
+// moves. The product must be of a group you manage (422 otherwise) with a stall at the event,
+// whose register is open and whose event has not ended (409 `invalid_state` otherwise). The
+// product's price and split as they are now are recorded: a sale recorded after this is
+// booked with them unless the product changes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stock (the `MoveStockToStall` operationId).
+func (c *ClientWithResponses) MoveStockToStallWithResponse(ctx context.Context, id EventID, params *MoveStockToStallParams, body MoveStockToStallJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveStockToStallResponse, error) {
+	rsp, err := c.MoveStockToStall(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveStockToStallResponse(rsp)
+}
+
+// ReturnStockFromStallWithBodyWithResponse Move units from the stall back to online stock
+//
+// Moves units of a product from its group's stall back to its online stock, all or
+// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+// after the register's close and after the event. The product must be of a group you manage
+// (422 otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+func (c *ClientWithResponses) ReturnStockFromStallWithBodyWithResponse(ctx context.Context, id EventID, params *ReturnStockFromStallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReturnStockFromStallResponse, error) {
+	rsp, err := c.ReturnStockFromStallWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReturnStockFromStallResponse(rsp)
+}
+
+// ReturnStockFromStallWithResponse Move units from the stall back to online stock
+//
+// Moves units of a product from its group's stall back to its online stock, all or
+// nothing: more than the stall holds is 409 `insufficient_stock` and nothing moves. Allowed
+// after the register's close and after the event. The product must be of a group you manage
+// (422 otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/events/{id}/stock/return (the `ReturnStockFromStall` operationId).
+func (c *ClientWithResponses) ReturnStockFromStallWithResponse(ctx context.Context, id EventID, params *ReturnStockFromStallParams, body ReturnStockFromStallJSONRequestBody, reqEditors ...RequestEditorFn) (*ReturnStockFromStallResponse, error) {
+	rsp, err := c.ReturnStockFromStall(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReturnStockFromStallResponse(rsp)
+}
+
 // ListGroupsWithResponse List verified producer groups
 //
 // Lists verified producer groups, ordered by name, then id, a page at a time (see Pagination
@@ -35407,6 +39920,2434 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCategoriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEventsResponse parses an HTTP response from a ListEventsWithResponse call
+func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListEventsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListEventsResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListEventsResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListEventsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateEventResponse parses an HTTP response from a CreateEventWithResponse call
+func ParseCreateEventResponse(rsp *http.Response) (*CreateEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Event
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateEventResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateEventResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateEventResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateEventResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateEventResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateEventResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateEventResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateEventResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateEventResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateEventResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEventResponse parses an HTTP response from a GetEventWithResponse call
+func ParseGetEventResponse(rsp *http.Response) (*GetEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Event
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEventResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetEventResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEventResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetEventResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetEventResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetEventResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEventResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEventLabelsResponse parses an HTTP response from a GetEventLabelsWithResponse call
+func ParseGetEventLabelsResponse(rsp *http.Response) (*GetEventLabelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEventLabelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEventLabelsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetEventLabelsResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEventLabelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetEventLabelsResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetEventLabelsResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetEventLabelsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEventLabelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEventReportResponse parses an HTTP response from a GetEventReportWithResponse call
+func ParseGetEventReportResponse(rsp *http.Response) (*GetEventReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEventReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEventReportResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetEventReportResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEventReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetEventReportResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetEventReportResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetEventReportResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetEventReportResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEventReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRecordFairSalesResponse parses an HTTP response from a RecordFairSalesWithResponse call
+func ParseRecordFairSalesResponse(rsp *http.Response) (*RecordFairSalesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordFairSalesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FairSalesResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FairConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RecordFairSalesResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RecordFairSalesResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RecordFairSalesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RecordFairSalesResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RecordFairSalesResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RecordFairSalesResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RecordFairSalesResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RecordFairSalesResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RecordFairSalesResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers RecordFairSalesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RecordFairSalesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddStallResponse parses an HTTP response from a AddStallWithResponse call
+func ParseAddStallResponse(rsp *http.Response) (*AddStallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddStallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Stall
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FairConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AddStallResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers AddStallResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddStallResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddStallResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AddStallResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddStallResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddStallResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AddStallResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddStallResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers AddStallResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddStallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStallResponse parses an HTTP response from a GetStallWithResponse call
+func ParseGetStallResponse(rsp *http.Response) (*GetStallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Stall
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStallResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetStallResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetStallResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetStallResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetStallResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetStallResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetStallResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetStallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseStallResponse parses an HTTP response from a CloseStallWithResponse call
+func ParseCloseStallResponse(rsp *http.Response) (*CloseStallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseStallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Stall
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FairConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CloseStallResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers CloseStallResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CloseStallResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CloseStallResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CloseStallResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CloseStallResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CloseStallResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CloseStallResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CloseStallResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CloseStallResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CloseStallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMoveStockToStallResponse parses an HTTP response from a MoveStockToStallWithResponse call
+func ParseMoveStockToStallResponse(rsp *http.Response) (*MoveStockToStallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MoveStockToStallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StallStockLine
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FairConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MoveStockToStallResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers MoveStockToStallResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MoveStockToStallResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MoveStockToStallResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MoveStockToStallResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers MoveStockToStallResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers MoveStockToStallResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers MoveStockToStallResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers MoveStockToStallResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers MoveStockToStallResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers MoveStockToStallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReturnStockFromStallResponse parses an HTTP response from a ReturnStockFromStallWithResponse call
+func ParseReturnStockFromStallResponse(rsp *http.Response) (*ReturnStockFromStallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReturnStockFromStallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StallStockLine
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FairNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest FairConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReturnStockFromStallResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ReturnStockFromStallResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReturnStockFromStallResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReturnStockFromStallResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReturnStockFromStallResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReturnStockFromStallResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ReturnStockFromStallResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ReturnStockFromStallResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ReturnStockFromStallResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReturnStockFromStallResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReturnStockFromStallResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
