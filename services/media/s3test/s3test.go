@@ -262,4 +262,3 @@ func setParentDeathSignal(attr *syscall.SysProcAttr) {
 		f.Set(reflect.ValueOf(syscall.SIGKILL))
 	}
 }
-
