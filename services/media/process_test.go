@@ -191,4 +191,3 @@ func TestBombIsRefusedBeforeDecoding(t *testing.T) {
 		t.Fatalf("allocated %d bytes refusing it: it was decoded", alloc)
 	}
 }
-
