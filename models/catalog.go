@@ -102,7 +102,7 @@ type Artisan struct {
 	PhoneSealed           *string
 	PhoneLookup           *string
 	SMSConsent            bool    `gorm:"column:sms_consent"`
-	Language              string  // "ur", "roman_ur" or "en": the language of her SMS
+	Language              string  `gorm:"default:ur"` // "ur", "roman_ur" or "en": the language of her SMS; the column's default when not set
 	CNIC                  *string `gorm:"column:cnic"`
 	Gender                *string
 	HBWRegistrationNumber *string  `gorm:"column:hbw_registration_number"`
