@@ -23,6 +23,7 @@ import (
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 )
 
@@ -39,6 +40,10 @@ type env struct {
 	srv    *api.Server
 	spec   *specChecker
 	now    time.Time
+	// storage keeps the env's product photos: a folder of the test's own
+	// unless withStorage gives another.
+	storage media.Storage
+	media   *media.Service
 }
 
 // envConfig is what an envOption may change before the server is built.
@@ -56,8 +61,16 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(envConfig{&w, &cfg})
 	}
+	if w.Storage == nil {
+		local, err := media.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Storage = local
+	}
 	srv, svc := newServer(t, db, w, cfg)
-	return &env{t: t, orders: svc.Orders, ledger: svc.Ledger, db: db, auth: svc.Auth, srv: srv, spec: newSpecChecker(t)}
+	return &env{t: t, orders: svc.Orders, ledger: svc.Ledger, db: db, auth: svc.Auth, srv: srv, spec: newSpecChecker(t),
+		storage: w.Storage, media: svc.Media}
 }
 
 // testWiring is the configuration every test server runs with: test

@@ -16,6 +16,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 )
@@ -29,6 +30,9 @@ type Services struct {
 	Ledger      *ledger.Service
 	Orders      *orders.Service
 	Audit       *audit.Service
+	// Media keeps product photos; nil when Wiring.Storage is (the photo
+	// routes then answer 503).
+	Media *media.Service
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -51,6 +55,13 @@ type Wiring struct {
 
 	OrderTTL time.Duration     // how long a card order waits for payment; zero: the orders service's default
 	Payments payments.Provider // nil: no card payments, cash on delivery only
+
+	// Storage keeps product photos (KARIGAR_STORAGE_URL); nil: no photos.
+	Storage media.Storage
+	// MediaURL is where clients fetch stored photos: the storage's public
+	// URL, or the binary's own /media route. Default
+	// http://localhost:8080/media, matching Config.PublicURL's default.
+	MediaURL string
 
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
@@ -101,6 +112,14 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
 		return Services{}, err
+	}
+	if w.Storage != nil {
+		if w.MediaURL == "" {
+			w.MediaURL = "http://localhost:8080" + MediaPath
+		}
+		if s.Media, err = media.New(db, media.Options{Storage: w.Storage, BaseURL: w.MediaURL, Logger: w.Logger}); err != nil {
+			return Services{}, err
+		}
 	}
 	return s, nil
 }

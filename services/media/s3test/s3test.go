@@ -15,6 +15,10 @@
 // the server after the tests:
 //
 //	func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
+//
+// or, around another such helper,
+//
+//	func TestMain(m *testing.M) { os.Exit(s3test.Around(func() int { return stripemock.Main(m) })) }
 package s3test
 
 import (
@@ -66,7 +70,11 @@ var (
 var errUnavailable = errors.New("versitygw is unavailable")
 
 // Main runs the package's tests and then stops the server Start started.
-func Main(m *testing.M) int {
+func Main(m *testing.M) int { return Around(m.Run) }
+
+// Around runs run (a TestMain's run of the tests, which may be wrapped by
+// another helper's Main) and then stops the server Start started.
+func Around(run func() int) int {
 	mu.Lock()
 	mainRunning = true
 	mu.Unlock()
@@ -79,7 +87,7 @@ func Main(m *testing.M) int {
 			server = nil
 		}
 	}()
-	return m.Run()
+	return run()
 }
 
 // Start returns the options of a new, empty bucket on the test binary's
