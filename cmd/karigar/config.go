@@ -17,6 +17,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/media"
 )
 
 // config is everything the environment can set. loadConfig validates it all
@@ -46,6 +47,12 @@ type config struct {
 	// deployments that will need it have it.
 	PIIKey      []byte
 	AllowSQLite bool // production on SQLite, asked for in so many words
+	// StorageURL names where product photos are kept (KARIGAR_STORAGE_URL);
+	// Storage is it opened (nothing reached yet), MediaURL where clients
+	// fetch the photos: the storage's public_url, or this server's /media.
+	StorageURL string
+	Storage    media.Storage
+	MediaURL   string
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -71,6 +78,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		StripeAPIBase:       get("STRIPE_API_BASE", ""),
 		CORSOrigins:         list(get("KARIGAR_CORS_ORIGINS", "")),
 		TrustedProxies:      list(get("KARIGAR_TRUSTED_PROXIES", "")),
+		StorageURL:          get("KARIGAR_STORAGE_URL", DefaultStorageURL),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		bad("KARIGAR_ENV", "must be development or production, not %q", c.Env)
@@ -178,8 +186,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			bad("KARIGAR_CORS_ORIGINS", "%q is not an origin such as https://shop.example.pk", o)
 		}
 	}
+	storage, public, err := media.Open(c.StorageURL, getenv)
+	if err != nil {
+		bad("KARIGAR_STORAGE_URL", "%v (file:///var/lib/karigar/media, or s3://bucket?endpoint=https://host&region=r with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", err)
+	}
+	c.Storage, c.MediaURL = storage, public
+	if c.MediaURL == "" {
+		c.MediaURL = c.PublicURL + api.MediaPath
+	}
 	return c, errors.Join(errs...)
 }
+
+// DefaultStorageURL keeps photos in a folder beside the default SQLite
+// database, relative to the working directory.
+const DefaultStorageURL = "file:karigar-media"
 
 // piiKey decodes a 32-byte key written in hex (64 digits) or standard or
 // URL-safe base64; nil when it is neither.

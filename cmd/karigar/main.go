@@ -31,6 +31,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/seed"
@@ -153,7 +154,8 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 // provider: the operator commands take no card payments.
 func wiring(cfg config, log *slog.Logger) api.Wiring {
 	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, Logger: log,
-		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL}
+		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
+		Storage: cfg.Storage, MediaURL: cfg.MediaURL}
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
@@ -196,6 +198,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if w.Payments == nil {
 		log.Info("STRIPE_SECRET_KEY is not set: card payments are off, cash on delivery works")
 	}
+	checkStorage(ctx, cfg, log)
 	go every(ctx, log, min(max(cfg.OrderTTL/10, 5*time.Second), time.Minute), sweepOrders(svc.Orders, log))
 	srv, err := api.New(api.Config{DB: db, Services: svc, Logger: log, Production: cfg.production(), CORSOrigins: cfg.CORSOrigins,
 		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL})
@@ -214,8 +217,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// Expired idempotency keys, refresh tokens and login counters.
-	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge)
+	// Expired idempotency keys, refresh tokens and login counters; photo
+	// files no row references any more.
+	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, sweepMedia(svc.Media, log))
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -247,6 +251,38 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// checkStorage says where photos are kept and warns when they cannot be
+// written there: the server still starts (everything but uploads works),
+// and the warning says why uploads will answer 503.
+func checkStorage(ctx context.Context, cfg config, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cfg.Storage.Check(ctx); err != nil {
+		log.Warn("photo storage cannot be written: photo uploads will fail until it can", "storage", cfg.Storage.String(),
+			"error", err.Error())
+		return
+	}
+	log.Info("photo storage", "storage", cfg.Storage.String(), "served_from", cfg.MediaURL)
+	if _, local := cfg.Storage.(*media.Local); local && cfg.production() {
+		log.Warn("photos are kept in a local folder: every replica must share it (or set KARIGAR_STORAGE_URL to an s3:// bucket)")
+	}
+}
+
+// sweepMedia deletes the photo files recorded as orphans that are due.
+func sweepMedia(m *media.Service, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for {
+			n, err := m.Sweep(ctx)
+			if n > 0 {
+				log.Info("orphan photo files deleted", "files", n)
+			}
+			if err != nil || n < 100 {
+				return err
+			}
+		}
+	}
 }
 
 // every runs jobs each interval until ctx ends, logging their failures.
@@ -330,7 +366,7 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if _, err := svc.Catalog.InitFees(ctx); err != nil {
 		return err
 	}
-	services := seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Currency: cfg.Currency}
+	services := seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Media: svc.Media, Currency: cfg.Currency}
 	start := time.Now()
 	var r seed.Report
 	if *demo {
@@ -343,6 +379,9 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
 		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
+	if r.Photos > 0 {
+		fmt.Fprintf(stdout, "with %d drawn pictures as product photos, in %s\n", r.Photos, cfg.Storage)
+	}
 	printLogins(stdout, r.Logins)
 	return nil
 }

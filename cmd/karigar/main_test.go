@@ -24,7 +24,31 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 )
 
-func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// envOf is an environment of m's variables. Unless m names one, photos go
+// to a folder of the test binary's own (not karigar-media in this package's
+// folder, the default relative to the working directory), removed by
+// TestMain.
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := m[k]; ok || k != "KARIGAR_STORAGE_URL" {
+			return v
+		}
+		return "file://" + testMedia
+	}
+}
+
+var testMedia string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "karigar-cmd-media-")
+	if err != nil {
+		panic(err)
+	}
+	testMedia = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 func TestConfigRefusesProductionWithoutSecret(t *testing.T) {
 	_, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production"}))
