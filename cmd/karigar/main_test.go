@@ -423,3 +423,30 @@ func TestVersionCommand(t *testing.T) {
 		t.Fatalf("version: %q", out.String())
 	}
 }
+
+// KARIGAR_STORAGE_URL: a folder by default, served by this server at
+// /media; an S3 bucket needs its credentials and may have a public URL;
+// anything else is refused at start, naming the variable.
+func TestConfigStorageURL(t *testing.T) {
+	c, err := loadConfig(func(k string) string { return map[string]string{}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StorageURL != DefaultStorageURL || c.MediaURL != "http://localhost:8080/media" || !strings.HasPrefix(c.Storage.String(), "folder /") {
+		t.Fatalf("default: %q %q %s", c.StorageURL, c.MediaURL, c.Storage)
+	}
+	s3 := map[string]string{"KARIGAR_STORAGE_URL": "s3://karigar-photos?endpoint=https://s3.example.pk&region=auto&public_url=https://cdn.example.pk/photos",
+		"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret"}
+	if c, err = loadConfig(envOf(s3)); err != nil || c.MediaURL != "https://cdn.example.pk/photos" || c.Storage.String() != "s3 bucket karigar-photos at https://s3.example.pk" {
+		t.Fatalf("s3: %v %q %v", err, c.MediaURL, c.Storage)
+	}
+	for name, env := range map[string]map[string]string{
+		"s3 without credentials": {"KARIGAR_STORAGE_URL": "s3://karigar-photos?region=auto"},
+		"another scheme":         {"KARIGAR_STORAGE_URL": "ftp://media.example.pk/photos"},
+		"a secret in the URL":    {"KARIGAR_STORAGE_URL": "s3://b?secret_key=x", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "s"},
+	} {
+		if _, err := loadConfig(envOf(env)); err == nil || !strings.Contains(err.Error(), "KARIGAR_STORAGE_URL") {
+			t.Errorf("%s: %v, want an error naming KARIGAR_STORAGE_URL", name, err)
+		}
+	}
+}
