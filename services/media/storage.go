@@ -103,6 +103,12 @@ func Open(raw string, getenv func(string) string) (Storage, string, error) {
 				return nil, "", fmt.Errorf("public_url must be an absolute http(s) URL, not %q", public)
 			}
 		}
+		if opt.Prefix != "" && (!strings.HasSuffix(opt.Prefix, "/") || strings.HasPrefix(opt.Prefix, "/")) {
+			return nil, "", fmt.Errorf("prefix must be a folder such as karigar/ (ending in /), not %q", opt.Prefix)
+		}
+		if public != "" && opt.Prefix != "" {
+			public += "/" + strings.TrimSuffix(opt.Prefix, "/") // objects are at prefix+key in the bucket
+		}
 		s, err := NewS3(opt)
 		return s, public, err
 	}

@@ -32,6 +32,15 @@ func eachStorage(t *testing.T, fn func(t *testing.T, s media.Storage)) {
 		}
 		fn(t, s)
 	})
+	t.Run("s3 under a prefix", func(t *testing.T) {
+		opt := s3test.Start(t)
+		opt.Prefix = "karigar/"
+		s, err := media.NewS3(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, s)
+	})
 }
 
 func TestStoragePutOpenListDelete(t *testing.T) {
@@ -118,6 +127,7 @@ func TestOpenStorageURL(t *testing.T) {
 		{"file:///var/lib/karigar/media", "folder /var/lib/karigar/media", ""},
 		{"s3://photos?endpoint=http://127.0.0.1:7070&region=auto", "s3 bucket photos at http://127.0.0.1:7070", ""},
 		{"s3://photos?region=ap-south-1&public_url=https://cdn.example.pk/", "s3 bucket photos", "https://cdn.example.pk"},
+		{"s3://photos?region=ap-south-1&prefix=karigar/&public_url=https://cdn.example.pk", "s3 bucket photos", "https://cdn.example.pk/karigar"},
 	} {
 		s, public, err := media.Open(tc.url, getenv)
 		if err != nil {
@@ -131,7 +141,7 @@ func TestOpenStorageURL(t *testing.T) {
 		t.Errorf("file:karigar-media: %v %v", s, err)
 	}
 	for _, bad := range []string{"ftp://x", "s3://?region=x", "s3://b?secret=x", "file://host/path", "s3://b?public_url=cdn",
-		"s3://b?path_style=maybe"} {
+		"s3://b?path_style=maybe", "s3://b?prefix=karigar"} {
 		if _, _, err := media.Open(bad, getenv); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
