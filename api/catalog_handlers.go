@@ -80,12 +80,15 @@ type costResponse struct {
 }
 
 // productItem is a product in a list; productResponse adds what a product
-// page shows.
+// page shows. Images are links to pictures hosted elsewhere, as the
+// manager gave them; ThumbnailURL is the thumbnail of the first uploaded
+// photo (photos), for catalogue pages on slow connections.
 type productItem struct {
 	ID                 string       `json:"id"`
 	Title              string       `json:"title"`
 	Category           string       `json:"category"`
 	Images             []string     `json:"images"`
+	ThumbnailURL       *string      `json:"thumbnail_url"`
 	Price              models.Money `json:"price"`
 	InStock            bool         `json:"in_stock"`
 	Status             string       `json:"status"`
@@ -104,6 +107,7 @@ type productResponse struct {
 	EffectiveHourlyWage models.Money    `json:"effective_hourly_wage"`
 	Shortfall           *models.Money   `json:"shortfall,omitempty"` // managers only: what the price lacks to cover its costs and fees
 	Makers              []makerResponse `json:"makers"`
+	Photos              []imageResponse `json:"photos"`
 	CreatedAt           time.Time       `json:"created_at"`
 	UpdatedAt           time.Time       `json:"updated_at"`
 }
@@ -118,20 +122,30 @@ func toItem(p models.Product, g groupSummary) productItem {
 		ArtisanShareBPS: p.ArtisanShareBPS, MeetsWageBenchmark: p.MeetsWageBenchmark, Group: g, PublishedAt: utc(p.PublishedAt)}
 }
 
-func toListItem(it catalog.Item) productItem {
-	return toItem(it.Product, groupSummary{ID: it.GroupID.String(), Name: it.GroupName, District: it.GroupDistrict,
+func (s *Server) toListItem(it catalog.Item) productItem {
+	out := toItem(it.Product, groupSummary{ID: it.GroupID.String(), Name: it.GroupName, District: it.GroupDistrict,
 		Province: string(it.Province)})
+	if it.ThumbKey != nil {
+		u := s.mediaURL(*it.ThumbKey)
+		out.ThumbnailURL = &u
+	}
+	return out
 }
 
-func toProduct(p catalog.Product) productResponse {
+func (s *Server) toProduct(p catalog.Product) productResponse {
 	g := groupSummary{ID: p.Group.ID.String(), Name: p.Group.Name, District: p.Group.District, Province: string(p.Group.Province)}
 	out := productResponse{productItem: toItem(p.Product, g), Description: p.Description, Materials: p.Materials, Stock: p.Stock,
+		Photos: s.toImages(p.Photos),
 		Cost: costResponse{Materials: models.NewMoney(p.CostMaterials, p.Currency), Packaging: models.NewMoney(p.CostPackaging, p.Currency),
 			LaborMinutes: p.LaborMinutes, HourlyWage: models.NewMoney(p.HourlyWage, p.Currency)},
 		EffectiveHourlyWage: models.NewMoney(p.EffectiveHourlyWage, p.Currency),
 		Makers:              make([]makerResponse, len(p.Makers)), CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 	if out.Materials == nil {
 		out.Materials = []string{}
+	}
+	if len(p.Photos) > 0 {
+		u := s.mediaURL(p.Photos[0].ThumbKey)
+		out.ThumbnailURL = &u
 	}
 	if p.Privileged && p.Shortfall > 0 {
 		short := models.NewMoney(p.Shortfall, p.Currency)
@@ -168,7 +182,7 @@ func (s *Server) createProduct(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	created(c, toProduct(p), "products", p.ID.String())
+	created(c, s.toProduct(p), "products", p.ID.String())
 }
 
 func (s *Server) updateProduct(c *gin.Context) {
@@ -187,7 +201,7 @@ func (s *Server) updateProduct(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toProduct(p))
+	c.JSON(http.StatusOK, s.toProduct(p))
 }
 
 func (s *Server) publishProduct(c *gin.Context) { s.lifecycle(c, s.catalog.Publish) }
@@ -205,7 +219,7 @@ func (s *Server) lifecycle(c *gin.Context, move func(context.Context, services.A
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toProduct(p))
+	c.JSON(http.StatusOK, s.toProduct(p))
 }
 
 func (s *Server) getProduct(c *gin.Context) {
@@ -219,13 +233,13 @@ func (s *Server) getProduct(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toProduct(p))
+	c.JSON(http.StatusOK, s.toProduct(p))
 }
 
 func (s *Server) groupProducts(c *gin.Context) {
 	pageUnder(c, func(ctx context.Context, actor services.Actor, id uuid.UUID, cursor string, limit int) ([]catalog.Product, string, error) {
 		return s.catalog.GroupProducts(ctx, actor, id, c.Query("status"), cursor, limit)
-	}, toProduct)
+	}, s.toProduct)
 }
 
 func (s *Server) listProducts(c *gin.Context) {
@@ -242,7 +256,7 @@ func (s *Server) listProducts(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newList(items, next, toListItem))
+	c.JSON(http.StatusOK, newList(items, next, s.toListItem))
 }
 
 type categoryResponse struct {

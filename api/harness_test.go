@@ -23,6 +23,7 @@ import (
 	"github.com/karigar/karigar/models/modelstest"
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/pii"
 	"github.com/karigar/karigar/services/sms"
@@ -45,6 +46,10 @@ type env struct {
 	// pii is the box the server seals phone numbers with.
 	inbound sms.Handler
 	pii     *pii.Box
+	// storage keeps the env's product photos: a folder of the test's own
+	// unless withStorage gives another.
+	storage media.Storage
+	media   *media.Service
 }
 
 // envConfig is what an envOption may change before the server is built.
@@ -62,9 +67,16 @@ func newEnv(t *testing.T, db *gorm.DB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(envConfig{&w, &cfg})
 	}
+	if w.Storage == nil {
+		local, err := media.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Storage = local
+	}
 	srv, svc := newServer(t, db, w, cfg)
 	return &env{t: t, orders: svc.Orders, ledger: svc.Ledger, db: db, auth: svc.Auth, srv: srv, spec: newSpecChecker(t),
-		inbound: svc.SMSInbound, pii: w.PII}
+		inbound: svc.SMSInbound, pii: w.PII, storage: w.Storage, media: svc.Media}
 }
 
 // testWiring is the configuration every test server runs with: test

@@ -118,17 +118,31 @@ func recoverPanics(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// limitBody refuses bodies over 1 MiB: at once when Content-Length says so,
-// and while reading otherwise.
+// limitBody refuses bodies over 1 MiB, or a route's own limit
+// (largeBodies): at once when Content-Length says so, and while reading
+// otherwise.
 func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > maxBodyBytes {
-			writeError(c, errTooLarge)
+		limit, tooLarge := int64(maxBodyBytes), errTooLarge
+		if l, ok := largeBodies[c.Request.Method+" "+c.FullPath()]; ok {
+			limit, tooLarge = l.bytes, l.err
+		}
+		if c.Request.ContentLength > limit {
+			writeError(c, tooLarge)
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		c.Next()
 	}
+}
+
+// largeBodies are the routes that take more than 1 MiB: photo uploads, a
+// file of up to 10 MiB in a multipart body.
+var largeBodies = map[string]struct {
+	bytes int64
+	err   *services.Error
+}{
+	"POST " + Base + "/products/:id/images": {uploadBodyBytes, errUploadTooLarge},
 }
 
 // headOnly answers a HEAD request with the headers and status of its GET

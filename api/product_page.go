@@ -75,7 +75,9 @@ func (s *Server) productPage(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	renderProductPage(c, http.StatusOK, "product", newProductView(t, s.pageURL(id)))
+	v := newProductView(t, s.pageURL(id))
+	v.Photos = s.photoViews(v.Title, t.Product.Photos)
+	renderProductPage(c, http.StatusOK, "product", v)
 }
 
 // productQR is a PNG QR code of a published product's page, for its tag.
@@ -115,7 +117,8 @@ func renderProductPage(c *gin.Context, status int, name string, view any) {
 type productView struct {
 	Title, TitleUrdu string
 	Description      string
-	Photo            string
+	Photo            string      // a picture hosted elsewhere, when there is no uploaded photo
+	Photos           []photoView // the uploaded photos, the first shown large
 	Group, Place     string
 	Price            string
 	ToMakers         string
@@ -152,6 +155,31 @@ type wageView struct {
 
 type makerView struct {
 	Name, District, Skills string
+}
+
+// photoView is an uploaded photo as an <img>: the medium size as its src
+// (what a phone shows), every size in its srcset with its width, so the
+// browser fetches the smallest that fills its box on the screen it has.
+type photoView struct {
+	Src, SrcSet, Alt string
+	Width, Height    int
+}
+
+func (s *Server) photoViews(title string, photos []models.ProductImage) []photoView {
+	out := make([]photoView, len(photos))
+	for i, p := range photos {
+		alt := p.Alt
+		if alt == "" {
+			alt = p.AltUr
+		}
+		if alt == "" {
+			alt = fmt.Sprintf("Photo %d of %s", i+1, title)
+		}
+		out[i] = photoView{Src: s.mediaURL(p.MediumKey), Alt: alt, Width: p.MediumWidth, Height: p.MediumHeight,
+			SrcSet: fmt.Sprintf("%s %dw, %s %dw, %s %dw", s.mediaURL(p.ThumbKey), p.ThumbWidth,
+				s.mediaURL(p.MediumKey), p.MediumWidth, s.mediaURL(p.LargeKey), p.LargeWidth)}
+	}
+	return out
 }
 
 // barWidth is the chart's width in SVG units: fine enough that a part worth

@@ -23,6 +23,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/receipts"
 	"github.com/karigar/karigar/services/sms"
@@ -56,6 +57,7 @@ type Server struct {
 	fairs   *fairs.Service
 	rcpt    *receipts.Service
 	sms     *sms.Service
+	media   *media.Service // nil: no photo storage configured
 	log     *slog.Logger
 	metrics *metrics
 	public  string // PublicURL without a trailing slash
@@ -111,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, fairs: cfg.Fairs, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, fairs: cfg.Fairs, media: cfg.Media, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	s.stats, s.statements = cfg.Stats, cfg.Statements
 	if s.public == "" {
@@ -152,6 +154,7 @@ func (s *Server) routes() {
 	get(e, "/p/:id", cacheable(), s.productPage)
 	get(e, "/p/:id/qr.png", s.productQR)
 	get(e, "/r/:code", s.receiptPage)
+	get(e, MediaPath+"/products/:product/:file", s.serveMedia)
 
 	v1 := e.Group(Base, s.authenticate())
 	// The sign-in routes answer with fresh tokens, so their responses are
@@ -187,6 +190,10 @@ func (s *Server) routes() {
 	app.PATCH("/products/:id", requireRole(models.RoleProducer), s.updateProduct)
 	app.POST("/products/:id/publish", requireRole(models.RoleProducer), s.publishProduct)
 	app.POST("/products/:id/archive", requireRole(models.RoleProducer), s.archiveProduct)
+	app.POST("/products/:id/images", requireRole(models.RoleProducer), s.uploadImage)
+	app.PATCH("/products/:id/images", requireRole(models.RoleProducer), s.arrangeImages)
+	get(app, "/products/:id/images/:image_id", cacheable(), s.getImage)
+	app.DELETE("/products/:id/images/:image_id", requireRole(models.RoleProducer), s.deleteImage)
 
 	app.POST("/orders", requireRole(models.RoleBuyer), requireKey(), s.createOrder)
 	get(app, "/orders", requireRole(models.RoleBuyer), s.listOrders)

@@ -18,6 +18,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/pii"
@@ -49,6 +50,9 @@ type Services struct {
 	// The inclusion statistics and income statements (section 15).
 	Stats      *stats.Service
 	Statements *statements.Service
+	// Media keeps product photos; nil when Wiring.Storage is (the photo
+	// routes then answer 503).
+	Media *media.Service
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
 	Metrics *BusinessMetrics
@@ -88,6 +92,12 @@ type Wiring struct {
 	// StatsMinCell is the fewest workers a published statistics cell may
 	// have (KARIGAR_STATS_MIN_CELL); zero: the stats service's default.
 	StatsMinCell int
+	// Storage keeps product photos (KARIGAR_STORAGE_URL); nil: no photos.
+	Storage media.Storage
+	// MediaURL is where clients fetch stored photos: the storage's public
+	// URL, or the binary's own /media route. Default
+	// http://localhost:8080/media, matching Config.PublicURL's default.
+	MediaURL string
 
 	// Tests change these; zero values are the services' defaults.
 	BcryptCost int
@@ -177,6 +187,14 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if s.Fairs, err = fairs.New(db, fairs.Options{Currency: w.Currency, Ledger: s.Ledger,
 		CursorKey: DeriveKey(w.Secret, "fairs-cursor"), Now: w.Clocks.Fairs, Metrics: s.Metrics}); err != nil {
 		return Services{}, err
+	}
+	if w.Storage != nil {
+		if w.MediaURL == "" {
+			w.MediaURL = "http://localhost:8080" + MediaPath
+		}
+		if s.Media, err = media.New(db, media.Options{Storage: w.Storage, BaseURL: w.MediaURL, Logger: w.Logger}); err != nil {
+			return Services{}, err
+		}
 	}
 	return s, nil
 }

@@ -30,3 +30,13 @@ func lock(tx *gorm.DB, strength string) *gorm.DB {
 	}
 	return tx.Clauses(clause.Locking{Strength: strength})
 }
+
+// ForUpdateSkipLocked locks the rows read as ForUpdate does, passing over
+// rows another transaction holds, so that workers on several replicas take
+// different rows (PostgreSQL; SQLite lets one transaction write at a time).
+func ForUpdateSkipLocked(tx *gorm.DB) *gorm.DB {
+	if DialectOf(tx) != Postgres {
+		return tx
+	}
+	return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/karigar/karigar/api"
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/pii"
 	"github.com/karigar/karigar/services/stats"
 )
@@ -70,6 +71,12 @@ type config struct {
 
 	// StatsMinCell is the fewest workers a published statistics cell may have.
 	StatsMinCell int
+	// StorageURL names where product photos are kept (KARIGAR_STORAGE_URL);
+	// Storage is it opened (nothing reached yet), MediaURL where clients
+	// fetch the photos: the storage's public_url, or this server's /media.
+	StorageURL string
+	Storage    media.Storage
+	MediaURL   string
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -100,6 +107,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMSPassword:         getenv("KARIGAR_SMS_PASSWORD"),
 		SMSFrom:             get("KARIGAR_SMS_FROM", ""),
 		SMSInboundToken:     get("KARIGAR_SMS_INBOUND_TOKEN", ""),
+		StorageURL:          get("KARIGAR_STORAGE_URL", DefaultStorageURL),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		bad("KARIGAR_ENV", "must be development or production, not %q", c.Env)
@@ -232,6 +240,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			bad("KARIGAR_CORS_ORIGINS", "%q is not an origin such as https://shop.example.pk", o)
 		}
 	}
+	storage, public, err := media.Open(c.StorageURL, getenv)
+	if err != nil {
+		bad("KARIGAR_STORAGE_URL", "%v (file:///var/lib/karigar/media, or s3://bucket?endpoint=https://host&region=r with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", err)
+	}
+	c.Storage, c.MediaURL = storage, public
+	if c.MediaURL == "" {
+		c.MediaURL = c.PublicURL + api.MediaPath
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -261,6 +277,10 @@ func smsConfig(c config, bad func(string, string, ...any)) {
 
 // inboundToken is a secret that can sit in a URL's query as it is.
 var inboundToken = regexp.MustCompile(`^[A-Za-z0-9._~-]{16,128}$`)
+
+// DefaultStorageURL keeps photos in a folder beside the default SQLite
+// database, relative to the working directory.
+const DefaultStorageURL = "file:karigar-media"
 
 // piiKey decodes a 32-byte key written in hex (64 digits) or standard or
 // URL-safe base64; nil when it is neither.

@@ -32,6 +32,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/auth"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 	"github.com/karigar/karigar/services/pii"
@@ -233,7 +234,8 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 func wiring(cfg config, log *slog.Logger) api.Wiring {
 	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, PII: cfg.PII, Logger: log,
 		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
-		SMSInboundToken: cfg.SMSInboundToken, StatsMinCell: cfg.StatsMinCell}
+		SMSInboundToken: cfg.SMSInboundToken, StatsMinCell: cfg.StatsMinCell,
+		Storage: cfg.Storage, MediaURL: cfg.MediaURL}
 }
 
 // smsGateway is the sender's way to Kannel: only serve sends SMS. Kannel
@@ -287,6 +289,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if w.Payments == nil {
 		log.Info("STRIPE_SECRET_KEY is not set: card payments are off, cash on delivery works")
 	}
+	checkStorage(ctx, cfg, log)
 	go every(ctx, log, min(max(cfg.OrderTTL/10, 5*time.Second), time.Minute), sweepOrders(svc.Orders, log))
 	if svc.SMSSender != nil {
 		// It stops when the process is told to, finishing the requests to
@@ -325,10 +328,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Expired idempotency keys, refresh tokens, login and receipt-lookup
-	// counters, old SMS gateway ids; and what a replica of an older version,
-	// still running during a rolling deploy, wrote in clear.
+	// counters, old SMS gateway ids, photo files no row references any
+	// more; and what a replica of an older version, still running during a
+	// rolling deploy, wrote in clear.
 	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge, svc.SMS.Purge,
-		func(ctx context.Context) error {
+		sweepMedia(svc.Media, log), func(ctx context.Context) error {
 			_, err := sealClear(ctx, db, cfg.PII, log)
 			return err
 		})
@@ -363,6 +367,38 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// checkStorage says where photos are kept and warns when they cannot be
+// written there: the server still starts (everything but uploads works),
+// and the warning says why uploads will answer 503.
+func checkStorage(ctx context.Context, cfg config, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cfg.Storage.Check(ctx); err != nil {
+		log.Warn("photo storage cannot be written: photo uploads will fail until it can", "storage", cfg.Storage.String(),
+			"error", err.Error())
+		return
+	}
+	log.Info("photo storage", "storage", cfg.Storage.String(), "served_from", cfg.MediaURL)
+	if _, local := cfg.Storage.(*media.Local); local && cfg.production() {
+		log.Warn("photos are kept in a local folder: every replica must share it (or set KARIGAR_STORAGE_URL to an s3:// bucket)")
+	}
+}
+
+// sweepMedia deletes the photo files recorded as orphans that are due.
+func sweepMedia(m *media.Service, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for {
+			n, err := m.Sweep(ctx)
+			if n > 0 {
+				log.Info("orphan photo files deleted", "files", n)
+			}
+			if err != nil || n < 100 {
+				return err
+			}
+		}
+	}
 }
 
 // every runs jobs each interval until ctx ends, logging their failures.
@@ -446,7 +482,7 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	if _, err := svc.Catalog.InitFees(ctx); err != nil {
 		return err
 	}
-	services := seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Currency: cfg.Currency}
+	services := seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Media: svc.Media, Currency: cfg.Currency}
 	start := time.Now()
 	var r seed.Report
 	if *demo {
@@ -459,6 +495,9 @@ func seedDemo(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "seeded %d groups, %d artisans, %d products (%d groups were there already) in %s\n",
 		r.Groups, r.Artisans, r.Products, r.Skipped, time.Since(start).Round(time.Millisecond))
+	if r.Photos > 0 {
+		fmt.Fprintf(stdout, "with %d drawn pictures as product photos, in %s\n", r.Photos, cfg.Storage)
+	}
 	printLogins(stdout, r.Logins)
 	return nil
 }

@@ -24,7 +24,31 @@ import (
 	"github.com/karigar/karigar/services/ledger"
 )
 
-func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// envOf is an environment of m's variables. Unless m names one, photos go
+// to a folder of the test binary's own (not karigar-media in this package's
+// folder, the default relative to the working directory), removed by
+// TestMain.
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := m[k]; ok || k != "KARIGAR_STORAGE_URL" {
+			return v
+		}
+		return "file://" + testMedia
+	}
+}
+
+var testMedia string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "karigar-cmd-media-")
+	if err != nil {
+		panic(err)
+	}
+	testMedia = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 func TestConfigRefusesProductionWithoutSecret(t *testing.T) {
 	_, err := loadConfig(envOf(map[string]string{"KARIGAR_ENV": "production"}))
@@ -397,5 +421,32 @@ func TestVersionCommand(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^karigar \S+\nrevision .+\ngo1\.\d+`).MatchString(out.String()) {
 		t.Fatalf("version: %q", out.String())
+	}
+}
+
+// KARIGAR_STORAGE_URL: a folder by default, served by this server at
+// /media; an S3 bucket needs its credentials and may have a public URL;
+// anything else is refused at start, naming the variable.
+func TestConfigStorageURL(t *testing.T) {
+	c, err := loadConfig(func(k string) string { return map[string]string{}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StorageURL != DefaultStorageURL || c.MediaURL != "http://localhost:8080/media" || !strings.HasPrefix(c.Storage.String(), "folder /") {
+		t.Fatalf("default: %q %q %s", c.StorageURL, c.MediaURL, c.Storage)
+	}
+	s3 := map[string]string{"KARIGAR_STORAGE_URL": "s3://karigar-photos?endpoint=https://s3.example.pk&region=auto&public_url=https://cdn.example.pk/photos",
+		"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret"}
+	if c, err = loadConfig(envOf(s3)); err != nil || c.MediaURL != "https://cdn.example.pk/photos" || c.Storage.String() != "s3 bucket karigar-photos at https://s3.example.pk" {
+		t.Fatalf("s3: %v %q %v", err, c.MediaURL, c.Storage)
+	}
+	for name, env := range map[string]map[string]string{
+		"s3 without credentials": {"KARIGAR_STORAGE_URL": "s3://karigar-photos?region=auto"},
+		"another scheme":         {"KARIGAR_STORAGE_URL": "ftp://media.example.pk/photos"},
+		"a secret in the URL":    {"KARIGAR_STORAGE_URL": "s3://b?secret_key=x", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "s"},
+	} {
+		if _, err := loadConfig(envOf(env)); err == nil || !strings.Contains(err.Error(), "KARIGAR_STORAGE_URL") {
+			t.Errorf("%s: %v, want an error naming KARIGAR_STORAGE_URL", name, err)
+		}
 	}
 }

@@ -90,13 +90,14 @@ type MakerView struct {
 	LaborMinutes  int
 }
 
-// Product is a product with its group and makers. Makers holds every maker
-// for the group's managers and staff (Privileged), and only makers with a
-// public profile for everyone else.
+// Product is a product with its group, makers and photos. Makers holds
+// every maker for the group's managers and staff (Privileged), and only
+// makers with a public profile for everyone else. Photos are in order.
 type Product struct {
 	models.Product
 	Group      models.Group
 	Makers     []MakerView
+	Photos     []models.ProductImage
 	Privileged bool
 }
 
@@ -564,7 +565,7 @@ func (s *Service) managedProduct(tx *gorm.DB, actor services.Actor, id uuid.UUID
 	return p, g, err
 }
 
-// load reads a product with its group and makers.
+// load reads a product with its group, makers and photos.
 func load(db *gorm.DB, id uuid.UUID, privileged bool) (Product, error) {
 	var out Product
 	if err := db.First(&out.Product, "id = ?", id).Error; err != nil {
@@ -580,6 +581,9 @@ func load(db *gorm.DB, id uuid.UUID, privileged bool) (Product, error) {
 	out.Makers = make([]MakerView, len(makers))
 	for i, m := range makers {
 		out.Makers[i] = m.MakerView
+	}
+	if err := db.Where("product_id = ?", id).Order("position").Find(&out.Photos).Error; err != nil {
+		return out, err
 	}
 	out.Privileged = privileged
 	return out, nil

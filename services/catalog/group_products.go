@@ -68,5 +68,13 @@ func (s *Service) GroupProducts(ctx context.Context, actor services.Actor, group
 		i := index[m.productID]
 		out[i].Makers = append(out[i].Makers, m.MakerView)
 	}
+	var photos []models.ProductImage
+	if err := db.Where("product_id IN ?", ids).Order("product_id, position").Find(&photos).Error; err != nil {
+		return nil, "", err
+	}
+	for _, ph := range photos {
+		i := index[ph.ProductID]
+		out[i].Photos = append(out[i].Photos, ph)
+	}
 	return out, next, nil
 }

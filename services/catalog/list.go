@@ -32,11 +32,13 @@ type Query struct {
 	Limit                                    int
 }
 
-// Item is one product in the catalogue, with its group.
+// Item is one product in the catalogue, with its group and the storage
+// key of its first photo's thumbnail (nil when it has no photo).
 type Item struct {
 	models.Product
 	GroupName     string
 	GroupDistrict string
+	ThumbKey      *string
 }
 
 // order is one sort: its SQL key column and direction.
@@ -255,10 +257,13 @@ func scan(tx *gorm.DB, limit int) ([]Item, error) {
 const published = "p.status = '" + models.ProductPublished + "'"
 
 // listColumns are what a catalogue item shows, and no more: the search
-// columns (text and tsvector) are the largest of a row.
+// columns (text and tsvector) are the largest of a row. The first photo's
+// thumbnail is a subquery on the unique (product_id, position) index, so
+// a list stays one statement.
 const listColumns = `p.id, p.group_id, p.title, p.category, p.images, p.currency, p.price, p.stock,
 	p.artisan_share_bps, p.meets_wage_benchmark, p.status, p.province, p.published_at,
-	g.name AS group_name, g.district AS group_district`
+	g.name AS group_name, g.district AS group_district,
+	(SELECT i.thumb_key FROM product_images i WHERE i.product_id = p.id AND i.position = 0) AS thumb_key`
 
 // Category is a catalogue category with its count of published products.
 type Category struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/media"
 )
 
 // Services are what seeding goes through.
@@ -23,13 +24,16 @@ type Services struct {
 	Auth    *auth.Service
 	Groups  *groups.Service
 	Catalog *catalog.Service
+	// Media, when set, gives the first product of each demo group a drawn
+	// picture as its photo.
+	Media *media.Service
 	// Currency is the deployment's; demo prices are in its minor units.
 	Currency string
 }
 
 // Report counts what a run created.
 type Report struct {
-	Groups, Artisans, Products, Skipped int
+	Groups, Artisans, Products, Photos, Skipped int
 	// Logins are the demo accounts, one per role and one per demo group's
 	// manager, whether made by this run or found from an earlier one.
 	Logins []Login
@@ -85,7 +89,7 @@ func Demo(ctx context.Context, s Services) (Report, error) {
 	}
 	r.Logins = append(r.Logins, Login{Role: models.RoleBuyer, Email: DemoBuyerEmail, Password: DemoPassword, Existed: existed})
 
-	for _, dg := range demoGroups {
+	for gi, dg := range demoGroups {
 		email := DemoManagerEmail(dg.Key)
 		sess, err := s.Auth.Register(ctx, auth.NewUser{Email: email,
 			Password: DemoPassword, Name: dg.Name + " manager", Role: models.RoleProducer})
@@ -126,11 +130,18 @@ func Demo(ctx context.Context, s Services) (Report, error) {
 			artisans[i] = a.Artisan
 			r.Artisans++
 		}
-		for _, dp := range dg.Products {
-			if err := createProduct(ctx, s, manager, g.ID, dp, artisans); err != nil {
+		for pi, dp := range dg.Products {
+			id, err := createProduct(ctx, s, manager, g.ID, dp, artisans)
+			if err != nil {
 				return r, fmt.Errorf("product %q of %s: %w", dp.Title, dg.Key, err)
 			}
 			r.Products++
+			if pi == 0 && s.Media != nil {
+				if err := uploadDemoPhoto(ctx, s, manager, id, dp, gi); err != nil {
+					return r, fmt.Errorf("photo of %q of %s: %w", dp.Title, dg.Key, err)
+				}
+				r.Photos++
+			}
 		}
 	}
 	return r, nil
@@ -163,14 +174,14 @@ func assignDemoAuditor(ctx context.Context, s Services, platform services.Actor,
 
 // createProduct lists dp and publishes it; its labour minutes are shared
 // among its makers as evenly as whole minutes allow.
-func createProduct(ctx context.Context, s Services, manager services.Actor, groupID uuid.UUID, dp demoProduct, artisans []models.Artisan) error {
+func createProduct(ctx context.Context, s Services, manager services.Actor, groupID uuid.UUID, dp demoProduct, artisans []models.Artisan) (uuid.UUID, error) {
 	weights := make([]int64, len(dp.Makers))
 	for i := range weights {
 		weights[i] = 1
 	}
 	minutes, err := models.AllocateInt(int64(dp.LaborMinutes), weights)
 	if err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	makers := make([]catalog.Maker, len(dp.Makers))
 	for i, idx := range dp.Makers {
@@ -182,10 +193,10 @@ func createProduct(ctx context.Context, s Services, manager services.Actor, grou
 		CostMaterials: money(dp.MaterialsCost), CostPackaging: money(dp.PackagingCost), LaborMinutes: &dp.LaborMinutes,
 		HourlyWage: money(dp.HourlyWage), Makers: &makers})
 	if err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	_, err = s.Catalog.Publish(ctx, manager, p.ID)
-	return err
+	return p.ID, err
 }
 
 func randomPassword() string {

@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"golang.org/x/crypto/bcrypt"
+	"log/slog"
 	"testing"
 
 	"gorm.io/gorm"
@@ -12,6 +13,7 @@ import (
 	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/catalog"
 	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/pii"
 )
 
@@ -23,7 +25,7 @@ func TestDemoSeedsOnceThroughTheServices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Groups != len(demoGroups) || r.Artisans < 50 || r.Products < 140 || r.Skipped != 0 {
+		if r.Groups != len(demoGroups) || r.Artisans < 50 || r.Products < 140 || r.Photos != len(demoGroups) || r.Skipped != 0 {
 			t.Fatalf("first run: %+v", r)
 		}
 		var published, verified int64
@@ -46,6 +48,29 @@ func TestDemoSeedsOnceThroughTheServices(t *testing.T) {
 		items, _, err := c.List(t.Context(), catalog.Query{Q: "ajrak", Limit: 50})
 		if err != nil || len(items) == 0 {
 			t.Fatalf("search of the demo data: %d items, %v", len(items), err)
+		}
+		// The first product of each group has a drawn picture, stored in its
+		// three sizes, with the thumbnail the catalogue shows.
+		all, _, err := c.List(t.Context(), catalog.Query{Limit: 100, Sort: catalog.SortNewest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var thumbs int
+		for _, it := range all {
+			if it.ThumbKey != nil {
+				thumbs++
+			}
+		}
+		var photos int64
+		if err := db.Model(&models.ProductImage{}).Count(&photos).Error; err != nil {
+			t.Fatal(err)
+		}
+		if thumbs == 0 || photos != int64(len(demoGroups)) {
+			t.Fatalf("%d photos, %d thumbnails in the first catalogue page", photos, thumbs)
+		}
+		keys, err := s.Media.Storage().List(t.Context(), "products/")
+		if err != nil || len(keys) != 3*len(demoGroups) {
+			t.Fatalf("stored %d files (%v)", len(keys), err)
 		}
 	})
 }
@@ -93,7 +118,15 @@ func newServices(t *testing.T, db *gorm.DB) Services {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Services{Auth: a, Groups: g, Catalog: c, Currency: "PKR"}
+	local, err := media.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := media.New(db, media.Options{Storage: local, BaseURL: "http://localhost:8080/media", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Services{Auth: a, Groups: g, Catalog: c, Media: m, Currency: "PKR"}
 }
 
 // testPII is the fixed key the tests seal personal data with.

@@ -3319,7 +3319,9 @@ type Product struct {
 	// Example: 01970ba1-3c4d-7e5f-8a6b-7c8d9e0f1a2b
 	Id openapi_types.UUID `json:"id"`
 
-	// Images Absolute http(s) URLs of the product's images, in order; may be empty, never null.
+	// Images Absolute http(s) URLs of pictures of the product hosted elsewhere, as its managers
+	// gave them, in order; may be empty, never null. Uploaded photos are in `photos`
+	// (`GET /api/v1/products/{id}`) and `thumbnail_url`.
 	Images []string `json:"images"`
 
 	// InStock Whether at least one unit is in stock (`stock` > 0).
@@ -3337,6 +3339,10 @@ type Product struct {
 	// MeetsWageBenchmark Whether `effective_hourly_wage` reaches the statutory minimum wage of the group's
 	// province (the federal one where the province has none).
 	MeetsWageBenchmark bool `json:"meets_wage_benchmark"`
+
+	// Photos The uploaded photos, in order (`POST /api/v1/products/{id}/images`), each with the URL
+	// of every stored size; may be empty, never null.
+	Photos []ProductImage `json:"photos"`
 
 	// Price The price of one unit, in the deployment's currency.
 	Price Money `json:"price"`
@@ -3359,6 +3365,10 @@ type Product struct {
 
 	// Stock Units in stock.
 	Stock int `json:"stock"`
+
+	// ThumbnailUrl The thumbnail (at most 320 pixels, under about 30 KB) of the first uploaded photo, for
+	// lists on slow connections; null when the product has no uploaded photo.
+	ThumbnailUrl *string `json:"thumbnail_url"`
 
 	// Title Example: Multani blue pottery vase
 	Title     string    `json:"title"`
@@ -3417,6 +3427,91 @@ type ProductCostRequest struct {
 
 	// Packaging What packing one unit costs; 0 or more.
 	Packaging Money `json:"packaging"`
+}
+
+// ProductImage An uploaded photo of a product.
+type ProductImage struct {
+	// Alt Alternative text in English; may be empty.
+	Alt string `json:"alt"`
+
+	// AltUr Alternative text in Urdu; may be empty.
+	AltUr     string    `json:"alt_ur"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Height The upright original's height in pixels.
+	Height int                `json:"height"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// Position Its place among the product's photos, from 0 (the one the catalogue shows).
+	Position int `json:"position"`
+
+	// Sizes Every stored size: `thumbnail` at most 320 pixels on its longer side (under about 30 KB),
+	// `medium` 800 and `large` 1600. A photo smaller than a size is stored at its own size.
+	Sizes ProductImageSizes `json:"sizes"`
+
+	// Width The upright original's width in pixels.
+	Width int `json:"width"`
+}
+
+// ProductImageArrangement Every photo of a product, in the order it is to have.
+type ProductImageArrangement struct {
+	Images []struct {
+		// Alt New alternative text in English; absent leaves it as it is.
+		Alt *string `json:"alt,omitempty"`
+
+		// AltUr New alternative text in Urdu; absent leaves it as it is.
+		AltUr *string            `json:"alt_ur,omitempty"`
+		Id    openapi_types.UUID `json:"id"`
+	} `json:"images"`
+}
+
+// ProductImageList A product's photos, in order; never more than one page.
+type ProductImageList struct {
+	Data []ProductImage `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
+// ProductImageSize One stored size of a photo, a JPEG with no metadata.
+type ProductImageSize struct {
+	// Bytes Its length, so a client on a slow connection can choose.
+	Bytes  int `json:"bytes"`
+	Height int `json:"height"`
+
+	// Url Where to fetch it; stable for as long as the photo exists, and cacheable for a year.
+	//
+	//
+	// Example: https://karigar.example.pk/media/products/01970ba1-3c4d-7e5f-8a6b-7c8d9e0f1a2b/01970ba2-0000-7000-8000-000000000001-thumb-3f2a9c0d1e4b5a69.jpg
+	Url   string `json:"url"`
+	Width int    `json:"width"`
+}
+
+// ProductImageSizes Every stored size: `thumbnail` at most 320 pixels on its longer side (under about 30 KB),
+// `medium` 800 and `large` 1600. A photo smaller than a size is stored at its own size.
+type ProductImageSizes struct {
+	// Large One stored size of a photo, a JPEG with no metadata.
+	Large ProductImageSize `json:"large"`
+
+	// Medium One stored size of a photo, a JPEG with no metadata.
+	Medium ProductImageSize `json:"medium"`
+
+	// Thumbnail One stored size of a photo, a JPEG with no metadata.
+	Thumbnail ProductImageSize `json:"thumbnail"`
+}
+
+// ProductImageUpload A photo upload, as `multipart/form-data`.
+type ProductImageUpload struct {
+	// Alt Alternative text in English.
+	Alt *string `json:"alt,omitempty"`
+
+	// AltUr Alternative text in Urdu.
+	AltUr *string `json:"alt_ur,omitempty"`
+
+	// File The photo, a JPEG, PNG or WebP file of at most 10 MiB.
+	File openapi_types.File `json:"file"`
 }
 
 // ProductList A page of published products, in the requested order.
@@ -3519,7 +3614,9 @@ type ProductSummary struct {
 	// Example: 01970ba1-3c4d-7e5f-8a6b-7c8d9e0f1a2b
 	Id openapi_types.UUID `json:"id"`
 
-	// Images Absolute http(s) URLs of the product's images, in order; may be empty, never null.
+	// Images Absolute http(s) URLs of pictures of the product hosted elsewhere, as its managers
+	// gave them, in order; may be empty, never null. Uploaded photos are in `photos`
+	// (`GET /api/v1/products/{id}`) and `thumbnail_url`.
 	Images []string `json:"images"`
 
 	// InStock Whether at least one unit is in stock.
@@ -3542,6 +3639,10 @@ type ProductSummary struct {
 	// `archived` (withdrawn for good; shown only to the group's managers, auditors and admins).
 	// A product moves draft → published → archived, or from draft straight to archived.
 	Status ProductStatus `json:"status"`
+
+	// ThumbnailUrl The thumbnail (at most 320 pixels, under about 30 KB) of the first uploaded photo, for
+	// lists on slow connections; null when the product has no uploaded photo.
+	ThumbnailUrl *string `json:"thumbnail_url"`
 
 	// Title Example: Multani blue pottery vase
 	Title string `json:"title"`
@@ -5244,6 +5345,49 @@ type ArchiveProductParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// ArrangeProductImagesParams defines parameters for ArrangeProductImages.
+type ArrangeProductImagesParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// UploadProductImageParams defines parameters for UploadProductImage.
+type UploadProductImageParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// DeleteProductImageParams defines parameters for DeleteProductImage.
+type DeleteProductImageParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetProductImageParams defines parameters for GetProductImage.
+type GetProductImageParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+
+	// IfNoneMatch The `ETag` of an answer already held: when it still names the current answer, the server
+	// says 304 Not Modified without a body (anonymous callers only).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // PublishProductParams defines parameters for PublishProduct.
 type PublishProductParams struct {
 	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
@@ -5482,6 +5626,18 @@ type GetHealthParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// GetMediaFileParams defines parameters for GetMediaFile.
+type GetMediaFileParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+
+	// IfNoneMatch The `ETag` of an answer already held: when it still names the current answer, the server
+	// says 304 Not Modified without a body (anonymous callers only).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetMetricsParams defines parameters for GetMetrics.
 type GetMetricsParams struct {
 	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
@@ -5620,6 +5776,12 @@ type AcknowledgePayoutJSONRequestBody = AcknowledgeRequest
 
 // UpdateProductJSONRequestBody defines body for UpdateProduct for application/json ContentType.
 type UpdateProductJSONRequestBody = ProductPatch
+
+// ArrangeProductImagesJSONRequestBody defines body for ArrangeProductImages for application/json ContentType.
+type ArrangeProductImagesJSONRequestBody = ProductImageArrangement
+
+// UploadProductImageMultipartRequestBody defines body for UploadProductImage for multipart/form-data ContentType.
+type UploadProductImageMultipartRequestBody = ProductImageUpload
 
 // SmsInboundPostFormdataRequestBody defines body for SmsInboundPost for application/x-www-form-urlencoded ContentType.
 type SmsInboundPostFormdataRequestBody = SMSInboundForm
@@ -7186,6 +7348,73 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/products/{id}/archive (the `ArchiveProduct` operationId).
 	ArchiveProduct(ctx context.Context, id ProductID, params *ArchiveProductParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ArrangeProductImagesWithBody Reorder a product's photos and set their text
+	//
+	// Puts the photos of a product of a group you manage in the order listed (the first is
+	// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+	// `alt_ur`. The list must name every photo of the product once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+	ArrangeProductImagesWithBody(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ArrangeProductImages Reorder a product's photos and set their text
+	//
+	// Puts the photos of a product of a group you manage in the order listed (the first is
+	// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+	// `alt_ur`. The list must name every photo of the product once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+	ArrangeProductImages(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, body ArrangeProductImagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadProductImageWithBody Upload a photo of a product
+	//
+	// Adds a photo to a product of a group you manage, as its last photo; a product has at
+	// most 8. Send `multipart/form-data` with the photo in a part named `file` (JPEG, PNG or
+	// WebP, at most 10 MiB) and, optionally, its alternative text in `alt` (English) and
+	// `alt_ur` (Urdu).
+	//
+	// The type is read from the file's bytes, whatever its name or the part's `Content-Type`
+	// say. The dimensions are read from its header before any pixel is decoded: more than 50
+	// megapixels (fewer for 16-bit PNGs), or a side under 100 pixels, is refused. The photo is
+	// turned upright from its EXIF orientation, then stored as three JPEGs re-encoded from its
+	// pixels (`thumbnail` at most 320 pixels on its longer side and under about 30 KB for
+	// buyers on 3G, `medium` 800, `large` 1600; smaller photos are not enlarged). No metadata
+	// block of the original (EXIF, GPS position, XMP, IPTC, ICC profile) is kept in any stored
+	// size: a photo taken at home does not tell where its maker lives.
+	//
+	// HEIC (iPhones' default) is refused with 415: set the camera to "Most Compatible", or
+	// upload through a browser, which converts HEIC photos to JPEG.
+	//
+	// Nothing is half stored: when storage fails no photo is recorded (503), and when the
+	// photo cannot be recorded its files are deleted again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/products/{id}/images (the `UploadProductImage` operationId).
+	UploadProductImageWithBody(ctx context.Context, id ProductID, params *UploadProductImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProductImage Delete a photo of a product
+	//
+	// Deletes a photo of a product of a group you manage; the photos after it move up one
+	// place. Its stored files are deleted with it (and by a sweeper, should storage fail just
+	// then), and its URLs stop answering.
+	//
+	// Corresponds with DELETE /api/v1/products/{id}/images/{image_id} (the `DeleteProductImage` operationId).
+	DeleteProductImage(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *DeleteProductImageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProductImage A photo of a product
+	//
+	// One photo, visible exactly as its product is (`GET /api/v1/products/{id}`): to anyone
+	// when the product is published, otherwise to its group's managers, auditors and admins.
+	// A product's photos are also in its `photos`.
+	//
+	// Corresponds with GET /api/v1/products/{id}/images/{image_id} (the `GetProductImage` operationId).
+	GetProductImage(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *GetProductImageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PublishProduct Publish a product
 	//
 	// Publishes a draft of a group you manage and records `published_at`: from then on it is
@@ -7427,6 +7656,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMediaFile A stored photo size
+	//
+	// A JPEG of a product photo, served by the binary when photos are kept in a local folder
+	// or in a bucket without a public URL (`KARIGAR_STORAGE_URL`); clients take these URLs from
+	// a photo's `sizes` rather than building them. A file's name holds the hash of its bytes,
+	// which never change: it may be cached for a year by anyone (`immutable`), its `ETag` is
+	// that hash, and `If-None-Match` with it is answered 304 without reading storage. Deleted
+	// photos answer 404.
+	//
+	// Corresponds with GET /media/products/{product}/{file} (the `GetMediaFile` operationId).
+	GetMediaFile(ctx context.Context, product string, file string, params *GetMediaFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMetrics Prometheus metrics
 	//
@@ -9952,6 +10193,123 @@ func (c *Client) ArchiveProduct(ctx context.Context, id ProductID, params *Archi
 	return c.Client.Do(req)
 }
 
+// ArrangeProductImagesWithBody Reorder a product's photos and set their text
+//
+// Puts the photos of a product of a group you manage in the order listed (the first is
+// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+// `alt_ur`. The list must name every photo of the product once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+func (c *Client) ArrangeProductImagesWithBody(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewArrangeProductImagesRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ArrangeProductImages Reorder a product's photos and set their text
+//
+// Puts the photos of a product of a group you manage in the order listed (the first is
+// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+// `alt_ur`. The list must name every photo of the product once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+func (c *Client) ArrangeProductImages(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, body ArrangeProductImagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewArrangeProductImagesRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadProductImageWithBody Upload a photo of a product
+//
+// Adds a photo to a product of a group you manage, as its last photo; a product has at
+// most 8. Send `multipart/form-data` with the photo in a part named `file` (JPEG, PNG or
+// WebP, at most 10 MiB) and, optionally, its alternative text in `alt` (English) and
+// `alt_ur` (Urdu).
+//
+// The type is read from the file's bytes, whatever its name or the part's `Content-Type`
+// say. The dimensions are read from its header before any pixel is decoded: more than 50
+// megapixels (fewer for 16-bit PNGs), or a side under 100 pixels, is refused. The photo is
+// turned upright from its EXIF orientation, then stored as three JPEGs re-encoded from its
+// pixels (`thumbnail` at most 320 pixels on its longer side and under about 30 KB for
+// buyers on 3G, `medium` 800, `large` 1600; smaller photos are not enlarged). No metadata
+// block of the original (EXIF, GPS position, XMP, IPTC, ICC profile) is kept in any stored
+// size: a photo taken at home does not tell where its maker lives.
+//
+// HEIC (iPhones' default) is refused with 415: set the camera to "Most Compatible", or
+// upload through a browser, which converts HEIC photos to JPEG.
+//
+// Nothing is half stored: when storage fails no photo is recorded (503), and when the
+// photo cannot be recorded its files are deleted again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/products/{id}/images (the `UploadProductImage` operationId).
+func (c *Client) UploadProductImageWithBody(ctx context.Context, id ProductID, params *UploadProductImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadProductImageRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProductImage Delete a photo of a product
+//
+// Deletes a photo of a product of a group you manage; the photos after it move up one
+// place. Its stored files are deleted with it (and by a sweeper, should storage fail just
+// then), and its URLs stop answering.
+//
+// Corresponds with DELETE /api/v1/products/{id}/images/{image_id} (the `DeleteProductImage` operationId).
+func (c *Client) DeleteProductImage(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *DeleteProductImageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProductImageRequest(c.Server, id, imageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProductImage A photo of a product
+//
+// One photo, visible exactly as its product is (`GET /api/v1/products/{id}`): to anyone
+// when the product is published, otherwise to its group's managers, auditors and admins.
+// A product's photos are also in its `photos`.
+//
+// Corresponds with GET /api/v1/products/{id}/images/{image_id} (the `GetProductImage` operationId).
+func (c *Client) GetProductImage(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *GetProductImageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProductImageRequest(c.Server, id, imageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PublishProduct Publish a product
 //
 // Publishes a draft of a group you manage and records `published_at`: from then on it is
@@ -10354,6 +10712,28 @@ func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors 
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMediaFile A stored photo size
+//
+// A JPEG of a product photo, served by the binary when photos are kept in a local folder
+// or in a bucket without a public URL (`KARIGAR_STORAGE_URL`); clients take these URLs from
+// a photo's `sizes` rather than building them. A file's name holds the hash of its bytes,
+// which never change: it may be cached for a year by anyone (`immutable`), its `ETag` is
+// that hash, and `If-None-Match` with it is answered 304 without reading storage. Deleted
+// photos answer 404.
+//
+// Corresponds with GET /media/products/{product}/{file} (the `GetMediaFile` operationId).
+func (c *Client) GetMediaFile(ctx context.Context, product string, file string, params *GetMediaFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMediaFileRequest(c.Server, product, file, params)
 	if err != nil {
 		return nil, err
 	}
@@ -15492,6 +15872,253 @@ func NewArchiveProductRequest(server string, id ProductID, params *ArchiveProduc
 	return req, nil
 }
 
+// NewArrangeProductImagesRequest calls the generic ArrangeProductImages builder with application/json body
+func NewArrangeProductImagesRequest(server string, id ProductID, params *ArrangeProductImagesParams, body ArrangeProductImagesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewArrangeProductImagesRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewArrangeProductImagesRequestWithBody constructs an http.Request for the ArrangeProductImages method, with any body, and a specified content type
+func NewArrangeProductImagesRequestWithBody(server string, id ProductID, params *ArrangeProductImagesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/products/%s/images", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUploadProductImageRequestWithBody constructs an http.Request for the UploadProductImage method, with any body, and a specified content type
+func NewUploadProductImageRequestWithBody(server string, id ProductID, params *UploadProductImageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/products/%s/images", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteProductImageRequest constructs an http.Request for the DeleteProductImage method
+func NewDeleteProductImageRequest(server string, id ProductID, imageId openapi_types.UUID, params *DeleteProductImageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "image_id", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/products/%s/images/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetProductImageRequest constructs an http.Request for the GetProductImage method
+func NewGetProductImageRequest(server string, id ProductID, imageId openapi_types.UUID, params *GetProductImageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "image_id", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/products/%s/images/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewPublishProductRequest constructs an http.Request for the PublishProduct method
 func NewPublishProductRequest(server string, id ProductID, params *PublishProductParams) (*http.Request, error) {
 	var err error
@@ -16560,6 +17187,73 @@ func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request,
 			}
 
 			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetMediaFileRequest constructs an http.Request for the GetMediaFile method
+func NewGetMediaFileRequest(server string, product string, file string, params *GetMediaFileParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "product", product, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "file", file, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/media/products/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -18457,6 +19151,77 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/products/{id}/archive (the `ArchiveProduct` operationId).
 	ArchiveProductWithResponse(ctx context.Context, id ProductID, params *ArchiveProductParams, reqEditors ...RequestEditorFn) (*ArchiveProductResponse, error)
 
+	// ArrangeProductImagesWithBodyWithResponse Reorder a product's photos and set their text
+	//
+	// Puts the photos of a product of a group you manage in the order listed (the first is
+	// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+	// `alt_ur`. The list must name every photo of the product once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+	ArrangeProductImagesWithBodyWithResponse(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ArrangeProductImagesResponse, error)
+
+	// ArrangeProductImagesWithResponse Reorder a product's photos and set their text
+	//
+	// Puts the photos of a product of a group you manage in the order listed (the first is
+	// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+	// `alt_ur`. The list must name every photo of the product once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+	ArrangeProductImagesWithResponse(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, body ArrangeProductImagesJSONRequestBody, reqEditors ...RequestEditorFn) (*ArrangeProductImagesResponse, error)
+
+	// UploadProductImageWithBodyWithResponse Upload a photo of a product
+	//
+	// Adds a photo to a product of a group you manage, as its last photo; a product has at
+	// most 8. Send `multipart/form-data` with the photo in a part named `file` (JPEG, PNG or
+	// WebP, at most 10 MiB) and, optionally, its alternative text in `alt` (English) and
+	// `alt_ur` (Urdu).
+	//
+	// The type is read from the file's bytes, whatever its name or the part's `Content-Type`
+	// say. The dimensions are read from its header before any pixel is decoded: more than 50
+	// megapixels (fewer for 16-bit PNGs), or a side under 100 pixels, is refused. The photo is
+	// turned upright from its EXIF orientation, then stored as three JPEGs re-encoded from its
+	// pixels (`thumbnail` at most 320 pixels on its longer side and under about 30 KB for
+	// buyers on 3G, `medium` 800, `large` 1600; smaller photos are not enlarged). No metadata
+	// block of the original (EXIF, GPS position, XMP, IPTC, ICC profile) is kept in any stored
+	// size: a photo taken at home does not tell where its maker lives.
+	//
+	// HEIC (iPhones' default) is refused with 415: set the camera to "Most Compatible", or
+	// upload through a browser, which converts HEIC photos to JPEG.
+	//
+	// Nothing is half stored: when storage fails no photo is recorded (503), and when the
+	// photo cannot be recorded its files are deleted again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/products/{id}/images (the `UploadProductImage` operationId).
+	UploadProductImageWithBodyWithResponse(ctx context.Context, id ProductID, params *UploadProductImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadProductImageResponse, error)
+
+	// DeleteProductImageWithResponse Delete a photo of a product
+	//
+	// Deletes a photo of a product of a group you manage; the photos after it move up one
+	// place. Its stored files are deleted with it (and by a sweeper, should storage fail just
+	// then), and its URLs stop answering.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/products/{id}/images/{image_id} (the `DeleteProductImage` operationId).
+	DeleteProductImageWithResponse(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *DeleteProductImageParams, reqEditors ...RequestEditorFn) (*DeleteProductImageResponse, error)
+
+	// GetProductImageWithResponse A photo of a product
+	//
+	// One photo, visible exactly as its product is (`GET /api/v1/products/{id}`): to anyone
+	// when the product is published, otherwise to its group's managers, auditors and admins.
+	// A product's photos are also in its `photos`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/products/{id}/images/{image_id} (the `GetProductImage` operationId).
+	GetProductImageWithResponse(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *GetProductImageParams, reqEditors ...RequestEditorFn) (*GetProductImageResponse, error)
+
 	// PublishProductWithResponse Publish a product
 	//
 	// Publishes a draft of a group you manage and records `published_at`: from then on it is
@@ -18720,6 +19485,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+
+	// GetMediaFileWithResponse A stored photo size
+	//
+	// A JPEG of a product photo, served by the binary when photos are kept in a local folder
+	// or in a bucket without a public URL (`KARIGAR_STORAGE_URL`); clients take these URLs from
+	// a photo's `sizes` rather than building them. A file's name holds the hash of its bytes,
+	// which never change: it may be cached for a year by anyone (`immutable`), its `ETag` is
+	// that hash, and `If-None-Match` with it is answered 304 without reading storage. Deleted
+	// photos answer 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /media/products/{product}/{file} (the `GetMediaFile` operationId).
+	GetMediaFileWithResponse(ctx context.Context, product string, file string, params *GetMediaFileParams, reqEditors ...RequestEditorFn) (*GetMediaFileResponse, error)
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
@@ -29713,6 +30492,671 @@ func (r ArchiveProductResponse) ContentType() string {
 	return ""
 }
 
+// ArrangeProductImagesResponse200Headers the declared response headers of an HTTP 200 response for ArrangeProductImages
+type ArrangeProductImagesResponse200Headers struct {
+	XRequestID string
+}
+
+// ArrangeProductImagesResponse400Headers the declared response headers of an HTTP 400 response for ArrangeProductImages
+type ArrangeProductImagesResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ArrangeProductImagesResponse401Headers the declared response headers of an HTTP 401 response for ArrangeProductImages
+type ArrangeProductImagesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ArrangeProductImagesResponse403Headers the declared response headers of an HTTP 403 response for ArrangeProductImages
+type ArrangeProductImagesResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ArrangeProductImagesResponse404Headers the declared response headers of an HTTP 404 response for ArrangeProductImages
+type ArrangeProductImagesResponse404Headers struct {
+	XRequestID string
+}
+
+// ArrangeProductImagesResponse413Headers the declared response headers of an HTTP 413 response for ArrangeProductImages
+type ArrangeProductImagesResponse413Headers struct {
+	XRequestID string
+}
+
+// ArrangeProductImagesResponse415Headers the declared response headers of an HTTP 415 response for ArrangeProductImages
+type ArrangeProductImagesResponse415Headers struct {
+	XRequestID string
+}
+
+// ArrangeProductImagesResponse422Headers the declared response headers of an HTTP 422 response for ArrangeProductImages
+type ArrangeProductImagesResponse422Headers struct {
+	XRequestID string
+}
+
+// ArrangeProductImagesResponse500Headers the declared response headers of an HTTP 500 response for ArrangeProductImages
+type ArrangeProductImagesResponse500Headers struct {
+	XRequestID string
+}
+
+// ArrangeProductImagesResponse503Headers the declared response headers of an HTTP 503 response for ArrangeProductImages
+type ArrangeProductImagesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ArrangeProductImagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProductImageList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ArrangeProductImagesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ArrangeProductImagesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ArrangeProductImagesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ArrangeProductImagesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ArrangeProductImagesResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ArrangeProductImagesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ArrangeProductImagesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ArrangeProductImagesResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ArrangeProductImagesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ArrangeProductImagesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON200() *ProductImageList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON422() *ErrorEnvelope {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ArrangeProductImagesResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ArrangeProductImagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ArrangeProductImagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ArrangeProductImagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ArrangeProductImagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadProductImageResponse201Headers the declared response headers of an HTTP 201 response for UploadProductImage
+type UploadProductImageResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse400Headers the declared response headers of an HTTP 400 response for UploadProductImage
+type UploadProductImageResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse401Headers the declared response headers of an HTTP 401 response for UploadProductImage
+type UploadProductImageResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// UploadProductImageResponse403Headers the declared response headers of an HTTP 403 response for UploadProductImage
+type UploadProductImageResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse404Headers the declared response headers of an HTTP 404 response for UploadProductImage
+type UploadProductImageResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse409Headers the declared response headers of an HTTP 409 response for UploadProductImage
+type UploadProductImageResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse413Headers the declared response headers of an HTTP 413 response for UploadProductImage
+type UploadProductImageResponse413Headers struct {
+	XRequestID string
+}
+
+// UploadProductImageResponse415Headers the declared response headers of an HTTP 415 response for UploadProductImage
+type UploadProductImageResponse415Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse422Headers the declared response headers of an HTTP 422 response for UploadProductImage
+type UploadProductImageResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// UploadProductImageResponse500Headers the declared response headers of an HTTP 500 response for UploadProductImage
+type UploadProductImageResponse500Headers struct {
+	XRequestID string
+}
+
+// UploadProductImageResponse503Headers the declared response headers of an HTTP 503 response for UploadProductImage
+type UploadProductImageResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type UploadProductImageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProductImage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorEnvelope
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorEnvelope
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorEnvelope
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *UploadProductImageResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UploadProductImageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadProductImageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UploadProductImageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UploadProductImageResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UploadProductImageResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UploadProductImageResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UploadProductImageResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UploadProductImageResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UploadProductImageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadProductImageResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadProductImageResponse) GetJSON201() *ProductImage {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadProductImageResponse) GetJSON400() *ErrorEnvelope {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadProductImageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadProductImageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadProductImageResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UploadProductImageResponse) GetJSON409() *ErrorEnvelope {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadProductImageResponse) GetJSON413() *ErrorEnvelope {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UploadProductImageResponse) GetJSON415() *ErrorEnvelope {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UploadProductImageResponse) GetJSON422() *ErrorEnvelope {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadProductImageResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadProductImageResponse) GetJSON503() *ErrorEnvelope {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadProductImageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadProductImageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadProductImageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadProductImageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProductImageResponse204Headers the declared response headers of an HTTP 204 response for DeleteProductImage
+type DeleteProductImageResponse204Headers struct {
+	XRequestID string
+}
+
+// DeleteProductImageResponse400Headers the declared response headers of an HTTP 400 response for DeleteProductImage
+type DeleteProductImageResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// DeleteProductImageResponse401Headers the declared response headers of an HTTP 401 response for DeleteProductImage
+type DeleteProductImageResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// DeleteProductImageResponse403Headers the declared response headers of an HTTP 403 response for DeleteProductImage
+type DeleteProductImageResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// DeleteProductImageResponse404Headers the declared response headers of an HTTP 404 response for DeleteProductImage
+type DeleteProductImageResponse404Headers struct {
+	XRequestID string
+}
+
+// DeleteProductImageResponse413Headers the declared response headers of an HTTP 413 response for DeleteProductImage
+type DeleteProductImageResponse413Headers struct {
+	XRequestID string
+}
+
+// DeleteProductImageResponse500Headers the declared response headers of an HTTP 500 response for DeleteProductImage
+type DeleteProductImageResponse500Headers struct {
+	XRequestID string
+}
+
+// DeleteProductImageResponse503Headers the declared response headers of an HTTP 503 response for DeleteProductImage
+type DeleteProductImageResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type DeleteProductImageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteProductImageResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteProductImageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteProductImageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteProductImageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteProductImageResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *DeleteProductImageResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteProductImageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProductImageResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteProductImageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteProductImageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteProductImageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteProductImageResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteProductImageResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteProductImageResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteProductImageResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProductImageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProductImageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProductImageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProductImageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProductImageResponse200Headers the declared response headers of an HTTP 200 response for GetProductImage
+type GetProductImageResponse200Headers struct {
+	CacheControl string
+	ETag         *string
+	XRequestID   string
+}
+
+// GetProductImageResponse304Headers the declared response headers of an HTTP 304 response for GetProductImage
+type GetProductImageResponse304Headers struct {
+	CacheControl string
+	ETag         *string
+	XRequestID   string
+}
+
+// GetProductImageResponse400Headers the declared response headers of an HTTP 400 response for GetProductImage
+type GetProductImageResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetProductImageResponse401Headers the declared response headers of an HTTP 401 response for GetProductImage
+type GetProductImageResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetProductImageResponse404Headers the declared response headers of an HTTP 404 response for GetProductImage
+type GetProductImageResponse404Headers struct {
+	XRequestID string
+}
+
+// GetProductImageResponse413Headers the declared response headers of an HTTP 413 response for GetProductImage
+type GetProductImageResponse413Headers struct {
+	XRequestID string
+}
+
+// GetProductImageResponse500Headers the declared response headers of an HTTP 500 response for GetProductImage
+type GetProductImageResponse500Headers struct {
+	XRequestID string
+}
+
+// GetProductImageResponse503Headers the declared response headers of an HTTP 503 response for GetProductImage
+type GetProductImageResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetProductImageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProductImage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetProductImageResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProductImageResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetProductImageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProductImageResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetProductImageResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetProductImageResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetProductImageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProductImageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProductImageResponse) GetJSON200() *ProductImage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetProductImageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProductImageResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProductImageResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetProductImageResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetProductImageResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProductImageResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProductImageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProductImageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProductImageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProductImageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // PublishProductResponse200Headers the declared response headers of an HTTP 200 response for PublishProduct
 type PublishProductResponse200Headers struct {
 	IdempotentReplayed *string
@@ -31526,6 +32970,108 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMediaFileResponse200Headers the declared response headers of an HTTP 200 response for GetMediaFile
+type GetMediaFileResponse200Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestID   string
+}
+
+// GetMediaFileResponse206Headers the declared response headers of an HTTP 206 response for GetMediaFile
+type GetMediaFileResponse206Headers struct {
+	XRequestID string
+}
+
+// GetMediaFileResponse304Headers the declared response headers of an HTTP 304 response for GetMediaFile
+type GetMediaFileResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestID   string
+}
+
+// GetMediaFileResponse404Headers the declared response headers of an HTTP 404 response for GetMediaFile
+type GetMediaFileResponse404Headers struct {
+	XRequestID string
+}
+
+// GetMediaFileResponse500Headers the declared response headers of an HTTP 500 response for GetMediaFile
+type GetMediaFileResponse500Headers struct {
+	XRequestID string
+}
+
+// GetMediaFileResponse503Headers the declared response headers of an HTTP 503 response for GetMediaFile
+type GetMediaFileResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetMediaFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorEnvelope
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMediaFileResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *GetMediaFileResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetMediaFileResponse304Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetMediaFileResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetMediaFileResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMediaFileResponse503Headers
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetMediaFileResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetMediaFileResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMediaFileResponse) GetJSON503() *ErrorEnvelope {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMediaFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMediaFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMediaFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMediaFileResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -34182,6 +35728,107 @@ func (c *ClientWithResponses) ArchiveProductWithResponse(ctx context.Context, id
 	return ParseArchiveProductResponse(rsp)
 }
 
+// ArrangeProductImagesWithBodyWithResponse Reorder a product's photos and set their text
+//
+// Puts the photos of a product of a group you manage in the order listed (the first is
+// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+// `alt_ur`. The list must name every photo of the product once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+func (c *ClientWithResponses) ArrangeProductImagesWithBodyWithResponse(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ArrangeProductImagesResponse, error) {
+	rsp, err := c.ArrangeProductImagesWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseArrangeProductImagesResponse(rsp)
+}
+
+// ArrangeProductImagesWithResponse Reorder a product's photos and set their text
+//
+// Puts the photos of a product of a group you manage in the order listed (the first is
+// the one the catalogue shows) and sets the alternative text of those that send `alt` or
+// `alt_ur`. The list must name every photo of the product once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/products/{id}/images (the `ArrangeProductImages` operationId).
+func (c *ClientWithResponses) ArrangeProductImagesWithResponse(ctx context.Context, id ProductID, params *ArrangeProductImagesParams, body ArrangeProductImagesJSONRequestBody, reqEditors ...RequestEditorFn) (*ArrangeProductImagesResponse, error) {
+	rsp, err := c.ArrangeProductImages(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseArrangeProductImagesResponse(rsp)
+}
+
+// UploadProductImageWithBodyWithResponse Upload a photo of a product
+//
+// Adds a photo to a product of a group you manage, as its last photo; a product has at
+// most 8. Send `multipart/form-data` with the photo in a part named `file` (JPEG, PNG or
+// WebP, at most 10 MiB) and, optionally, its alternative text in `alt` (English) and
+// `alt_ur` (Urdu).
+//
+// The type is read from the file's bytes, whatever its name or the part's `Content-Type`
+// say. The dimensions are read from its header before any pixel is decoded: more than 50
+// megapixels (fewer for 16-bit PNGs), or a side under 100 pixels, is refused. The photo is
+// turned upright from its EXIF orientation, then stored as three JPEGs re-encoded from its
+// pixels (`thumbnail` at most 320 pixels on its longer side and under about 30 KB for
+// buyers on 3G, `medium` 800, `large` 1600; smaller photos are not enlarged). No metadata
+// block of the original (EXIF, GPS position, XMP, IPTC, ICC profile) is kept in any stored
+// size: a photo taken at home does not tell where its maker lives.
+//
+// HEIC (iPhones' default) is refused with 415: set the camera to "Most Compatible", or
+// upload through a browser, which converts HEIC photos to JPEG.
+//
+// Nothing is half stored: when storage fails no photo is recorded (503), and when the
+// photo cannot be recorded its files are deleted again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/products/{id}/images (the `UploadProductImage` operationId).
+func (c *ClientWithResponses) UploadProductImageWithBodyWithResponse(ctx context.Context, id ProductID, params *UploadProductImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadProductImageResponse, error) {
+	rsp, err := c.UploadProductImageWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadProductImageResponse(rsp)
+}
+
+// DeleteProductImageWithResponse Delete a photo of a product
+//
+// Deletes a photo of a product of a group you manage; the photos after it move up one
+// place. Its stored files are deleted with it (and by a sweeper, should storage fail just
+// then), and its URLs stop answering.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/products/{id}/images/{image_id} (the `DeleteProductImage` operationId).
+func (c *ClientWithResponses) DeleteProductImageWithResponse(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *DeleteProductImageParams, reqEditors ...RequestEditorFn) (*DeleteProductImageResponse, error) {
+	rsp, err := c.DeleteProductImage(ctx, id, imageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProductImageResponse(rsp)
+}
+
+// GetProductImageWithResponse A photo of a product
+//
+// One photo, visible exactly as its product is (`GET /api/v1/products/{id}`): to anyone
+// when the product is published, otherwise to its group's managers, auditors and admins.
+// A product's photos are also in its `photos`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/products/{id}/images/{image_id} (the `GetProductImage` operationId).
+func (c *ClientWithResponses) GetProductImageWithResponse(ctx context.Context, id ProductID, imageId openapi_types.UUID, params *GetProductImageParams, reqEditors ...RequestEditorFn) (*GetProductImageResponse, error) {
+	rsp, err := c.GetProductImage(ctx, id, imageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProductImageResponse(rsp)
+}
+
 // PublishProductWithResponse Publish a product
 //
 // Publishes a draft of a group you manage and records `published_at`: from then on it is
@@ -34546,6 +36193,26 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// GetMediaFileWithResponse A stored photo size
+//
+// A JPEG of a product photo, served by the binary when photos are kept in a local folder
+// or in a bucket without a public URL (`KARIGAR_STORAGE_URL`); clients take these URLs from
+// a photo's `sizes` rather than building them. A file's name holds the hash of its bytes,
+// which never change: it may be cached for a year by anyone (`immutable`), its `ETag` is
+// that hash, and `If-None-Match` with it is answered 304 without reading storage. Deleted
+// photos answer 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /media/products/{product}/{file} (the `GetMediaFile` operationId).
+func (c *ClientWithResponses) GetMediaFileWithResponse(ctx context.Context, product string, file string, params *GetMediaFileParams, reqEditors ...RequestEditorFn) (*GetMediaFileResponse, error) {
+	rsp, err := c.GetMediaFile(ctx, product, file, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMediaFileResponse(rsp)
 }
 
 // GetMetricsWithResponse Prometheus metrics
@@ -48587,6 +50254,890 @@ func ParseArchiveProductResponse(rsp *http.Response) (*ArchiveProductResponse, e
 	return response, nil
 }
 
+// ParseArrangeProductImagesResponse parses an HTTP response from a ArrangeProductImagesWithResponse call
+func ParseArrangeProductImagesResponse(rsp *http.Response) (*ArrangeProductImagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ArrangeProductImagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProductImageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ArrangeProductImagesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ArrangeProductImagesResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ArrangeProductImagesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ArrangeProductImagesResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ArrangeProductImagesResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ArrangeProductImagesResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ArrangeProductImagesResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ArrangeProductImagesResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers ArrangeProductImagesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ArrangeProductImagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadProductImageResponse parses an HTTP response from a UploadProductImageWithResponse call
+func ParseUploadProductImageResponse(rsp *http.Response) (*UploadProductImageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadProductImageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProductImage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers UploadProductImageResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers UploadProductImageResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UploadProductImageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UploadProductImageResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UploadProductImageResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UploadProductImageResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UploadProductImageResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UploadProductImageResponse415Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UploadProductImageResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers UploadProductImageResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadProductImageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProductImageResponse parses an HTTP response from a DeleteProductImageWithResponse call
+func ParseDeleteProductImageResponse(rsp *http.Response) (*DeleteProductImageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProductImageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteProductImageResponse204Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteProductImageResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteProductImageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteProductImageResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteProductImageResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers DeleteProductImageResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteProductImageResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteProductImageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProductImageResponse parses an HTTP response from a GetProductImageWithResponse call
+func ParseGetProductImageResponse(rsp *http.Response) (*GetProductImageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProductImageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProductImage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetProductImageResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProductImageResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetProductImageResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetProductImageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetProductImageResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetProductImageResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetProductImageResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProductImageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParsePublishProductResponse parses an HTTP response from a PublishProductWithResponse call
 func ParsePublishProductResponse(rsp *http.Response) (*PublishProductResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -50851,6 +53402,147 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMediaFileResponse parses an HTTP response from a GetMediaFileWithResponse call
+func ParseGetMediaFileResponse(rsp *http.Response) (*GetMediaFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMediaFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMediaFileResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers GetMediaFileResponse206Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetMediaFileResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetMediaFileResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetMediaFileResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMediaFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
