@@ -40,7 +40,8 @@ var (
 // registered in the group).
 func (s *Service) CreateArtisan(ctx context.Context, actor services.Actor, groupID uuid.UUID, in ArtisanInput) (models.Artisan, error) {
 	now := s.now()
-	a := models.Artisan{ID: models.NewID(), GroupID: groupID, Skills: []string{}, Active: true, CreatedAt: now, UpdatedAt: now}
+	// Urdu until she says otherwise (contract section 12): the column refuses an empty language.
+	a := models.Artisan{ID: models.NewID(), GroupID: groupID, Skills: []string{}, Language: "ur", Active: true, CreatedAt: now, UpdatedAt: now}
 	var fe services.FieldErrors
 	fe.Check(in.DisplayName == nil, "display_name", "is required")
 	fe.Check(in.FullName == nil, "full_name", "is required")
