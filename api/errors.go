@@ -36,6 +36,8 @@ var statusOf = map[services.Code]int{
 	services.CodeIdempotencyKeyReused: http.StatusConflict,
 	services.CodeInvalidState:         http.StatusConflict,
 	services.CodeProductUnavailable:   http.StatusConflict,
+	services.CodeCycleClosed:          http.StatusConflict,
+	services.CodeSlotFull:             http.StatusConflict,
 	services.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	services.CodeUnsupportedMedia:     http.StatusUnsupportedMediaType,
 	services.CodeValidation:           http.StatusUnprocessableEntity,

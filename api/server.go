@@ -22,6 +22,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/markets"
 	"github.com/karigar/karigar/services/orders"
 )
 
@@ -47,6 +48,7 @@ type Server struct {
 	catalog *catalog.Service
 	ledger  *ledger.Service
 	orders  *orders.Service
+	markets *markets.Service
 	audit   *audit.Service
 	log     *slog.Logger
 	metrics *metrics
@@ -68,8 +70,8 @@ const Base = "/api/v1"
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
-		cfg.Orders == nil || cfg.Audit == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders and Audit are required")
+		cfg.Orders == nil || cfg.Markets == nil || cfg.Audit == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Markets and Audit are required")
 	}
 	if cfg.Logger == nil {
 		// A silent default would hide the causes of 500s and panics; a caller
@@ -96,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, markets: cfg.Markets, audit: cfg.Audit, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "http://localhost:8080"
@@ -179,6 +181,14 @@ func (s *Server) routes() {
 	app.POST("/orders/:id/deliver", requireRole(models.RoleProducer, models.RoleAdmin), s.deliverOrder)
 	get(app, "/groups/:id/orders", requireRole(models.RoleProducer), s.groupOrders)
 	app.POST("/webhooks/stripe", s.stripeWebhook)
+
+	app.POST("/order-cycles", requireRole(models.RoleProducer, models.RoleAdmin), s.createCycle)
+	get(app, "/order-cycles", s.listCycles)
+	get(app, "/order-cycles/:id", s.getCycle)
+	app.POST("/order-cycles/:id/offers", requireRole(models.RoleProducer), s.createOffer)
+	get(app, "/order-cycles/:id/production", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.cycleProduction)
+	get(app, "/order-cycles/:id/packing", requireRole(models.RoleProducer, models.RoleAdmin), s.cyclePacking)
+	app.POST("/order-cycles/:id/orders/:order_id/handover", requireRole(models.RoleProducer, models.RoleAdmin), s.handOver)
 
 	books := requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin) // managers see their own group's
 	audit := requireRole(models.RoleAuditor, models.RoleAdmin)

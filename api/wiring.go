@@ -16,6 +16,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/markets"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
 )
@@ -28,6 +29,7 @@ type Services struct {
 	Catalog     *catalog.Service
 	Ledger      *ledger.Service
 	Orders      *orders.Service
+	Markets     *markets.Service
 	Audit       *audit.Service
 	// Metrics are the business figures the services count, served on
 	// /metrics; nil serves none.
@@ -62,12 +64,16 @@ type Wiring struct {
 // separate so that a test can move one service's time (orders expiring,
 // reports of a later day) while access tokens keep real time.
 type Clocks struct {
-	Auth, Orders, Audit func() time.Time
+	Auth, Audit func() time.Time
+	// Orders is the orders' clock and the order cycles' (a cycle is open
+	// for checkout by the same clock that stamps its orders).
+	Orders func() time.Time
 }
 
 // Build wires the services on db: the catalogue refigures a group's products
 // when its terms change, orders and the audit reports book and read through
-// the ledger. It returns the services' own errors for a configuration they
+// the ledger, checkout inside an order cycle takes its places through the
+// cycles (markets.Checkout) and the cycles hand orders over through orders. It returns the services' own errors for a configuration they
 // refuse (a short secret, an unknown currency, fees over 100%).
 func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if w.Logger == nil {
@@ -96,7 +102,11 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
-		Now: w.Clocks.Orders, Metrics: s.Metrics}); err != nil {
+		Now: w.Clocks.Orders, Metrics: s.Metrics, Market: markets.Checkout{}}); err != nil {
+		return Services{}, err
+	}
+	if s.Markets, err = markets.New(db, markets.Options{Currency: w.Currency, CursorKey: DeriveKey(w.Secret, "markets-cursor"),
+		Orders: s.Orders, Now: w.Clocks.Orders, Logger: w.Logger}); err != nil {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {
