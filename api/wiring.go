@@ -72,8 +72,9 @@ type Clocks struct {
 
 // Build wires the services on db: the catalogue refigures a group's products
 // when its terms change, orders and the audit reports book and read through
-// the ledger, checkout inside an order cycle takes its places through the
-// cycles (markets.Checkout) and the cycles hand orders over through orders. It returns the services' own errors for a configuration they
+// the ledger, a checkout inside an order cycle takes its places through the
+// cycles (markets.NewCheckout), and the cycles hand orders over through
+// orders. It returns the services' own errors for a configuration they
 // refuse (a short secret, an unknown currency, fees over 100%).
 func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if w.Logger == nil {
@@ -102,7 +103,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
-		Now: w.Clocks.Orders, Metrics: s.Metrics, Market: markets.Checkout{}}); err != nil {
+		Now: w.Clocks.Orders, Metrics: s.Metrics, Market: markets.NewCheckout(db)}); err != nil {
 		return Services{}, err
 	}
 	if s.Markets, err = markets.New(db, markets.Options{Currency: w.Currency, CursorKey: DeriveKey(w.Secret, "markets-cursor"),

@@ -14,21 +14,29 @@ import (
 
 // Market is what a checkout inside an order cycle asks of the cycles
 // (services/markets), inside the checkout's own transaction, so that the
-// slot's place, the offers' quantities and the stock are taken together or
-// not at all. Its writes are conditional UPDATEs that take row locks in the
-// global order (models/lock.go): the slot, then the offers, before any
-// product; the checkout takes the stock after Reserve, and gives it back
-// after Release.
+// slot's place, the offers' units and the stock are taken together or not
+// at all. The checkout runs Check (reads only), takes the stock, writes
+// the order, and runs Take last, just before it commits: Take's
+// conditional UPDATEs lock the offers and then the slot, the rows most
+// checkouts of a market share, for the least time. That is the global lock
+// order (models/lock.go): products, then offers, then slots. Cancellations
+// and the expiry sweep give the stock back, then Release gives back the
+// offers' units and the slot's place.
 type Market interface {
-	// Reserve checks that the cycle takes orders at r.Now, that the slot is
+	// Check checks that the cycle takes orders at r.Now, that the slot is
 	// one of its own (for a delivery slot, that r.City is in the zone) and
-	// that every line's product is offered in it; then takes a place in the
-	// slot and each line's quantity from its offer. Errors:
-	// validation_failed (no such cycle, another cycle's slot, a product not
-	// offered, a city outside the zone), cycle_closed, slot_full,
-	// insufficient_stock (an offer's max_quantity reached).
-	Reserve(tx *gorm.DB, r Reservation) (Delivery, error)
-	// Release gives back what Reserve took for orders that end unmade
+	// has a place left, and that every line's product is offered in it
+	// with enough units left, taking no lock; it returns how the order is
+	// handed over. Errors: validation_failed (no such cycle, another
+	// cycle's slot, a product not offered, a city outside the zone),
+	// cycle_closed, slot_full, insufficient_stock (an offer's max_quantity
+	// reached).
+	Check(tx *gorm.DB, r Reservation) (Delivery, error)
+	// Take takes each line's units from its offer, then a place in the
+	// slot, by conditional UPDATEs that decide whatever Check read. Errors:
+	// slot_full, insufficient_stock.
+	Take(tx *gorm.DB, r Reservation) error
+	// Release gives back what Take took for orders that end unmade
 	// (cancelled, expired, unpaid), at any time.
 	Release(tx *gorm.DB, rs []Reservation) error
 	// Open is nil while the cycle takes orders at now, else cycle_closed.
@@ -99,8 +107,8 @@ func settle(o *Order, d *Delivery) {
 
 var errNoMarket = errors.New("orders: an order of an order cycle, and no Market to release it")
 
-// releaseCycles gives back the cycle places and offer quantities of those
-// of os placed in cycles; callers do it before giving back stock (the lock
+// releaseCycles gives back the offer units and slot places of those of os
+// placed in cycles; callers do it after giving back their stock (the lock
 // order).
 func (s *Service) releaseCycles(tx *gorm.DB, os []Order) error {
 	var rs []Reservation

@@ -68,14 +68,14 @@ func (s *Service) release(ctx context.Context, id uuid.UUID, status, payment str
 	})
 }
 
-// endParts gives back what an order took (an order cycle's slot place and
-// offer quantities, then the stock of its lines: the lock order) and
-// cancels its parts.
+// endParts gives back what an order took (the stock of its lines, then an
+// order cycle's offer units and slot place: the lock order) and cancels its
+// parts.
 func (s *Service) endParts(tx *gorm.DB, o Order) error {
-	if err := s.releaseCycles(tx, []Order{o}); err != nil {
+	if err := restoreStock(tx, o.Lines); err != nil {
 		return err
 	}
-	if err := restoreStock(tx, o.Lines); err != nil {
+	if err := s.releaseCycles(tx, []Order{o}); err != nil {
 		return err
 	}
 	return tx.Model(&models.OrderGroup{}).Where("order_id = ?", o.ID).Update("status", models.PartCancelled).Error
@@ -382,12 +382,12 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		if err := tx.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
 			return err
 		}
-		// The order cycles' places and quantities, then every order's stock in one pass in
-		// product id order, as checkouts take them.
-		if err := s.releaseCycles(tx, withLines(due, lines)); err != nil {
+		// Every order's stock in one pass in product id order, then the order cycles' offer
+		// units and slot places, as checkouts take them.
+		if err := restoreStock(tx, lines); err != nil {
 			return err
 		}
-		if err := restoreStock(tx, lines); err != nil {
+		if err := s.releaseCycles(tx, withLines(due, lines)); err != nil {
 			return err
 		}
 		if err := tx.Model(&models.Order{}).Where("id IN ?", ids).Updates(map[string]any{"status": models.OrderExpired,

@@ -264,8 +264,7 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 
 	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
 		if cycle != nil {
-			// The slot's place and the offers' quantities first, then the stock: the lock order.
-			d, err := s.opt.Market.Reserve(tx, *cycle)
+			d, err := s.opt.Market.Check(tx, *cycle)
 			if err != nil {
 				return err
 			}
@@ -280,7 +279,15 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 		if err := tx.Create(&o.Lines).Error; err != nil {
 			return err
 		}
-		return tx.Create(&o.Groups).Error
+		if err := tx.Create(&o.Groups).Error; err != nil {
+			return err
+		}
+		if cycle != nil {
+			// Last, just before the commit: the offers' units and the slot's place, the rows
+			// every checkout of a market shares, are held for the least time (the lock order).
+			return s.opt.Market.Take(tx, *cycle)
+		}
+		return nil
 	})
 	if err != nil || in.PaymentMethod != models.PayByCard {
 		return o, err
