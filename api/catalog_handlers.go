@@ -36,6 +36,37 @@ type productRequest struct {
 	Stock       *int            `json:"stock"`
 	Cost        *costRequest    `json:"cost"`
 	Makers      *[]makerRequest `json:"makers"`
+	Food        *foodRequest    `json:"food"`
+}
+
+type foodRequest struct {
+	Ingredients   *string  `json:"ingredients"`
+	Allergens     []string `json:"allergens"`
+	ShelfLifeDays *int     `json:"shelf_life_days"`
+	LicenceNumber *string  `json:"licence_number"`
+}
+
+// foodResponse is a food product's label, and whether it is sold only
+// through order cycles (it keeps catalog.FreshFoodDays or less).
+type foodResponse struct {
+	Ingredients     string   `json:"ingredients"`
+	Allergens       []string `json:"allergens"`
+	ShelfLifeDays   int      `json:"shelf_life_days"`
+	LicenceNumber   *string  `json:"licence_number"`
+	OrderCyclesOnly bool     `json:"order_cycles_only"`
+}
+
+// toFood is p's food facts, or nil for a product that is not food.
+func toFood(p models.Product) *foodResponse {
+	if p.FoodShelfLifeDays == nil || p.FoodIngredients == nil {
+		return nil
+	}
+	allergens := p.FoodAllergens
+	if allergens == nil {
+		allergens = []string{}
+	}
+	return &foodResponse{Ingredients: *p.FoodIngredients, Allergens: allergens, ShelfLifeDays: *p.FoodShelfLifeDays,
+		LicenceNumber: p.FoodLicenceNumber, OrderCyclesOnly: catalog.CycleOnly(p)}
 }
 
 func (r productRequest) toService() catalog.ProductInput {
@@ -53,6 +84,10 @@ func (r productRequest) toService() catalog.ProductInput {
 			makers[i] = catalog.Maker{ArtisanID: id, LaborMinutes: m.LaborMinutes}
 		}
 		in.Makers = &makers
+	}
+	if f := r.Food; f != nil {
+		in.Food = &catalog.FoodInput{Ingredients: f.Ingredients, Allergens: f.Allergens, ShelfLifeDays: f.ShelfLifeDays,
+			LicenceNumber: f.LicenceNumber}
 	}
 	return in
 }
@@ -108,6 +143,7 @@ type productResponse struct {
 	Shortfall           *models.Money   `json:"shortfall,omitempty"` // managers only: what the price lacks to cover its costs and fees
 	Makers              []makerResponse `json:"makers"`
 	Photos              []imageResponse `json:"photos"`
+	Food                *foodResponse   `json:"food"` // null for a product that is not food
 	CreatedAt           time.Time       `json:"created_at"`
 	UpdatedAt           time.Time       `json:"updated_at"`
 }
@@ -139,7 +175,7 @@ func (s *Server) toProduct(p catalog.Product) productResponse {
 		Cost: costResponse{Materials: models.NewMoney(p.CostMaterials, p.Currency), Packaging: models.NewMoney(p.CostPackaging, p.Currency),
 			LaborMinutes: p.LaborMinutes, HourlyWage: models.NewMoney(p.HourlyWage, p.Currency)},
 		EffectiveHourlyWage: models.NewMoney(p.EffectiveHourlyWage, p.Currency),
-		Makers:              make([]makerResponse, len(p.Makers)), CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+		Makers:              make([]makerResponse, len(p.Makers)), Food: toFood(p.Product), CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 	if out.Materials == nil {
 		out.Materials = []string{}
 	}

@@ -382,6 +382,9 @@ func TestCatalogueSearch(t *testing.T) {
 			body := f.product(p.title, p.category, 300000)
 			body["description"] = p.desc
 			body["materials"] = []string{"cotton"}
+			if p.category == "pickles" { // food declares its facts (contract section 13)
+				body["food"] = map[string]any{"ingredients": "raw mango, mustard oil, salt", "shelf_life_days": 180}
+			}
 			e.newProduct(f, body, true)
 		}
 		cases := map[string]string{

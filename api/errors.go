@@ -37,6 +37,8 @@ var statusOf = map[services.Code]int{
 	services.CodeInvalidState:         http.StatusConflict,
 	services.CodeProductUnavailable:   http.StatusConflict,
 	services.CodeConsentRequired:      http.StatusConflict,
+	services.CodeCycleClosed:          http.StatusConflict,
+	services.CodeSlotFull:             http.StatusConflict,
 	services.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	services.CodeUnsupportedMedia:     http.StatusUnsupportedMediaType,
 	services.CodeValidation:           http.StatusUnprocessableEntity,

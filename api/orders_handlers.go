@@ -20,6 +20,8 @@ type orderRequest struct {
 	Items           []orderItemRequest `json:"items"`
 	ShippingAddress orders.Address     `json:"shipping_address"`
 	PaymentMethod   string             `json:"payment_method"`
+	OrderCycleID    string             `json:"order_cycle_id"`
+	SlotID          string             `json:"slot_id"`
 }
 
 type orderItem struct {
@@ -61,6 +63,8 @@ type orderResponse struct {
 	ShippingAddress orders.Address `json:"shipping_address"`
 	Note            string         `json:"note,omitempty"`
 	ExpiresAt       *time.Time     `json:"expires_at,omitempty"`
+	OrderCycleID    *string        `json:"order_cycle_id"` // null outside an order cycle
+	SlotID          *string        `json:"slot_id"`
 	CreatedAt       time.Time      `json:"created_at"`
 }
 
@@ -72,6 +76,10 @@ func toOrder(o orders.Order) orderResponse {
 		ShippingAddress: o.Address, Note: o.Note, ExpiresAt: utc(o.ExpiresAt), CreatedAt: o.CreatedAt.UTC()}
 	if o.Status != models.OrderPendingPayment {
 		out.ExpiresAt = nil
+	}
+	if o.OrderCycleID != nil && o.CycleSlotID != nil {
+		cycle, slot := o.OrderCycleID.String(), o.CycleSlotID.String()
+		out.OrderCycleID, out.SlotID = &cycle, &slot
 	}
 	for i, l := range o.Lines {
 		out.Items[i] = orderItem{ProductID: l.ProductID.String(), GroupID: l.GroupID.String(), Title: l.Title,
@@ -90,7 +98,8 @@ func (s *Server) createOrder(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	in := orders.CreateInput{ShippingAddress: req.ShippingAddress, PaymentMethod: req.PaymentMethod}
+	in := orders.CreateInput{ShippingAddress: req.ShippingAddress, PaymentMethod: req.PaymentMethod,
+		OrderCycleID: req.OrderCycleID, SlotID: req.SlotID}
 	for _, it := range req.Items {
 		in.Items = append(in.Items, orders.Item{ProductID: it.ProductID, Quantity: it.Quantity})
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/markets"
 	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/receipts"
@@ -53,6 +54,7 @@ type Server struct {
 	catalog *catalog.Service
 	ledger  *ledger.Service
 	orders  *orders.Service
+	markets *markets.Service
 	audit   *audit.Service
 	fairs   *fairs.Service
 	rcpt    *receipts.Service
@@ -82,8 +84,8 @@ const Base = "/api/v1"
 // New builds the server and its routes.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Idempotency == nil || cfg.Groups == nil || cfg.Catalog == nil || cfg.Ledger == nil ||
-		cfg.Orders == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.SMS == nil || cfg.Fairs == nil {
-		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Audit, Receipts, SMS and Fairs are required")
+		cfg.Orders == nil || cfg.Markets == nil || cfg.Audit == nil || cfg.Receipts == nil || cfg.SMS == nil || cfg.Fairs == nil {
+		return nil, errors.New("api: DB, Auth, Idempotency, Groups, Catalog, Ledger, Orders, Markets, Audit, Receipts, SMS and Fairs are required")
 	}
 	if cfg.Stats == nil || cfg.Statements == nil {
 		return nil, errors.New("api: Stats and Statements are required")
@@ -113,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, fairs: cfg.Fairs, media: cfg.Media, log: cfg.Logger,
+	s := &Server{engine: e, ping: sqlDB.PingContext, auth: cfg.Auth, idem: cfg.Idempotency, groups: cfg.Groups, catalog: cfg.Catalog, ledger: cfg.Ledger, orders: cfg.Orders, markets: cfg.Markets, audit: cfg.Audit, rcpt: cfg.Receipts, sms: cfg.SMS, fairs: cfg.Fairs, media: cfg.Media, log: cfg.Logger,
 		metrics: newMetrics(sqlDB, cfg.Services.Metrics), spec: spec, public: strings.TrimRight(cfg.PublicURL, "/")}
 	s.stats, s.statements = cfg.Stats, cfg.Statements
 	if s.public == "" {
@@ -203,6 +205,14 @@ func (s *Server) routes() {
 	app.POST("/orders/:id/deliver", requireRole(models.RoleProducer, models.RoleAdmin), s.deliverOrder)
 	get(app, "/groups/:id/orders", requireRole(models.RoleProducer), s.groupOrders)
 	app.POST("/webhooks/stripe", s.stripeWebhook)
+
+	app.POST("/order-cycles", requireRole(models.RoleProducer, models.RoleAdmin), s.createCycle)
+	get(app, "/order-cycles", s.listCycles)
+	get(app, "/order-cycles/:id", s.getCycle)
+	app.POST("/order-cycles/:id/offers", requireRole(models.RoleProducer), s.createOffer)
+	get(app, "/order-cycles/:id/production", requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin), s.cycleProduction)
+	get(app, "/order-cycles/:id/packing", requireRole(models.RoleProducer, models.RoleAdmin), s.cyclePacking)
+	app.POST("/order-cycles/:id/orders/:order_id/handover", requireRole(models.RoleProducer, models.RoleAdmin), s.handOver)
 
 	books := requireRole(models.RoleProducer, models.RoleAuditor, models.RoleAdmin) // managers see their own group's
 	audit := requireRole(models.RoleAuditor, models.RoleAdmin)

@@ -18,6 +18,7 @@ import (
 	"github.com/karigar/karigar/services/groups"
 	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
+	"github.com/karigar/karigar/services/markets"
 	"github.com/karigar/karigar/services/media"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/payments"
@@ -36,6 +37,7 @@ type Services struct {
 	Catalog     *catalog.Service
 	Ledger      *ledger.Service
 	Orders      *orders.Service
+	Markets     *markets.Service
 	Audit       *audit.Service
 	Fairs       *fairs.Service
 	Receipts    *receipts.Service
@@ -110,12 +112,17 @@ type Wiring struct {
 // separate so that a test can move one service's time (orders expiring,
 // reports of a later day) while access tokens keep real time.
 type Clocks struct {
-	Auth, Orders, Audit, Receipts, Fairs func() time.Time
+	Auth, Audit, Receipts, Fairs func() time.Time
+	// Orders is the orders' clock and the order cycles' (a cycle is open
+	// for checkout by the same clock that stamps its orders).
+	Orders func() time.Time
 }
 
 // Build wires the services on db: the catalogue refigures a group's products
 // when its terms change, orders and the audit reports book and read through
-// the ledger. It returns the services' own errors for a configuration they
+// the ledger, a checkout inside an order cycle takes its places through the
+// cycles (markets.NewCheckout), and the cycles hand orders over through
+// orders. It returns the services' own errors for a configuration they
 // refuse (a short secret, an unknown currency, fees over 100%).
 func Build(db *gorm.DB, w Wiring) (Services, error) {
 	if w.Logger == nil {
@@ -157,7 +164,11 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	}
 	if s.Orders, err = orders.New(db, orders.Options{Currency: w.Currency, TTL: w.OrderTTL,
 		Payments: w.Payments, Ledger: s.Ledger, CursorKey: DeriveKey(w.Secret, "orders-cursor"), Logger: w.Logger,
-		Now: w.Clocks.Orders, Metrics: s.Metrics, PII: w.PII}); err != nil {
+		Now: w.Clocks.Orders, Metrics: s.Metrics, PII: w.PII, Market: markets.NewCheckout(db)}); err != nil {
+		return Services{}, err
+	}
+	if s.Markets, err = markets.New(db, markets.Options{Currency: w.Currency, CursorKey: DeriveKey(w.Secret, "markets-cursor"),
+		Orders: s.Orders, Now: w.Clocks.Orders, Logger: w.Logger}); err != nil {
 		return Services{}, err
 	}
 	if s.Audit, err = audit.New(db, audit.Options{Currency: w.Currency, Ledger: s.Ledger, Now: w.Clocks.Audit}); err != nil {

@@ -197,6 +197,12 @@ type Product struct {
 	PublishedAt         *time.Time
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// What a buyer must know of home-made food (the food categories only;
+	// all nil otherwise). FoodShelfLifeDays set is what makes a product food.
+	FoodIngredients   *string
+	FoodAllergens     []string `gorm:"serializer:json"`
+	FoodShelfLifeDays *int
+	FoodLicenceNumber *string
 }
 
 // ProductMaker records an artisan's labour on one unit of a product.

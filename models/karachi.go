@@ -1,14 +1,17 @@
 package models
 
-import "time"
+import (
+	"time"
+	_ "time/tzdata" // Asia/Karachi wherever the binary runs, a bare container included
+)
 
 // Karachi is Pakistan's time, in which people read dates and times (pages,
-// statements, fairs, cycles), and where months and days begin for them. A
-// fixed UTC+5 stands in when the system has no time zone database (a
-// minimal image): Pakistan has kept no daylight saving since 2009.
+// statements, fairs, order cycles), and where their months and days begin.
+// The zone database is embedded, so loading it cannot fail at run time.
 var Karachi = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Karachi"); err == nil {
-		return loc
+	loc, err := time.LoadLocation("Asia/Karachi")
+	if err != nil {
+		panic("models: " + err.Error())
 	}
-	return time.FixedZone("PKT", 5*60*60)
+	return loc
 }()

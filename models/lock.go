@@ -11,7 +11,15 @@ import (
 //
 // Locks are taken in one order everywhere, so that transactions wait for
 // each other instead of deadlocking: a wage benchmark, then groups in id
-// order, then products.
+// order, then an order's row, then products (in id order), then order
+// cycle offers (in cycle, then product id order), then order cycle slots
+// (in id order), then the ledger's chain heads and accounts. A checkout
+// inside an order cycle takes its offers' units and its slot's place after
+// the stock, just before it commits, and a cancellation or the expiry sweep
+// gives them back after the stock; an ordinary checkout takes products
+// only. So no transaction holds an offer or a slot while it waits for a
+// product, and the rows every checkout of a market shares are held for the
+// least time.
 func ForShare(tx *gorm.DB) *gorm.DB { return lock(tx, clause.LockingStrengthShare) }
 
 // ForUpdate: see ForShare.

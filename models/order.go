@@ -51,6 +51,10 @@ type Order struct {
 	ExpiresAt       *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// An order placed in an order cycle names the cycle and the pickup or
+	// delivery slot it is handed over in; both are nil for other orders.
+	OrderCycleID *uuid.UUID
+	CycleSlotID  *uuid.UUID
 }
 
 // OrderLine is one product of an order, with its price and the inputs of

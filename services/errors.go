@@ -26,6 +26,8 @@ const (
 	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
 	CodeInvalidState         Code = "invalid_state"
 	CodeProductUnavailable   Code = "product_unavailable"
+	CodeCycleClosed          Code = "cycle_closed" // an order cycle outside its window
+	CodeSlotFull             Code = "slot_full"    // an order cycle's slot holds its max_orders
 	CodePayloadTooLarge      Code = "payload_too_large"
 	CodeUnsupportedMedia     Code = "unsupported_media_type"
 	CodeValidation           Code = "validation_failed"

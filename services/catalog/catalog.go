@@ -78,6 +78,7 @@ type ProductInput struct {
 	LaborMinutes  *int
 	HourlyWage    *models.Money
 	Makers        *[]Maker
+	Food          *FoodInput // the food categories' facts (food.go)
 }
 
 // MakerView is a maker of a product with what the caller may see of her.
@@ -309,6 +310,7 @@ func (s *Service) apply(tx *gorm.DB, p *models.Product, g models.Group, in Produ
 		}
 		fe.Check(n == 0, "category", "is not a known category; see GET /api/v1/categories")
 	}
+	applyFood(p, in.Food, fe)
 	if in.Materials != nil {
 		p.Materials = trimAll(*in.Materials)
 		fe.Check(len(p.Materials) > 30, "materials", "must list at most 30 materials")

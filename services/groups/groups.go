@@ -346,6 +346,21 @@ func Managed(db *gorm.DB, actor services.Actor, id uuid.UUID) (models.Group, err
 	return g, err
 }
 
+// SeesBuyers reports whether actor may see the names, phones and addresses
+// of the buyers whose orders a group hands over as an order cycle's
+// coordinator (the cycle's packing list, its handovers): the group's
+// managers and admins. Nobody else sees them, the group's auditors
+// included: buyers are neither the group's people nor its books.
+func SeesBuyers(db *gorm.DB, actor services.Actor, groupID uuid.UUID) (bool, error) {
+	switch actor.Role {
+	case models.RoleAdmin:
+		return true, nil
+	case models.RoleProducer:
+		return IsManager(db, groupID, actor.UserID)
+	}
+	return false, nil
+}
+
 // Readable returns the group if actor may read its artisans' personal data
 // and its books, statements and reports. It is the one place that decides
 // this: admins read every group, auditors the groups assigned to them,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -67,9 +68,14 @@ func (s *Service) release(ctx context.Context, id uuid.UUID, status, payment str
 	})
 }
 
-// endParts gives back the stock of an order's lines and cancels its parts.
+// endParts gives back what an order took (the stock of its lines, then an
+// order cycle's offer units and slot place: the lock order) and cancels its
+// parts.
 func (s *Service) endParts(tx *gorm.DB, o Order) error {
 	if err := restoreStock(tx, o.Lines); err != nil {
+		return err
+	}
+	if err := s.releaseCycles(tx, []Order{o}); err != nil {
 		return err
 	}
 	return tx.Model(&models.OrderGroup{}).Where("order_id = ?", o.ID).Update("status", models.PartCancelled).Error
@@ -80,8 +86,10 @@ var errShippedPart = services.Conflict(services.CodeInvalidState, "part of the o
 // Cancel is the buyer's cancellation before anything was shipped: an unpaid
 // card order is cancelled (and its payment intent), a cash order is
 // cancelled, a paid order is refunded through the provider and its sale
-// reversed in the ledger. Stock comes back in every case. Errors: not_found
-// (not her order), invalid_state (shipped, or ended).
+// reversed in the ledger. Stock comes back in every case, and an order
+// cycle's slot place and offer quantities. Errors: not_found (not her
+// order), invalid_state (shipped, or ended), cycle_closed (its order cycle
+// has closed: what was ordered is being made).
 func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID) (Order, error) {
 	db := s.db.WithContext(ctx)
 	o, err := s.load(db, id, false)
@@ -93,6 +101,9 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 	}
 	if !all(o.Groups, models.PartPending) {
 		return o, errShippedPart
+	}
+	if err := s.cancellable(db, o); err != nil {
+		return o, err
 	}
 	if o.Status == models.OrderPaid && o.ProviderRef != nil {
 		if s.opt.Payments == nil {
@@ -114,6 +125,9 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 		}
 		if !all(o.Groups, models.PartPending) {
 			return errShippedPart
+		}
+		if err := s.cancellable(tx, o); err != nil {
+			return err
 		}
 		switch o.Status {
 		case models.OrderPaid:
@@ -140,6 +154,24 @@ func (s *Service) Cancel(ctx context.Context, actor services.Actor, id uuid.UUID
 		s.cancelIntent(ctx, o)
 	}
 	return s.load(db, id, false)
+}
+
+// cancellable refuses the cancellation of an order of an order cycle that
+// has closed: its groups are making what it ordered.
+func (s *Service) cancellable(db *gorm.DB, o Order) error {
+	if o.OrderCycleID == nil || (o.Status != models.OrderConfirmed && o.Status != models.OrderPaid && o.Status != models.OrderPendingPayment) {
+		return nil
+	}
+	if s.opt.Market == nil {
+		return errNoMarket
+	}
+	if err := s.opt.Market.Open(db, *o.OrderCycleID, s.now()); services.IsCode(err, services.CodeCycleClosed) {
+		return services.Conflict(services.CodeCycleClosed,
+			"the order cycle has closed and its groups are making what was ordered: the order can no longer be cancelled")
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // cancelIntent cancels an ended order's payment intent, best effort: were
@@ -172,6 +204,10 @@ func (s *Service) Ship(ctx context.Context, actor services.Actor, id uuid.UUID, 
 		return Order{}, err
 	}
 	return s.movePart(ctx, actor, id, in.GroupID, false, func(tx *gorm.DB, o *Order, part *models.OrderGroup) error {
+		if o.OrderCycleID != nil {
+			return services.Conflict(services.CodeInvalidState, "the order is in an order cycle: its coordinator hands it over "+
+				"at its pickup point or in its delivery zone, and it is never sent by courier")
+		}
 		if part.Status != models.PartPending || (o.Status != models.OrderPaid && o.Status != models.OrderConfirmed && o.Status != models.OrderShipped) {
 			return services.Conflict(services.CodeInvalidState, "the order is %s and this group's part %s: it cannot be shipped", o.Status, part.Status)
 		}
@@ -219,17 +255,9 @@ func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID
 			}
 		}
 		now := s.now()
-		fields := map[string]any{"status": models.PartDelivered, "delivered_at": now}
-		if cash {
-			fields["cash_collected"] = part.Amount
-			if err := eff.book(s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID))); err != nil {
-				return err
-			}
-		}
-		if err := tx.Model(&models.OrderGroup{}).Where("order_id = ? AND group_id = ?", o.ID, part.GroupID).Updates(fields).Error; err != nil {
+		if err := s.deliverPart(tx, o, part, now, &eff); err != nil {
 			return err
 		}
-		part.Status = models.PartDelivered
 		if all(o.Groups, models.PartDelivered) {
 			payment := ""
 			if cash {
@@ -244,6 +272,26 @@ func (s *Service) Deliver(ctx context.Context, actor services.Actor, id, groupID
 		s.report(eff)
 	}
 	return o, err
+}
+
+// deliverPart marks one group's part of an order delivered. For cash on
+// delivery this is when its cash is collected and its sale is booked
+// (ledger.BookCashSale, which books an order line once whoever asks): the
+// one place a cash sale is booked, for a courier's delivery (Deliver) and
+// an order cycle's handover (HandOver) alike.
+func (s *Service) deliverPart(tx *gorm.DB, o *Order, part *models.OrderGroup, now time.Time, eff *effects) error {
+	fields := map[string]any{"status": models.PartDelivered, "delivered_at": now}
+	if o.PaymentMethod == models.PayCashOnDelivery {
+		fields["cash_collected"] = part.Amount
+		if err := eff.book(s.opt.Ledger.BookCashSale(tx, s.sale(*o, part.GroupID))); err != nil {
+			return err
+		}
+	}
+	if err := tx.Model(&models.OrderGroup{}).Where("order_id = ? AND group_id = ?", o.ID, part.GroupID).Updates(fields).Error; err != nil {
+		return err
+	}
+	part.Status = models.PartDelivered
+	return nil
 }
 
 // movePart runs change on one group's part of an order, under the order's
@@ -331,11 +379,15 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 			ids[i] = d.ID
 		}
 		var lines []models.OrderLine
-		if err := tx.Where("order_id IN ?", ids).Find(&lines).Error; err != nil {
+		if err := tx.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
 			return err
 		}
-		// Every order's stock in one pass in product id order, as checkouts take it.
+		// Every order's stock in one pass in product id order, then the order cycles' offer
+		// units and slot places, as checkouts take them.
 		if err := restoreStock(tx, lines); err != nil {
+			return err
+		}
+		if err := s.releaseCycles(tx, withLines(due, lines)); err != nil {
 			return err
 		}
 		if err := tx.Model(&models.Order{}).Where("id IN ?", ids).Updates(map[string]any{"status": models.OrderExpired,
@@ -352,4 +404,17 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		s.cancelIntent(ctx, Order{Order: d})
 	}
 	return len(due), nil
+}
+
+// withLines pairs orders with their lines.
+func withLines(os []models.Order, lines []models.OrderLine) []Order {
+	out := make([]Order, len(os))
+	at := map[uuid.UUID]int{}
+	for i, o := range os {
+		out[i].Order, at[o.ID] = o, i
+	}
+	for _, l := range lines {
+		out[at[l.OrderID]].Lines = append(out[at[l.OrderID]].Lines, l)
+	}
+	return out
 }

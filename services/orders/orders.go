@@ -42,7 +42,8 @@ type Options struct {
 	Metrics   services.Metrics // nil: none
 	// PII seals the shipping address (a name, an address and a phone
 	// number) in the order's row (required).
-	PII *pii.Box
+	PII    *pii.Box
+	Market Market // the order cycles (cycles.go); nil: orders inside a cycle are refused
 }
 
 // Service is the orders service.
@@ -106,11 +107,14 @@ type Address struct {
 	Phone      string `json:"phone"`
 }
 
-// CreateInput is a buyer's order.
+// CreateInput is a buyer's order. An order inside an order cycle names
+// the cycle and one of its pickup or delivery slots, both or neither.
 type CreateInput struct {
 	Items           []Item
 	ShippingAddress Address
 	PaymentMethod   string
+	OrderCycleID    string
+	SlotID          string
 }
 
 // Order is an order with its lines and group parts.
@@ -127,8 +131,10 @@ var (
 	phoneNumber = regexp.MustCompile(`^\+?[0-9][0-9 -]{6,19}$`)
 )
 
-// validate checks an order request, naming every problem.
-func (s *Service) validate(in *CreateInput) ([]uuid.UUID, error) {
+// validate checks an order request, naming every problem. It returns the
+// products' ids in request order and, for an order inside a cycle, the
+// cycle's and the slot's.
+func (s *Service) validate(in *CreateInput) ([]uuid.UUID, *Reservation, error) {
 	var fe services.FieldErrors
 	ids := make([]uuid.UUID, len(in.Items))
 	fe.Check(len(in.Items) == 0 || len(in.Items) > 50, "items", "must hold 1 to 50 products")
@@ -161,7 +167,18 @@ func (s *Service) validate(in *CreateInput) ([]uuid.UUID, error) {
 	default:
 		fe.Add("payment_method", "must be card or cash_on_delivery")
 	}
-	return ids, fe.Err()
+	var cycle *Reservation
+	if in.OrderCycleID != "" || in.SlotID != "" {
+		cycleID, err := uuid.Parse(in.OrderCycleID)
+		fe.Check(in.OrderCycleID == "", "order_cycle_id", "is required with slot_id")
+		fe.Check(in.OrderCycleID != "" && err != nil, "order_cycle_id", "is not a UUID")
+		slotID, serr := uuid.Parse(in.SlotID)
+		fe.Check(in.SlotID == "", "slot_id", "is required with order_cycle_id: a pickup or delivery slot of the cycle")
+		fe.Check(in.SlotID != "" && serr != nil, "slot_id", "is not a UUID")
+		fe.Check(s.opt.Market == nil, "order_cycle_id", "order cycles are not available here")
+		cycle = &Reservation{CycleID: cycleID, SlotID: slotID, City: a.City}
+	}
+	return ids, cycle, fe.Err()
 }
 
 // Create takes an order: the stock of every line or none, then, for a card
@@ -213,12 +230,12 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 	if actor.Role != models.RoleBuyer {
 		return Order{}, services.Forbidden("only buyers place orders")
 	}
-	ids, err := s.validate(&in)
+	ids, cycle, err := s.validate(&in)
 	if err != nil {
 		return Order{}, err
 	}
 	db := s.db.WithContext(ctx)
-	lines, groups, err := s.price(db, in.Items, ids)
+	lines, groups, err := s.price(db, in.Items, ids, cycle != nil)
 	if err != nil {
 		return Order{}, err
 	}
@@ -236,13 +253,16 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 		Lines: lines, Groups: groups, Address: in.ShippingAddress}
 	for i := range o.Lines {
 		o.Lines[i].OrderID = o.ID
-		o.Subtotal += o.Lines[i].LineTotal
 	}
 	for i := range o.Groups {
 		o.Groups[i].OrderID = o.ID
-		o.Shipping += o.Groups[i].ShippingFee
 	}
-	o.Total = o.Subtotal + o.Shipping
+	settle(&o, nil)
+	if cycle != nil {
+		o.OrderCycleID, o.CycleSlotID = &cycle.CycleID, &cycle.SlotID
+		cycle.Now = now
+		cycle.Lines = reservationOf(o, now).Lines
+	}
 	if in.PaymentMethod == models.PayByCard {
 		expires := now.Add(s.opt.TTL)
 		o.Status, o.PaymentStatus, o.ExpiresAt = models.OrderPendingPayment, models.PaymentPending, &expires
@@ -251,6 +271,13 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 	}
 
 	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		if cycle != nil {
+			d, err := s.opt.Market.Check(tx, *cycle)
+			if err != nil {
+				return err
+			}
+			settle(&o, &d)
+		}
 		if err := s.takeStock(tx, o.Lines); err != nil {
 			return err
 		}
@@ -260,7 +287,15 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 		if err := tx.Create(&o.Lines).Error; err != nil {
 			return err
 		}
-		return tx.Create(&o.Groups).Error
+		if err := tx.Create(&o.Groups).Error; err != nil {
+			return err
+		}
+		if cycle != nil {
+			// Last, just before the commit: the offers' units and the slot's place, the rows
+			// every checkout of a market shares, are held for the least time (the lock order).
+			return s.opt.Market.Take(tx, *cycle)
+		}
+		return nil
 	})
 	if err != nil || in.PaymentMethod != models.PayByCard {
 		return o, err
@@ -286,9 +321,10 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 // the price, costs and makers, the group's fund rate and the fees in force.
 // A line whose frozen split does not cover its costs is refused here, so
 // every order taken can be booked. Errors: validation_failed (no such
-// product on sale), product_unavailable (naming the products that are not
-// for sale now because their price no longer covers their costs and fees).
-func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.OrderLine, []models.OrderGroup, error) {
+// product on sale; fresh food, which keeps a week or less, outside an order
+// cycle), product_unavailable (naming the products that are not for sale
+// now because their price no longer covers their costs and fees).
+func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID, inCycle bool) ([]models.OrderLine, []models.OrderGroup, error) {
 	fees, err := catalog.FeesIn(db)
 	if err != nil {
 		return nil, nil, err
@@ -332,6 +368,11 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID) ([]models.Or
 		field := fmt.Sprintf("items[%d].product_id", i)
 		if !ok || !verified || p.Currency != s.opt.Currency || len(makersOf[p.ID]) == 0 {
 			fe.Add(field, "is not a product on sale")
+			continue
+		}
+		if catalog.CycleOnly(p) && !inCycle {
+			fe.Add(field, fmt.Sprintf("is fresh food that keeps %d days: it is sold only through an order cycle "+
+				"(order it with order_cycle_id and slot_id), never sent by courier", *p.FoodShelfLifeDays))
 			continue
 		}
 		mk, err := json.Marshal(makersOf[p.ID])

@@ -107,39 +107,53 @@ func (s *Service) page(db, q *gorm.DB, scope, cursor string, limit int, only []u
 		last := rows[len(rows)-1]
 		next = s.cursor.Encode(scope, last.CreatedAt.UTC(), last.ID)
 	}
+	out, err := s.fill(db, rows, only)
+	return out, next, err
+}
+
+// fillChunk is how many orders fill reads the lines and parts of in one
+// query: well under either engine's limit of bound parameters.
+const fillChunk = 1000
+
+// fill reads the lines and parts of orders, two queries per fillChunk
+// orders (no query per order), keeping only the groups in only unless it
+// is nil, and the buyer's address of each.
+func (s *Service) fill(db *gorm.DB, rows []models.Order, only []uuid.UUID) ([]Order, error) {
 	out := make([]Order, len(rows))
-	if len(rows) == 0 {
-		return out, next, nil
-	}
-	ids := make([]uuid.UUID, len(rows))
 	index := map[uuid.UUID]int{}
 	for i, r := range rows {
-		ids[i], index[r.ID] = r.ID, i
+		index[r.ID] = i
 		out[i].Order = r
 	}
-	var lines []models.OrderLine
-	if err := db.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
-		return nil, "", err
-	}
-	for _, l := range lines {
-		out[index[l.OrderID]].Lines = append(out[index[l.OrderID]].Lines, l)
-	}
-	var parts []models.OrderGroup
-	if err := db.Where("order_id IN ?", ids).Order("order_id, group_id").Find(&parts).Error; err != nil {
-		return nil, "", err
-	}
-	for _, p := range parts {
-		out[index[p.OrderID]].Groups = append(out[index[p.OrderID]].Groups, p)
+	for start := 0; start < len(rows); start += fillChunk {
+		ids := make([]uuid.UUID, 0, fillChunk)
+		for _, r := range rows[start:min(start+fillChunk, len(rows))] {
+			ids = append(ids, r.ID)
+		}
+		var lines []models.OrderLine
+		if err := db.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			out[index[l.OrderID]].Lines = append(out[index[l.OrderID]].Lines, l)
+		}
+		var parts []models.OrderGroup
+		if err := db.Where("order_id IN ?", ids).Order("order_id, group_id").Find(&parts).Error; err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			out[index[p.OrderID]].Groups = append(out[index[p.OrderID]].Groups, p)
+		}
 	}
 	for i := range out {
 		if only != nil {
 			out[i] = onlyGroups(out[i], only)
 		}
 		if err := s.openAddress(&out[i]); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
-	return out, next, nil
+	return out, nil
 }
 
 // openAddress reads an order's shipping address: sealed, or in clear when a

@@ -81,6 +81,9 @@ func Bulk(ctx context.Context, s Services, size BulkSize) (Report, error) {
 				Description: dp.Description, Category: dp.Category, Materials: dp.Materials, Images: []string{},
 				Price: price, Stock: (i * 7) % 40, CostMaterials: dp.MaterialsCost, CostPackaging: dp.PackagingCost,
 				LaborMinutes: dp.LaborMinutes, HourlyWage: dp.HourlyWage, PublishedAt: &published, CreatedAt: now, UpdatedAt: now}
+			if f := dp.Food; f != nil {
+				p.FoodIngredients, p.FoodAllergens, p.FoodShelfLifeDays = &f.Ingredients, f.Allergens, &f.ShelfLifeDays
+			}
 			as := artisans[gi]
 			ps = append(ps, p)
 			ms = append(ms, models.ProductMaker{ProductID: p.ID, ArtisanID: as[i%len(as)].ID, LaborMinutes: dp.LaborMinutes})

@@ -41,7 +41,15 @@ type demoProduct struct {
 	LaborMinutes  int
 	HourlyWage    int64 // paisa per hour paid for labour
 	Stock         int
-	Makers        []int // indexes into the group's Artisans; labour minutes are split among them by the seeder
+	Makers        []int     // indexes into the group's Artisans; labour minutes are split among them by the seeder
+	Food          *demoFood // for the food categories (food, pickles)
+}
+
+// demoFood is what a food product's label says.
+type demoFood struct {
+	Ingredients   string
+	Allergens     []string
+	ShelfLifeDays int
 }
 
 var demoGroups = []demoGroup{
@@ -800,6 +808,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    23000,
 				Stock:         50,
 				Makers:        []int{0, 1},
+				Food:          &demoFood{Ingredients: "raw mango, mustard oil, salt, fennel, nigella seeds, fenugreek, red chilli, turmeric", Allergens: []string{"mustard"}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Mango achar, 500 g — آم کا اچار",
@@ -813,6 +822,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    26000,
 				Stock:         60,
 				Makers:        []int{0},
+				Food:          &demoFood{Ingredients: "raw mango, mustard oil, salt, fennel, nigella seeds, fenugreek, red chilli, turmeric", Allergens: []string{"mustard"}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Lemon achar, 500 g — لیموں کا اچار",
@@ -826,6 +836,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    24000,
 				Stock:         40,
 				Makers:        []int{1},
+				Food:          &demoFood{Ingredients: "lemons, salt, red chilli, turmeric", Allergens: []string{}, ShelfLifeDays: 365},
 			},
 			{
 				Title:         "Mixed vegetable achar, 1 kg — مکس اچار",
@@ -839,6 +850,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    25500,
 				Stock:         35,
 				Makers:        []int{0, 3},
+				Food:          &demoFood{Ingredients: "carrot, cauliflower, green chilli, raw mango, mustard oil, salt, spices", Allergens: []string{"mustard"}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Garlic achar, 400 g — لہسن کا اچار",
@@ -852,6 +864,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    23500,
 				Stock:         30,
 				Makers:        []int{3},
+				Food:          &demoFood{Ingredients: "garlic, mustard oil, vinegar, salt, red chilli, spices", Allergens: []string{"mustard"}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Green chilli achar, 400 g — ہری مرچ کا اچار",
@@ -865,6 +878,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    27000,
 				Stock:         30,
 				Makers:        []int{1, 4},
+				Food:          &demoFood{Ingredients: "green chillies, mustard oil, mustard seeds, salt, spices", Allergens: []string{"mustard"}, ShelfLifeDays: 120},
 			},
 			{
 				Title:         "Carrot and turnip achar, 1 kg — گاجر شلجم کا اچار",
@@ -878,6 +892,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    24000,
 				Stock:         0,
 				Makers:        []int{4},
+				Food:          &demoFood{Ingredients: "carrots, turnips, jaggery, vinegar, mustard seeds, salt, spices", Allergens: []string{"mustard"}, ShelfLifeDays: 90},
 			},
 			{
 				Title:         "Sweet mango chutney, 400 g — آم کی چٹنی",
@@ -891,6 +906,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    25000,
 				Stock:         25,
 				Makers:        []int{2},
+				Food:          &demoFood{Ingredients: "mango, sugar, raisins, vinegar, saffron, spices", Allergens: []string{}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Tamarind and date chutney, 400 g — املی کی چٹنی",
@@ -904,6 +920,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    23000,
 				Stock:         40,
 				Makers:        []int{2, 1},
+				Food:          &demoFood{Ingredients: "tamarind, dates, jaggery, salt, cumin, red chilli", Allergens: []string{}, ShelfLifeDays: 120},
 			},
 			{
 				Title:         "Aloo bukhara chutney, 400 g — آلو بخارا چٹنی",
@@ -917,6 +934,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    26000,
 				Stock:         20,
 				Makers:        []int{2},
+				Food:          &demoFood{Ingredients: "dried plums, sugar, vinegar, whole spices", Allergens: []string{}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Lotus stem (bhee) achar, 400 g — بیہ کا اچار",
@@ -930,6 +948,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    24000,
 				Stock:         12,
 				Makers:        []int{0, 4},
+				Food:          &demoFood{Ingredients: "lotus stem, mustard oil, salt, spices", Allergens: []string{"mustard"}, ShelfLifeDays: 120},
 			},
 			{
 				Title:         "Homemade rice papad, 500 g — پاپڑ",
@@ -943,6 +962,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    25500,
 				Stock:         45,
 				Makers:        []int{3},
+				Food:          &demoFood{Ingredients: "rice flour, urad lentil flour, salt, cumin, black pepper", Allergens: []string{}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Achar gift box, three jars — اچار",
@@ -956,6 +976,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    23500,
 				Stock:         15,
 				Makers:        []int{0, 1, 3},
+				Food:          &demoFood{Ingredients: "raw mango, lemons, carrot, cauliflower, green chilli, mustard oil, salt, spices", Allergens: []string{"mustard"}, ShelfLifeDays: 180},
 			},
 		},
 	},
@@ -2021,6 +2042,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    24000,
 				Stock:         30,
 				Makers:        []int{2, 4},
+				Food:          &demoFood{Ingredients: "dates", Allergens: []string{}, ShelfLifeDays: 180},
 			},
 			{
 				Title:         "Walnut-stuffed dates, 500 g — اخروٹ والی کھجور",
@@ -2034,6 +2056,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    21000,
 				Stock:         20,
 				Makers:        []int{2},
+				Food:          &demoFood{Ingredients: "dates, walnuts", Allergens: []string{"tree nuts (walnut)"}, ShelfLifeDays: 60},
 			},
 			{
 				Title:         "Date halwa, 500 g — کھجور کا حلوہ",
@@ -2047,6 +2070,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    22000,
 				Stock:         0,
 				Makers:        []int{4},
+				Food:          &demoFood{Ingredients: "dates, ghee, almonds, sugar, cardamom", Allergens: []string{"milk", "tree nuts (almond)"}, ShelfLifeDays: 30},
 			},
 		},
 	},
@@ -2157,6 +2181,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    30000,
 				Stock:         50,
 				Makers:        []int{2},
+				Food:          &demoFood{Ingredients: "apricots, sugar, lemon juice", Allergens: []string{}, ShelfLifeDays: 365},
 			},
 			{
 				Title:         "Sun-dried apricots, 500 g — خشک خوبانی",
@@ -2170,6 +2195,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    31000,
 				Stock:         60,
 				Makers:        []int{2, 4},
+				Food:          &demoFood{Ingredients: "apricots", Allergens: []string{}, ShelfLifeDays: 365},
 			},
 			{
 				Title:         "Apricot kernel oil, 250 ml — خوبانی کا تیل",
@@ -2183,6 +2209,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    29000,
 				Stock:         20,
 				Makers:        []int{4},
+				Food:          &demoFood{Ingredients: "cold-pressed apricot kernels", Allergens: []string{"tree nuts (apricot kernel)"}, ShelfLifeDays: 365},
 			},
 			{
 				Title:         "Dried mulberries, 500 g — خشک شہتوت",
@@ -2196,6 +2223,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    32000,
 				Stock:         35,
 				Makers:        []int{2},
+				Food:          &demoFood{Ingredients: "mulberries", Allergens: []string{}, ShelfLifeDays: 365},
 			},
 			{
 				Title:         "Hunza walnut kernels, 500 g — اخروٹ",
@@ -2209,6 +2237,7 @@ var demoGroups = []demoGroup{
 				HourlyWage:    30000,
 				Stock:         15,
 				Makers:        []int{4, 2},
+				Food:          &demoFood{Ingredients: "walnut kernels", Allergens: []string{"tree nuts (walnut)"}, ShelfLifeDays: 120},
 			},
 			{
 				Title:         "Pattu waistcoat — پٹو واسکٹ",

@@ -191,7 +191,7 @@ func createProduct(ctx context.Context, s Services, manager services.Actor, grou
 	p, err := s.Catalog.Create(ctx, manager, groupID, catalog.ProductInput{Title: &dp.Title, Description: &dp.Description,
 		Category: &dp.Category, Materials: &dp.Materials, Price: money(dp.Price), Stock: &dp.Stock,
 		CostMaterials: money(dp.MaterialsCost), CostPackaging: money(dp.PackagingCost), LaborMinutes: &dp.LaborMinutes,
-		HourlyWage: money(dp.HourlyWage), Makers: &makers})
+		HourlyWage: money(dp.HourlyWage), Makers: &makers, Food: dp.food()})
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -203,4 +203,12 @@ func randomPassword() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)[:40]
+}
+
+// food is the product's food facts as the catalogue takes them, or nil.
+func (dp demoProduct) food() *catalog.FoodInput {
+	if dp.Food == nil {
+		return nil
+	}
+	return &catalog.FoodInput{Ingredients: &dp.Food.Ingredients, Allergens: dp.Food.Allergens, ShelfLifeDays: &dp.Food.ShelfLifeDays}
 }

@@ -246,6 +246,24 @@ func (e ConsentChangeKind) Valid() bool {
 	}
 }
 
+// Defines values for CyclePlaceRefKind.
+const (
+	CyclePlaceRefKindDeliveryZone CyclePlaceRefKind = "delivery_zone"
+	CyclePlaceRefKindPickupPoint  CyclePlaceRefKind = "pickup_point"
+)
+
+// Valid indicates whether the value is a known member of the CyclePlaceRefKind enum.
+func (e CyclePlaceRefKind) Valid() bool {
+	switch e {
+	case CyclePlaceRefKindDeliveryZone:
+		return true
+	case CyclePlaceRefKindPickupPoint:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DifficultyAnswer.
 const (
 	ALotOfDifficulty DifficultyAnswer = "a_lot_of_difficulty"
@@ -452,6 +470,7 @@ const (
 	ErrorCodeBadRequest           ErrorCode = "bad_request"
 	ErrorCodeConflict             ErrorCode = "conflict"
 	ErrorCodeConsentRequired      ErrorCode = "consent_required"
+	ErrorCodeCycleClosed          ErrorCode = "cycle_closed"
 	ErrorCodeForbidden            ErrorCode = "forbidden"
 	ErrorCodeIdempotencyKeyReused ErrorCode = "idempotency_key_reused"
 	ErrorCodeInsufficientFunds    ErrorCode = "insufficient_funds"
@@ -463,6 +482,7 @@ const (
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
 	ErrorCodeProductUnavailable   ErrorCode = "product_unavailable"
 	ErrorCodeRateLimited          ErrorCode = "rate_limited"
+	ErrorCodeSlotFull             ErrorCode = "slot_full"
 	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
 	ErrorCodeUnavailable          ErrorCode = "unavailable"
 	ErrorCodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
@@ -477,6 +497,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeConflict:
 		return true
 	case ErrorCodeConsentRequired:
+		return true
+	case ErrorCodeCycleClosed:
 		return true
 	case ErrorCodeForbidden:
 		return true
@@ -499,6 +521,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeProductUnavailable:
 		return true
 	case ErrorCodeRateLimited:
+		return true
+	case ErrorCodeSlotFull:
 		return true
 	case ErrorCodeUnauthorized:
 		return true
@@ -963,6 +987,90 @@ func (e OrderStatus) Valid() bool {
 	}
 }
 
+// Defines values for OrderCycleStatus.
+const (
+	OrderCycleStatusClosed   OrderCycleStatus = "closed"
+	OrderCycleStatusOpen     OrderCycleStatus = "open"
+	OrderCycleStatusUpcoming OrderCycleStatus = "upcoming"
+)
+
+// Valid indicates whether the value is a known member of the OrderCycleStatus enum.
+func (e OrderCycleStatus) Valid() bool {
+	switch e {
+	case OrderCycleStatusClosed:
+		return true
+	case OrderCycleStatusOpen:
+		return true
+	case OrderCycleStatusUpcoming:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCycleTimeZone.
+const (
+	OrderCycleTimeZoneAsiaKarachi OrderCycleTimeZone = "Asia/Karachi"
+)
+
+// Valid indicates whether the value is a known member of the OrderCycleTimeZone enum.
+func (e OrderCycleTimeZone) Valid() bool {
+	switch e {
+	case OrderCycleTimeZoneAsiaKarachi:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCyclePackingPlacesKind.
+const (
+	OrderCyclePackingPlacesKindDeliveryZone OrderCyclePackingPlacesKind = "delivery_zone"
+	OrderCyclePackingPlacesKindPickupPoint  OrderCyclePackingPlacesKind = "pickup_point"
+)
+
+// Valid indicates whether the value is a known member of the OrderCyclePackingPlacesKind enum.
+func (e OrderCyclePackingPlacesKind) Valid() bool {
+	switch e {
+	case OrderCyclePackingPlacesKindDeliveryZone:
+		return true
+	case OrderCyclePackingPlacesKindPickupPoint:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCyclePackingTimeZone.
+const (
+	OrderCyclePackingTimeZoneAsiaKarachi OrderCyclePackingTimeZone = "Asia/Karachi"
+)
+
+// Valid indicates whether the value is a known member of the OrderCyclePackingTimeZone enum.
+func (e OrderCyclePackingTimeZone) Valid() bool {
+	switch e {
+	case OrderCyclePackingTimeZoneAsiaKarachi:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCycleProductionTimeZone.
+const (
+	OrderCycleProductionTimeZoneAsiaKarachi OrderCycleProductionTimeZone = "Asia/Karachi"
+)
+
+// Valid indicates whether the value is a known member of the OrderCycleProductionTimeZone enum.
+func (e OrderCycleProductionTimeZone) Valid() bool {
+	switch e {
+	case OrderCycleProductionTimeZoneAsiaKarachi:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderRequestPaymentMethod.
 const (
 	OrderRequestPaymentMethodCard           OrderRequestPaymentMethod = "card"
@@ -975,6 +1083,81 @@ func (e OrderRequestPaymentMethod) Valid() bool {
 	case OrderRequestPaymentMethodCard:
 		return true
 	case OrderRequestPaymentMethodCashOnDelivery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PackingOrderPaymentMethod.
+const (
+	PackingOrderPaymentMethodCard           PackingOrderPaymentMethod = "card"
+	PackingOrderPaymentMethodCashOnDelivery PackingOrderPaymentMethod = "cash_on_delivery"
+)
+
+// Valid indicates whether the value is a known member of the PackingOrderPaymentMethod enum.
+func (e PackingOrderPaymentMethod) Valid() bool {
+	switch e {
+	case PackingOrderPaymentMethodCard:
+		return true
+	case PackingOrderPaymentMethodCashOnDelivery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PackingOrderPaymentStatus.
+const (
+	PackingOrderPaymentStatusCancelled PackingOrderPaymentStatus = "cancelled"
+	PackingOrderPaymentStatusCollected PackingOrderPaymentStatus = "collected"
+	PackingOrderPaymentStatusDue       PackingOrderPaymentStatus = "due"
+	PackingOrderPaymentStatusFailed    PackingOrderPaymentStatus = "failed"
+	PackingOrderPaymentStatusPending   PackingOrderPaymentStatus = "pending"
+	PackingOrderPaymentStatusRefunded  PackingOrderPaymentStatus = "refunded"
+	PackingOrderPaymentStatusSucceeded PackingOrderPaymentStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the PackingOrderPaymentStatus enum.
+func (e PackingOrderPaymentStatus) Valid() bool {
+	switch e {
+	case PackingOrderPaymentStatusCancelled:
+		return true
+	case PackingOrderPaymentStatusCollected:
+		return true
+	case PackingOrderPaymentStatusDue:
+		return true
+	case PackingOrderPaymentStatusFailed:
+		return true
+	case PackingOrderPaymentStatusPending:
+		return true
+	case PackingOrderPaymentStatusRefunded:
+		return true
+	case PackingOrderPaymentStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PackingOrderStatus.
+const (
+	PackingOrderStatusConfirmed PackingOrderStatus = "confirmed"
+	PackingOrderStatusDelivered PackingOrderStatus = "delivered"
+	PackingOrderStatusPaid      PackingOrderStatus = "paid"
+	PackingOrderStatusShipped   PackingOrderStatus = "shipped"
+)
+
+// Valid indicates whether the value is a known member of the PackingOrderStatus enum.
+func (e PackingOrderStatus) Valid() bool {
+	switch e {
+	case PackingOrderStatusConfirmed:
+		return true
+	case PackingOrderStatusDelivered:
+		return true
+	case PackingOrderStatusPaid:
+		return true
+	case PackingOrderStatusShipped:
 		return true
 	default:
 		return false
@@ -1496,19 +1679,19 @@ func (e GetImpactReportParamsFormat) Valid() bool {
 
 // Defines values for ListEventsParamsStatus.
 const (
-	Current  ListEventsParamsStatus = "current"
-	Past     ListEventsParamsStatus = "past"
-	Upcoming ListEventsParamsStatus = "upcoming"
+	ListEventsParamsStatusCurrent  ListEventsParamsStatus = "current"
+	ListEventsParamsStatusPast     ListEventsParamsStatus = "past"
+	ListEventsParamsStatusUpcoming ListEventsParamsStatus = "upcoming"
 )
 
 // Valid indicates whether the value is a known member of the ListEventsParamsStatus enum.
 func (e ListEventsParamsStatus) Valid() bool {
 	switch e {
-	case Current:
+	case ListEventsParamsStatusCurrent:
 		return true
-	case Past:
+	case ListEventsParamsStatusPast:
 		return true
-	case Upcoming:
+	case ListEventsParamsStatusUpcoming:
 		return true
 	default:
 		return false
@@ -1527,6 +1710,63 @@ func (e GetGroupIncomeStatementParamsFormat) Valid() bool {
 	case GetGroupIncomeStatementParamsFormatHtml:
 		return true
 	case GetGroupIncomeStatementParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOrderCyclesParamsStatus.
+const (
+	ListOrderCyclesParamsStatusClosed   ListOrderCyclesParamsStatus = "closed"
+	ListOrderCyclesParamsStatusOpen     ListOrderCyclesParamsStatus = "open"
+	ListOrderCyclesParamsStatusUpcoming ListOrderCyclesParamsStatus = "upcoming"
+)
+
+// Valid indicates whether the value is a known member of the ListOrderCyclesParamsStatus enum.
+func (e ListOrderCyclesParamsStatus) Valid() bool {
+	switch e {
+	case ListOrderCyclesParamsStatusClosed:
+		return true
+	case ListOrderCyclesParamsStatusOpen:
+		return true
+	case ListOrderCyclesParamsStatusUpcoming:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetOrderCyclePackingParamsFormat.
+const (
+	GetOrderCyclePackingParamsFormatCsv  GetOrderCyclePackingParamsFormat = "csv"
+	GetOrderCyclePackingParamsFormatJson GetOrderCyclePackingParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetOrderCyclePackingParamsFormat enum.
+func (e GetOrderCyclePackingParamsFormat) Valid() bool {
+	switch e {
+	case GetOrderCyclePackingParamsFormatCsv:
+		return true
+	case GetOrderCyclePackingParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetOrderCycleProductionParamsFormat.
+const (
+	GetOrderCycleProductionParamsFormatCsv  GetOrderCycleProductionParamsFormat = "csv"
+	GetOrderCycleProductionParamsFormatJson GetOrderCycleProductionParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetOrderCycleProductionParamsFormat enum.
+func (e GetOrderCycleProductionParamsFormat) Valid() bool {
+	switch e {
+	case GetOrderCycleProductionParamsFormatCsv:
+		return true
+	case GetOrderCycleProductionParamsFormatJson:
 		return true
 	default:
 		return false
@@ -1944,6 +2184,35 @@ type ConsentChangeList struct {
 	NextCursor *ListCursor `json:"next_cursor"`
 }
 
+// CyclePlaceRef defines model for CyclePlaceRef.
+type CyclePlaceRef struct {
+	Id   openapi_types.UUID `json:"id"`
+	Kind CyclePlaceRefKind  `json:"kind"`
+	Name string             `json:"name"`
+}
+
+// CyclePlaceRefKind defines model for CyclePlaceRef.Kind.
+type CyclePlaceRefKind string
+
+// CycleSlot defines model for CycleSlot.
+type CycleSlot struct {
+	EndsAt      time.Time `json:"ends_at"`
+	EndsAtLocal time.Time `json:"ends_at_local"`
+
+	// Id The `slot_id` to order in.
+	Id        openapi_types.UUID `json:"id"`
+	MaxOrders int                `json:"max_orders"`
+
+	// OrdersLeft How many more orders the slot takes now.
+	OrdersLeft int       `json:"orders_left"`
+	StartsAt   time.Time `json:"starts_at"`
+
+	// StartsAtLocal `starts_at` in Pakistan's time (+05:00).
+	//
+	// Example: 2025-06-08T09:00:00+05:00
+	StartsAtLocal time.Time `json:"starts_at_local"`
+}
+
 // DeliverRequest defines model for DeliverRequest.
 type DeliverRequest struct {
 	// CashCollected An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
@@ -1951,6 +2220,36 @@ type DeliverRequest struct {
 	// one currency (`PKR` by default); Money in any other currency is refused with 422.
 	CashCollected *Money             `json:"cash_collected,omitempty"`
 	GroupId       openapi_types.UUID `json:"group_id"`
+}
+
+// DeliveryZone defines model for DeliveryZone.
+type DeliveryZone struct {
+	Districts []string `json:"districts"`
+
+	// Fee An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Fee  Money              `json:"fee"`
+	Id   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
+
+	// Slots In time order.
+	Slots []CycleSlot `json:"slots"`
+}
+
+// DeliveryZoneRequest defines model for DeliveryZoneRequest.
+type DeliveryZoneRequest struct {
+	// Districts The districts the zone delivers to, each once. An order in one of its slots must have a
+	// `shipping_address.city` that is one of them (ignoring case and spacing).
+	//
+	//
+	// Example: ["Lahore","Kasur"]
+	Districts []string `json:"districts"`
+
+	// Fee The delivery fee, once per order (its `shipping`); 0 for free delivery.
+	Fee   Money         `json:"fee"`
+	Name  string        `json:"name"`
+	Slots []SlotRequest `json:"slots"`
 }
 
 // DifficultyAnswer defines model for DifficultyAnswer.
@@ -2139,7 +2438,8 @@ type EarningsTotalsSuppressed string
 type Error struct {
 	// Code What went wrong, for programs. `bad_request` 400, `unauthorized` 401, `forbidden` 403,
 	// `not_found` 404, `method_not_allowed` 405, `conflict`, `insufficient_stock`,
-	// `insufficient_funds`, `idempotency_key_reused`, `invalid_state`, `product_unavailable` and `consent_required` 409,
+	// `insufficient_funds`, `idempotency_key_reused`, `invalid_state`, `product_unavailable`, `consent_required`,
+	// `cycle_closed` and `slot_full` 409,
 	// `payload_too_large` 413, `unsupported_media_type` 415, `validation_failed` 422, `rate_limited` 429, `internal` 500,
 	// `unavailable` 503.
 	Code ErrorCode `json:"code"`
@@ -2154,7 +2454,8 @@ type Error struct {
 
 // ErrorCode What went wrong, for programs. `bad_request` 400, `unauthorized` 401, `forbidden` 403,
 // `not_found` 404, `method_not_allowed` 405, `conflict`, `insufficient_stock`,
-// `insufficient_funds`, `idempotency_key_reused`, `invalid_state`, `product_unavailable` and `consent_required` 409,
+// `insufficient_funds`, `idempotency_key_reused`, `invalid_state`, `product_unavailable`, `consent_required`,
+// `cycle_closed` and `slot_full` 409,
 // `payload_too_large` 413, `unsupported_media_type` 415, `validation_failed` 422, `rate_limited` 429, `internal` 500,
 // `unavailable` 503.
 type ErrorCode string
@@ -2425,6 +2726,43 @@ type FeesRequest struct {
 
 	// ProcessingFeeBps Example: 300
 	ProcessingFeeBps int `json:"processing_fee_bps"`
+}
+
+// Food What a buyer must know of a food product (categories `food` and `pickles`), as its label
+// says. Food that keeps 7 days or less (`order_cycles_only`) is sold only through order
+// cycles and never sent by courier.
+type Food struct {
+	// Allergens May be empty, never null.
+	//
+	// Example: ["mustard"]
+	Allergens []string `json:"allergens"`
+
+	// Ingredients Example: raw mango, mustard oil, salt, fennel, nigella seeds, red chilli
+	Ingredients string `json:"ingredients"`
+
+	// LicenceNumber The provincial food authority's licence or registration, when the group has one.
+	LicenceNumber *string `json:"licence_number"`
+
+	// OrderCyclesOnly `shelf_life_days` ≤ 7: ordered only inside an order cycle (`order_cycle_id` and `slot_id`).
+	OrderCyclesOnly bool `json:"order_cycles_only"`
+	ShelfLifeDays   int  `json:"shelf_life_days"`
+}
+
+// FoodRequest The food facts: required for the categories `food` and `pickles` (422 `food` without
+// them), refused for the others. In a PATCH it replaces them all; moving a product out of
+// the food categories clears them.
+type FoodRequest struct {
+	// Allergens Optional; none when omitted.
+	Allergens *[]string `json:"allergens,omitempty"`
+
+	// Ingredients What the food is made of, as its label says (422 when missing or empty).
+	Ingredients string `json:"ingredients"`
+
+	// LicenceNumber Optional. The provincial food authority's licence or registration number.
+	LicenceNumber *string `json:"licence_number,omitempty"`
+
+	// ShelfLifeDays How many days it keeps. 7 or less makes it sold only through order cycles.
+	ShelfLifeDays int `json:"shelf_life_days"`
 }
 
 // Group A producer group (a collective of home-based workers). `registration_number` is included
@@ -2704,6 +3042,12 @@ type GroupSummary struct {
 	// Province A province or territory of Pakistan, as a slug: `punjab`, `sindh`,
 	// `khyber_pakhtunkhwa`, `balochistan`, `gilgit_baltistan`, `azad_kashmir` or `islamabad`.
 	Province Province `json:"province"`
+}
+
+// HandoverRequest defines model for HandoverRequest.
+type HandoverRequest struct {
+	// CashCollected For a cash order, the cash taken; it must be the order's total.
+	CashCollected *Money `json:"cash_collected,omitempty"`
 }
 
 // ImpactReport defines model for ImpactReport.
@@ -3096,8 +3440,11 @@ type Order struct {
 		// one currency (`PKR` by default); Money in any other currency is refused with 422.
 		UnitPrice Money `json:"unit_price"`
 	} `json:"items"`
-	Note    *string `json:"note,omitempty"`
-	Payment struct {
+	Note *string `json:"note,omitempty"`
+
+	// OrderCycleId The order cycle it was placed in; null for an order sent by courier.
+	OrderCycleId *openapi_types.UUID `json:"order_cycle_id"`
+	Payment      struct {
 		// ClientSecret Only in the answer that created a card order, for the buyer's browser to pay.
 		ClientSecret *string            `json:"client_secret,omitempty"`
 		Method       OrderPaymentMethod `json:"method"`
@@ -3110,9 +3457,12 @@ type Order struct {
 	// Shipping An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
 	// one currency (`PKR` by default); Money in any other currency is refused with 422.
-	Shipping        Money       `json:"shipping"`
-	ShippingAddress Address     `json:"shipping_address"`
-	Status          OrderStatus `json:"status"`
+	Shipping        Money   `json:"shipping"`
+	ShippingAddress Address `json:"shipping_address"`
+
+	// SlotId The cycle's pickup or delivery slot it is handed over in.
+	SlotId *openapi_types.UUID `json:"slot_id"`
+	Status OrderStatus         `json:"status"`
 
 	// Subtotal An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
 	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
@@ -3137,6 +3487,171 @@ type OrderPaymentStatus string
 // OrderStatus defines model for Order.Status.
 type OrderStatus string
 
+// OrderCycle An order cycle. `status` is computed from the window and the clock: `upcoming` before
+// `opens_at`, `open` until `closes_at`, `closed` after. Every time is in UTC and again in
+// `time_zone` (`*_local`).
+type OrderCycle struct {
+	ClosesAt time.Time `json:"closes_at"`
+
+	// ClosesAtLocal Example: 2025-06-06T18:00:00+05:00
+	ClosesAtLocal time.Time `json:"closes_at_local"`
+
+	// Coordinator The group a product belongs to, in short; `GET /api/v1/groups/{id}` has the rest.
+	Coordinator   GroupSummary       `json:"coordinator"`
+	CreatedAt     time.Time          `json:"created_at"`
+	DeliveryZones []DeliveryZone     `json:"delivery_zones"`
+	Id            openapi_types.UUID `json:"id"`
+	Name          string             `json:"name"`
+
+	// Offers By group name, then product title.
+	Offers  []OrderCycleOffer `json:"offers"`
+	OpensAt time.Time         `json:"opens_at"`
+
+	// OpensAtLocal Example: 2025-06-02T09:00:00+05:00
+	OpensAtLocal time.Time          `json:"opens_at_local"`
+	PickupPoints []PickupPoint      `json:"pickup_points"`
+	Status       OrderCycleStatus   `json:"status"`
+	TimeZone     OrderCycleTimeZone `json:"time_zone"`
+}
+
+// OrderCycleStatus defines model for OrderCycle.Status.
+type OrderCycleStatus string
+
+// OrderCycleTimeZone defines model for OrderCycle.TimeZone.
+type OrderCycleTimeZone string
+
+// OrderCycleList defines model for OrderCycleList.
+type OrderCycleList struct {
+	Data []OrderCycle `json:"data"`
+
+	// NextCursor Opaque. Pass it as `?cursor=`, with the same filters, to get the next page. Null on the
+	// last page. It is signed and bound to its query: altered, or sent with other filters, it is
+	// refused with 400.
+	NextCursor *ListCursor `json:"next_cursor"`
+}
+
+// OrderCycleOffer A group's product on sale in a cycle.
+type OrderCycleOffer struct {
+	// Available Whether it can be ordered now (published, in stock, its cap not reached).
+	Available bool               `json:"available"`
+	Category  string             `json:"category"`
+	Food      *Food              `json:"food"`
+	GroupId   openapi_types.UUID `json:"group_id"`
+	GroupName string             `json:"group_name"`
+
+	// MaxQuantity The most units the cycle sells of it; null for no cap but the stock.
+	MaxQuantity *int `json:"max_quantity"`
+
+	// Price An amount of money. `amount` is an integer in the currency's minor unit (paisa for PKR:
+	// `{"amount": 250000, "currency": "PKR"}` is Rs 2,500), never a float. A deployment runs in
+	// one currency (`PKR` by default); Money in any other currency is refused with 422.
+	Price     Money              `json:"price"`
+	ProductId openapi_types.UUID `json:"product_id"`
+
+	// QuantityLeft `max_quantity` less the units sold in the cycle; null with no cap.
+	QuantityLeft *int   `json:"quantity_left"`
+	Title        string `json:"title"`
+}
+
+// OrderCycleOfferRequest defines model for OrderCycleOfferRequest.
+type OrderCycleOfferRequest struct {
+	// MaxQuantity Optional. The most units the cycle sells of it, whatever the stock.
+	MaxQuantity *int `json:"max_quantity,omitempty"`
+
+	// ProductId A published product of a group you manage.
+	ProductId openapi_types.UUID `json:"product_id"`
+}
+
+// OrderCyclePacking defines model for OrderCyclePacking.
+type OrderCyclePacking struct {
+	ClosesAt      time.Time          `json:"closes_at"`
+	ClosesAtLocal time.Time          `json:"closes_at_local"`
+	Name          string             `json:"name"`
+	OrderCycleId  openapi_types.UUID `json:"order_cycle_id"`
+
+	// Places The pickup points, then the delivery zones, as the cycle lists them.
+	Places []struct {
+		// Address A pickup point's; null for a zone.
+		Address *string `json:"address"`
+
+		// District A pickup point's; null for a zone.
+		District *string `json:"district"`
+
+		// Districts A zone's; empty for a pickup point.
+		Districts []string `json:"districts"`
+
+		// Fee A zone's fee per order; null for a pickup point.
+		Fee  *Money                      `json:"fee"`
+		Id   openapi_types.UUID          `json:"id"`
+		Kind OrderCyclePackingPlacesKind `json:"kind"`
+		Name string                      `json:"name"`
+
+		// Slots In time order.
+		Slots []PackingSlot `json:"slots"`
+	} `json:"places"`
+	TimeZone OrderCyclePackingTimeZone `json:"time_zone"`
+}
+
+// OrderCyclePackingPlacesKind defines model for OrderCyclePacking.Places.Kind.
+type OrderCyclePackingPlacesKind string
+
+// OrderCyclePackingTimeZone defines model for OrderCyclePacking.TimeZone.
+type OrderCyclePackingTimeZone string
+
+// OrderCycleProduction defines model for OrderCycleProduction.
+type OrderCycleProduction struct {
+	ClosesAt      time.Time `json:"closes_at"`
+	ClosesAtLocal time.Time `json:"closes_at_local"`
+
+	// Groups The groups you may see, by name; each with every product it offers, by title.
+	Groups []struct {
+		GroupId   openapi_types.UUID `json:"group_id"`
+		GroupName string             `json:"group_name"`
+		Products  []struct {
+			ProductId openapi_types.UUID `json:"product_id"`
+
+			// Quantity Units to make in all.
+			Quantity int `json:"quantity"`
+
+			// Slots The slots with units of it, in time order.
+			Slots []struct {
+				Place         CyclePlaceRef      `json:"place"`
+				Quantity      int                `json:"quantity"`
+				SlotId        openapi_types.UUID `json:"slot_id"`
+				StartsAt      time.Time          `json:"starts_at"`
+				StartsAtLocal time.Time          `json:"starts_at_local"`
+			} `json:"slots"`
+			Title string `json:"title"`
+		} `json:"products"`
+	} `json:"groups"`
+	Name         string                       `json:"name"`
+	OrderCycleId openapi_types.UUID           `json:"order_cycle_id"`
+	TimeZone     OrderCycleProductionTimeZone `json:"time_zone"`
+}
+
+// OrderCycleProductionTimeZone defines model for OrderCycleProduction.TimeZone.
+type OrderCycleProductionTimeZone string
+
+// OrderCycleRequest A new order cycle. Times are RFC 3339 with any offset. At least one pickup point or
+// delivery zone; each with 1–20 slots.
+type OrderCycleRequest struct {
+	// ClosesAt After `opens_at`, and in the future.
+	//
+	// Example: 2025-06-06T18:00:00+05:00
+	ClosesAt time.Time `json:"closes_at"`
+
+	// CoordinatorGroupId A verified group you manage (admins may name any verified group); its managers coordinate the cycle.
+	CoordinatorGroupId openapi_types.UUID     `json:"coordinator_group_id"`
+	DeliveryZones      *[]DeliveryZoneRequest `json:"delivery_zones,omitempty"`
+
+	// Name Example: Gulberg Sunday market, 8 June
+	Name string `json:"name"`
+
+	// OpensAt Example: 2025-06-02T09:00:00+05:00
+	OpensAt      time.Time             `json:"opens_at"`
+	PickupPoints *[]PickupPointRequest `json:"pickup_points,omitempty"`
+}
+
 // OrderLineRequest defines model for OrderLineRequest.
 type OrderLineRequest struct {
 	// ProductId A published product; each product at most once per order.
@@ -3157,13 +3672,72 @@ type OrderList struct {
 // OrderRequest defines model for OrderRequest.
 type OrderRequest struct {
 	// Items One line per product, each product once.
-	Items           []OrderLineRequest        `json:"items"`
+	Items []OrderLineRequest `json:"items"`
+
+	// OrderCycleId To order inside an order cycle, with `slot_id`; every product must be offered in it.
+	OrderCycleId    *openapi_types.UUID       `json:"order_cycle_id,omitempty"`
 	PaymentMethod   OrderRequestPaymentMethod `json:"payment_method"`
 	ShippingAddress Address                   `json:"shipping_address"`
+
+	// SlotId A pickup or delivery slot of `order_cycle_id`, where the order is handed over.
+	SlotId *openapi_types.UUID `json:"slot_id,omitempty"`
 }
 
 // OrderRequestPaymentMethod defines model for OrderRequest.PaymentMethod.
 type OrderRequestPaymentMethod string
+
+// PackingOrder defines model for PackingOrder.
+type PackingOrder struct {
+	// Buyer Personal data, for the coordinator only.
+	Buyer struct {
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+	} `json:"buyer"`
+
+	// DeliveryAddress For a delivery zone's order; null at a pickup point.
+	DeliveryAddress *Address   `json:"delivery_address"`
+	HandedOverAt    *time.Time `json:"handed_over_at"`
+	Items           []struct {
+		GroupId   openapi_types.UUID `json:"group_id"`
+		ProductId openapi_types.UUID `json:"product_id"`
+		Quantity  int                `json:"quantity"`
+		Title     string             `json:"title"`
+	} `json:"items"`
+	OrderId openapi_types.UUID `json:"order_id"`
+	Payment struct {
+		Method PackingOrderPaymentMethod `json:"method"`
+		Status PackingOrderPaymentStatus `json:"status"`
+	} `json:"payment"`
+
+	// Status `delivered` once handed over.
+	Status PackingOrderStatus `json:"status"`
+
+	// Total What the buyer pays, the delivery fee included; the cash to collect for a cash order.
+	Total Money `json:"total"`
+}
+
+// PackingOrderPaymentMethod defines model for PackingOrder.Payment.Method.
+type PackingOrderPaymentMethod string
+
+// PackingOrderPaymentStatus defines model for PackingOrder.Payment.Status.
+type PackingOrderPaymentStatus string
+
+// PackingOrderStatus `delivered` once handed over.
+type PackingOrderStatus string
+
+// PackingSlot A slot (as in CycleSlot) with its orders to hand over.
+type PackingSlot struct {
+	EndsAt      time.Time          `json:"ends_at"`
+	EndsAtLocal time.Time          `json:"ends_at_local"`
+	Id          openapi_types.UUID `json:"id"`
+	MaxOrders   int                `json:"max_orders"`
+
+	// Orders Oldest first.
+	Orders        []PackingOrder `json:"orders"`
+	OrdersLeft    int            `json:"orders_left"`
+	StartsAt      time.Time      `json:"starts_at"`
+	StartsAtLocal time.Time      `json:"starts_at_local"`
+}
 
 // PasswordReset A password reset token, shown once.
 type PasswordReset struct {
@@ -3282,6 +3856,29 @@ type PayoutRequest struct {
 // PayoutRequestMethod defines model for PayoutRequest.Method.
 type PayoutRequestMethod string
 
+// PickupPoint defines model for PickupPoint.
+type PickupPoint struct {
+	Address  string             `json:"address"`
+	District string             `json:"district"`
+	Id       openapi_types.UUID `json:"id"`
+	Name     string             `json:"name"`
+
+	// Slots In time order.
+	Slots []CycleSlot `json:"slots"`
+}
+
+// PickupPointRequest defines model for PickupPointRequest.
+type PickupPointRequest struct {
+	Address string `json:"address"`
+
+	// District Example: Lahore
+	District string `json:"district"`
+
+	// Name Example: Stall 14, Gulberg Sunday market
+	Name  string        `json:"name"`
+	Slots []SlotRequest `json:"slots"`
+}
+
 // Product A product with its costs, its fair-trade figures and its makers. `makers` holds every
 // maker, with `labor_minutes`, for the group's managers, auditors and admins; everyone else
 // gets only the makers who opted in to a public profile, without `labor_minutes`, and never
@@ -3310,6 +3907,9 @@ type Product struct {
 	// EffectiveHourlyWage What the makers earn per hour of labour: (labour + group margin) × 60 ÷
 	// `cost.labor_minutes`, rounded down.
 	EffectiveHourlyWage Money `json:"effective_hourly_wage"`
+
+	// Food The food facts of a product of the categories `food` and `pickles`; null for the others.
+	Food *Food `json:"food"`
 
 	// Group The group a product belongs to, in short; `GET /api/v1/groups/{id}` has the rest.
 	Group GroupSummary `json:"group"`
@@ -3533,6 +4133,11 @@ type ProductPatch struct {
 	Cost        *ProductCostPatch `json:"cost,omitempty"`
 	Description *string           `json:"description,omitempty"`
 
+	// Food The food facts: required for the categories `food` and `pickles` (422 `food` without
+	// them), refused for the others. In a PATCH it replaces them all; moving a product out of
+	// the food categories clears them.
+	Food *FoodRequest `json:"food,omitempty"`
+
 	// Images Replaces the whole list.
 	Images *[]string `json:"images,omitempty"`
 
@@ -3562,6 +4167,11 @@ type ProductRequest struct {
 
 	// Description At most 5000 characters; empty when omitted.
 	Description *string `json:"description,omitempty"`
+
+	// Food The food facts: required for the categories `food` and `pickles` (422 `food` without
+	// them), refused for the others. In a PATCH it replaces them all; moving a product out of
+	// the food categories clears them.
+	Food *FoodRequest `json:"food,omitempty"`
 
 	// Images Optional. At most 10 absolute `http` or `https` URLs of at most 2000 characters.
 	Images *[]string `json:"images,omitempty"`
@@ -3849,6 +4459,19 @@ type ShipmentRequest struct {
 	Carrier        *string            `json:"carrier,omitempty"`
 	GroupId        openapi_types.UUID `json:"group_id"`
 	TrackingNumber *string            `json:"tracking_number,omitempty"`
+}
+
+// SlotRequest A time for handing orders over. It ends after it starts, begins no earlier than the cycle
+// closes, and overlaps no other slot of its pickup point or zone.
+type SlotRequest struct {
+	// EndsAt Example: 2025-06-08T11:00:00+05:00
+	EndsAt time.Time `json:"ends_at"`
+
+	// MaxOrders The most orders the slot takes.
+	MaxOrders int `json:"max_orders"`
+
+	// StartsAt Example: 2025-06-08T09:00:00+05:00
+	StartsAt time.Time `json:"starts_at"`
 }
 
 // StaffUserRequest defines model for StaffUserRequest.
@@ -4220,6 +4843,9 @@ type ArtisanID = openapi_types.UUID
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// CycleID defines model for CycleID.
+type CycleID = openapi_types.UUID
+
 // EventID defines model for EventID.
 type EventID = openapi_types.UUID
 
@@ -4276,6 +4902,12 @@ type BadUserID = ErrorEnvelope
 
 // ConsentRequired Every error response, on every route.
 type ConsentRequired = ErrorEnvelope
+
+// CycleConflict Every error response, on every route.
+type CycleConflict = ErrorEnvelope
+
+// CycleNotFound Every error response, on every route.
+type CycleNotFound = ErrorEnvelope
 
 // DatabaseUnavailable Every error response, on every route.
 type DatabaseUnavailable = ErrorEnvelope
@@ -5145,6 +5777,109 @@ type GetMeParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// ListOrderCyclesParams defines parameters for ListOrderCycles.
+type ListOrderCyclesParams struct {
+	// Status `upcoming`, `open` or `closed`, as of now. Anything else is 400.
+	Status *ListOrderCyclesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque: the `next_cursor` of the previous page, to get the next one. Send it with the same
+	// filters as the query it came from; a cursor from another query, or one that was altered or
+	// made up, is refused with 400. Omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// ListOrderCyclesParamsStatus defines parameters for ListOrderCycles.
+type ListOrderCyclesParamsStatus string
+
+// CreateOrderCycleParams defines parameters for CreateOrderCycle.
+type CreateOrderCycleParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetOrderCycleParams defines parameters for GetOrderCycle.
+type GetOrderCycleParams struct {
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// CreateOrderCycleOfferParams defines parameters for CreateOrderCycleOffer.
+type CreateOrderCycleOfferParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// HandOverOrderCycleOrderParams defines parameters for HandOverOrderCycleOrder.
+type HandOverOrderCycleOrderParams struct {
+	// IdempotencyKey Optional. A unique key for this request (1–255 visible ASCII characters; a UUID is a good
+	// choice), to make retries safe. For a signed-in user, the same key with the same request
+	// within 24 hours replays the first response with `Idempotent-Replayed: true`; with a
+	// different request it is refused with 409 `idempotency_key_reused`. Anonymous requests may
+	// send it; it is checked (400 if malformed) but not stored.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetOrderCyclePackingParams defines parameters for GetOrderCyclePacking.
+type GetOrderCyclePackingParams struct {
+	// Format `json` (default) or `csv`; `Accept: text/csv` also asks for CSV. Anything else is 400.
+	Format *GetOrderCyclePackingParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetOrderCyclePackingParamsFormat defines parameters for GetOrderCyclePacking.
+type GetOrderCyclePackingParamsFormat string
+
+// GetOrderCycleProductionParams defines parameters for GetOrderCycleProduction.
+type GetOrderCycleProductionParams struct {
+	// Format `json` (default) or `csv`; `Accept: text/csv` also asks for CSV. Anything else is 400.
+	Format *GetOrderCycleProductionParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// XRequestID Optional. Your id for this request, echoed in the `X-Request-ID` response header and
+	// written to our logs. A value that is not 1–128 letters, digits, `.`, `_`, `:` or `-` is
+	// replaced by one the server makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
+// GetOrderCycleProductionParamsFormat defines parameters for GetOrderCycleProduction.
+type GetOrderCycleProductionParamsFormat string
+
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
 	// Limit How many items a page holds, 1–100 (default 20). Anything else is refused with 400.
@@ -5761,6 +6496,15 @@ type CreatePayoutJSONRequestBody = PayoutRequest
 
 // CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
 type CreateProductJSONRequestBody = ProductRequest
+
+// CreateOrderCycleJSONRequestBody defines body for CreateOrderCycle for application/json ContentType.
+type CreateOrderCycleJSONRequestBody = OrderCycleRequest
+
+// CreateOrderCycleOfferJSONRequestBody defines body for CreateOrderCycleOffer for application/json ContentType.
+type CreateOrderCycleOfferJSONRequestBody = OrderCycleOfferRequest
+
+// HandOverOrderCycleOrderJSONRequestBody defines body for HandOverOrderCycleOrder for application/json ContentType.
+type HandOverOrderCycleOrderJSONRequestBody = HandoverRequest
 
 // CreateOrderJSONRequestBody defines body for CreateOrder for application/json ContentType.
 type CreateOrderJSONRequestBody = OrderRequest
@@ -7103,6 +7847,161 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOrderCycles List order cycles
+	//
+	// Order cycles, a page at a time, with their places, each slot's `orders_left` and the
+	// offers. `status` filters by the clock now: `upcoming` (opening soonest first), `open`
+	// (taking orders; closing soonest first), `closed` (latest closed first); without it, every
+	// cycle, newest opening first. Times are in UTC and again in Pakistan's time (`*_local`).
+	//
+	// No token is needed. A request that does send an `Authorization` header must send a valid
+	// one (401 otherwise).
+	//
+	// Corresponds with GET /api/v1/order-cycles (the `ListOrderCycles` operationId).
+	ListOrderCycles(ctx context.Context, params *ListOrderCyclesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrderCycleWithBody Create an order cycle
+	//
+	// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+	// buyers order from the offers of several groups, for collection at a pickup point or
+	// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+	// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+	// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+	// in UTC and again in Pakistan's time (`*_local`, +05:00).
+	//
+	// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+	// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+	// districts; a slot that ends before it starts, begins before the cycle closes (what is
+	// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+	// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+	// it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+	CreateOrderCycleWithBody(ctx context.Context, params *CreateOrderCycleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrderCycle Create an order cycle
+	//
+	// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+	// buyers order from the offers of several groups, for collection at a pickup point or
+	// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+	// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+	// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+	// in UTC and again in Pakistan's time (`*_local`, +05:00).
+	//
+	// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+	// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+	// districts; a slot that ends before it starts, begins before the cycle closes (what is
+	// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+	// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+	// it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+	CreateOrderCycle(ctx context.Context, params *CreateOrderCycleParams, body CreateOrderCycleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrderCycle An order cycle
+	//
+	// An order cycle with its status now, its pickup points and delivery zones, each slot's
+	// `orders_left`, and its offers with what is left of each. Public.
+	//
+	// Corresponds with GET /api/v1/order-cycles/{id} (the `GetOrderCycle` operationId).
+	GetOrderCycle(ctx context.Context, id CycleID, params *GetOrderCycleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrderCycleOfferWithBody Offer a product in an order cycle
+	//
+	// A manager of the product's group puts a published product on sale in the cycle (any
+	// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+	// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+	// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+	// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+	CreateOrderCycleOfferWithBody(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOrderCycleOffer Offer a product in an order cycle
+	//
+	// A manager of the product's group puts a published product on sale in the cycle (any
+	// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+	// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+	// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+	// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+	CreateOrderCycleOffer(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, body CreateOrderCycleOfferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HandOverOrderCycleOrderWithBody Record an order handed over
+	//
+	// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+	// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+	// every group's part is `delivered` and so is the order. For a cash order this is when the
+	// cash is collected and the sale is booked in the ledger, group by group, exactly as
+	// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+	// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+	// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+	// already: 409 `invalid_state`; an order of another cycle: 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+	HandOverOrderCycleOrderWithBody(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HandOverOrderCycleOrder Record an order handed over
+	//
+	// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+	// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+	// every group's part is `delivered` and so is the order. For a cash order this is when the
+	// cash is collected and the sale is booked in the ledger, group by group, exactly as
+	// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+	// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+	// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+	// already: 409 `invalid_state`; an order of another cycle: 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+	HandOverOrderCycleOrder(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, body HandOverOrderCycleOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrderCyclePacking What to hand to whom in an order cycle
+	//
+	// Once the cycle has closed (before: 409 `invalid_state`), per pickup point or delivery zone
+	// and slot, each order to hand over (as the production list counts them) with its items,
+	// total, payment and the buyer's name and phone, and for a delivery the address. It holds
+	// buyers' personal data: only the cycle's coordinator (a manager of its coordinating group)
+	// and admins see it; anyone else, the groups' auditors included, 403.
+	//
+	// `?format=csv` (or `Accept: text/csv`) answers one table, a row per order line, with the
+	// place, the slot (Pakistan's time), the order, the buyer and `order_total_rs` in rupees;
+	// UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+	// carriage return (a buyer's name, say) is written with a leading `'`.
+	//
+	// Corresponds with GET /api/v1/order-cycles/{id}/packing (the `GetOrderCyclePacking` operationId).
+	GetOrderCyclePacking(ctx context.Context, id CycleID, params *GetOrderCyclePackingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrderCycleProduction What to make for an order cycle
+	//
+	// Once the cycle has closed (before: 409 `invalid_state`), what each group makes: every
+	// product it offers, the units ordered in all and per slot (with the slot's place). Counted
+	// from the orders to hand over: confirmed cash orders, paid card orders and those handed
+	// over already (a card order still awaiting payment counts once paid). The cycle's
+	// coordinator (a manager of its coordinating group) and admins see every group; a manager,
+	// or an assigned auditor, of a group that offers in the cycle sees that group's; anyone else
+	// 403. It names no buyer.
+	//
+	// `?format=csv` (or `Accept: text/csv`) answers one table, a row per group, product and
+	// slot (a product with nothing ordered has one row with an empty slot and 0), slot times in
+	// Pakistan's time; UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`,
+	// a tab or a carriage return is written with a leading `'`.
+	//
+	// Corresponds with GET /api/v1/order-cycles/{id}/production (the `GetOrderCycleProduction` operationId).
+	GetOrderCycleProduction(ctx context.Context, id CycleID, params *GetOrderCycleProductionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrders The buyer's orders
 	//
 	// The signed-in buyer's orders, newest first, a page at a time.
@@ -7129,6 +8028,18 @@ type ClientInterface interface {
 	// stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 	// is `confirmed` with payment `due`; the sale is booked when each group delivers.
 	//
+	// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+	// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+	// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+	// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+	// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+	// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+	// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+	// fees. The coordinator hands the order over
+	// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+	// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+	// without a cycle it is 422 naming the line (`items[N].product_id`).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/orders (the `CreateOrder` operationId).
@@ -7153,6 +8064,18 @@ type ClientInterface interface {
 	// stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 	// is `confirmed` with payment `due`; the sale is booked when each group delivers.
 	//
+	// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+	// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+	// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+	// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+	// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+	// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+	// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+	// fees. The coordinator hands the order over
+	// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+	// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+	// without a cycle it is 422 naming the line (`items[N].product_id`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/orders (the `CreateOrder` operationId).
@@ -7173,7 +8096,9 @@ type ClientInterface interface {
 	// The buyer cancels her order before any part is shipped; its stock comes back. An unpaid card
 	// order is `cancelled` (its PaymentIntent too); a cash order is `cancelled`; a paid order is
 	// refunded in full through Stripe (the refund references the PaymentIntent) and its sale
-	// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`.
+	// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`. An order
+	// cycle's order is cancelled only while its cycle is open (its slot's place and offer units
+	// come back too); after the cycle closes, 409 `cycle_closed`.
 	//
 	// Corresponds with POST /api/v1/orders/{id}/cancel (the `CancelOrder` operationId).
 	CancelOrder(ctx context.Context, id OrderID, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7206,7 +8131,8 @@ type ClientInterface interface {
 	//
 	// A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 	// The order is `shipped` when every group's part is. A producer who does not manage a group
-	// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+	// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+	// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7217,7 +8143,8 @@ type ClientInterface interface {
 	//
 	// A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 	// The order is `shipped` when every group's part is. A producer who does not manage a group
-	// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+	// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+	// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -9788,6 +10715,261 @@ func (c *Client) GetMe(ctx context.Context, params *GetMeParams, reqEditors ...R
 	return c.Client.Do(req)
 }
 
+// ListOrderCycles List order cycles
+//
+// Order cycles, a page at a time, with their places, each slot's `orders_left` and the
+// offers. `status` filters by the clock now: `upcoming` (opening soonest first), `open`
+// (taking orders; closing soonest first), `closed` (latest closed first); without it, every
+// cycle, newest opening first. Times are in UTC and again in Pakistan's time (`*_local`).
+//
+// No token is needed. A request that does send an `Authorization` header must send a valid
+// one (401 otherwise).
+//
+// Corresponds with GET /api/v1/order-cycles (the `ListOrderCycles` operationId).
+func (c *Client) ListOrderCycles(ctx context.Context, params *ListOrderCyclesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrderCyclesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrderCycleWithBody Create an order cycle
+//
+// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+// buyers order from the offers of several groups, for collection at a pickup point or
+// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+// in UTC and again in Pakistan's time (`*_local`, +05:00).
+//
+// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+// districts; a slot that ends before it starts, begins before the cycle closes (what is
+// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+// it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+func (c *Client) CreateOrderCycleWithBody(ctx context.Context, params *CreateOrderCycleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrderCycleRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrderCycle Create an order cycle
+//
+// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+// buyers order from the offers of several groups, for collection at a pickup point or
+// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+// in UTC and again in Pakistan's time (`*_local`, +05:00).
+//
+// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+// districts; a slot that ends before it starts, begins before the cycle closes (what is
+// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+// it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+func (c *Client) CreateOrderCycle(ctx context.Context, params *CreateOrderCycleParams, body CreateOrderCycleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrderCycleRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrderCycle An order cycle
+//
+// An order cycle with its status now, its pickup points and delivery zones, each slot's
+// `orders_left`, and its offers with what is left of each. Public.
+//
+// Corresponds with GET /api/v1/order-cycles/{id} (the `GetOrderCycle` operationId).
+func (c *Client) GetOrderCycle(ctx context.Context, id CycleID, params *GetOrderCycleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderCycleRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrderCycleOfferWithBody Offer a product in an order cycle
+//
+// A manager of the product's group puts a published product on sale in the cycle (any
+// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+func (c *Client) CreateOrderCycleOfferWithBody(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrderCycleOfferRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOrderCycleOffer Offer a product in an order cycle
+//
+// A manager of the product's group puts a published product on sale in the cycle (any
+// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+func (c *Client) CreateOrderCycleOffer(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, body CreateOrderCycleOfferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOrderCycleOfferRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HandOverOrderCycleOrderWithBody Record an order handed over
+//
+// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+// every group's part is `delivered` and so is the order. For a cash order this is when the
+// cash is collected and the sale is booked in the ledger, group by group, exactly as
+// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+// already: 409 `invalid_state`; an order of another cycle: 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+func (c *Client) HandOverOrderCycleOrderWithBody(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHandOverOrderCycleOrderRequestWithBody(c.Server, id, orderId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HandOverOrderCycleOrder Record an order handed over
+//
+// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+// every group's part is `delivered` and so is the order. For a cash order this is when the
+// cash is collected and the sale is booked in the ledger, group by group, exactly as
+// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+// already: 409 `invalid_state`; an order of another cycle: 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+func (c *Client) HandOverOrderCycleOrder(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, body HandOverOrderCycleOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHandOverOrderCycleOrderRequest(c.Server, id, orderId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrderCyclePacking What to hand to whom in an order cycle
+//
+// Once the cycle has closed (before: 409 `invalid_state`), per pickup point or delivery zone
+// and slot, each order to hand over (as the production list counts them) with its items,
+// total, payment and the buyer's name and phone, and for a delivery the address. It holds
+// buyers' personal data: only the cycle's coordinator (a manager of its coordinating group)
+// and admins see it; anyone else, the groups' auditors included, 403.
+//
+// `?format=csv` (or `Accept: text/csv`) answers one table, a row per order line, with the
+// place, the slot (Pakistan's time), the order, the buyer and `order_total_rs` in rupees;
+// UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+// carriage return (a buyer's name, say) is written with a leading `'`.
+//
+// Corresponds with GET /api/v1/order-cycles/{id}/packing (the `GetOrderCyclePacking` operationId).
+func (c *Client) GetOrderCyclePacking(ctx context.Context, id CycleID, params *GetOrderCyclePackingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderCyclePackingRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrderCycleProduction What to make for an order cycle
+//
+// Once the cycle has closed (before: 409 `invalid_state`), what each group makes: every
+// product it offers, the units ordered in all and per slot (with the slot's place). Counted
+// from the orders to hand over: confirmed cash orders, paid card orders and those handed
+// over already (a card order still awaiting payment counts once paid). The cycle's
+// coordinator (a manager of its coordinating group) and admins see every group; a manager,
+// or an assigned auditor, of a group that offers in the cycle sees that group's; anyone else
+// 403. It names no buyer.
+//
+// `?format=csv` (or `Accept: text/csv`) answers one table, a row per group, product and
+// slot (a product with nothing ordered has one row with an empty slot and 0), slot times in
+// Pakistan's time; UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`,
+// a tab or a carriage return is written with a leading `'`.
+//
+// Corresponds with GET /api/v1/order-cycles/{id}/production (the `GetOrderCycleProduction` operationId).
+func (c *Client) GetOrderCycleProduction(ctx context.Context, id CycleID, params *GetOrderCycleProductionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderCycleProductionRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListOrders The buyer's orders
 //
 // The signed-in buyer's orders, newest first, a page at a time.
@@ -9824,6 +11006,18 @@ func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEd
 // stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 // is `confirmed` with payment `due`; the sale is booked when each group delivers.
 //
+// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+// fees. The coordinator hands the order over
+// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+// without a cycle it is 422 naming the line (`items[N].product_id`).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/orders (the `CreateOrder` operationId).
@@ -9857,6 +11051,18 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 // `pending_payment` until `expires_at` (`KARIGAR_ORDER_TTL`, default 30 min), after which its
 // stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 // is `confirmed` with payment `due`; the sale is booked when each group delivers.
+//
+// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+// fees. The coordinator hands the order over
+// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+// without a cycle it is 422 naming the line (`items[N].product_id`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9898,7 +11104,9 @@ func (c *Client) GetOrder(ctx context.Context, id OrderID, params *GetOrderParam
 // The buyer cancels her order before any part is shipped; its stock comes back. An unpaid card
 // order is `cancelled` (its PaymentIntent too); a cash order is `cancelled`; a paid order is
 // refunded in full through Stripe (the refund references the PaymentIntent) and its sale
-// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`.
+// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`. An order
+// cycle's order is cancelled only while its cycle is open (its slot's place and offer units
+// come back too); after the cycle closes, 409 `cycle_closed`.
 //
 // Corresponds with POST /api/v1/orders/{id}/cancel (the `CancelOrder` operationId).
 func (c *Client) CancelOrder(ctx context.Context, id OrderID, params *CancelOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9961,7 +11169,8 @@ func (c *Client) DeliverOrder(ctx context.Context, id OrderID, params *DeliverOr
 //
 // A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 // The order is `shipped` when every group's part is. A producer who does not manage a group
-// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9982,7 +11191,8 @@ func (c *Client) ShipOrderWithBody(ctx context.Context, id OrderID, params *Ship
 //
 // A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 // The order is `shipped` when every group's part is. A producer who does not manage a group
-// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -14993,6 +16203,519 @@ func NewGetMeRequest(server string, params *GetMeParams) (*http.Request, error) 
 	return req, nil
 }
 
+// NewListOrderCyclesRequest constructs an http.Request for the ListOrderCycles method
+func NewListOrderCyclesRequest(server string, params *ListOrderCyclesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateOrderCycleRequest calls the generic CreateOrderCycle builder with application/json body
+func NewCreateOrderCycleRequest(server string, params *CreateOrderCycleParams, body CreateOrderCycleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOrderCycleRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateOrderCycleRequestWithBody constructs an http.Request for the CreateOrderCycle method, with any body, and a specified content type
+func NewCreateOrderCycleRequestWithBody(server string, params *CreateOrderCycleParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOrderCycleRequest constructs an http.Request for the GetOrderCycle method
+func NewGetOrderCycleRequest(server string, id CycleID, params *GetOrderCycleParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateOrderCycleOfferRequest calls the generic CreateOrderCycleOffer builder with application/json body
+func NewCreateOrderCycleOfferRequest(server string, id CycleID, params *CreateOrderCycleOfferParams, body CreateOrderCycleOfferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOrderCycleOfferRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewCreateOrderCycleOfferRequestWithBody constructs an http.Request for the CreateOrderCycleOffer method, with any body, and a specified content type
+func NewCreateOrderCycleOfferRequestWithBody(server string, id CycleID, params *CreateOrderCycleOfferParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles/%s/offers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHandOverOrderCycleOrderRequest calls the generic HandOverOrderCycleOrder builder with application/json body
+func NewHandOverOrderCycleOrderRequest(server string, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, body HandOverOrderCycleOrderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewHandOverOrderCycleOrderRequestWithBody(server, id, orderId, params, "application/json", bodyReader)
+}
+
+// NewHandOverOrderCycleOrderRequestWithBody constructs an http.Request for the HandOverOrderCycleOrder method, with any body, and a specified content type
+func NewHandOverOrderCycleOrderRequestWithBody(server string, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "order_id", orderId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles/%s/orders/%s/handover", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOrderCyclePackingRequest constructs an http.Request for the GetOrderCyclePacking method
+func NewGetOrderCyclePackingRequest(server string, id CycleID, params *GetOrderCyclePackingParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles/%s/packing", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOrderCycleProductionRequest constructs an http.Request for the GetOrderCycleProduction method
+func NewGetOrderCycleProductionRequest(server string, id CycleID, params *GetOrderCycleProductionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/order-cycles/%s/production", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListOrdersRequest constructs an http.Request for the ListOrders method
 func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
 	var err error
@@ -18894,6 +20617,169 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
 
+	// ListOrderCyclesWithResponse List order cycles
+	//
+	// Order cycles, a page at a time, with their places, each slot's `orders_left` and the
+	// offers. `status` filters by the clock now: `upcoming` (opening soonest first), `open`
+	// (taking orders; closing soonest first), `closed` (latest closed first); without it, every
+	// cycle, newest opening first. Times are in UTC and again in Pakistan's time (`*_local`).
+	//
+	// No token is needed. A request that does send an `Authorization` header must send a valid
+	// one (401 otherwise).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/order-cycles (the `ListOrderCycles` operationId).
+	ListOrderCyclesWithResponse(ctx context.Context, params *ListOrderCyclesParams, reqEditors ...RequestEditorFn) (*ListOrderCyclesResponse, error)
+
+	// CreateOrderCycleWithBodyWithResponse Create an order cycle
+	//
+	// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+	// buyers order from the offers of several groups, for collection at a pickup point or
+	// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+	// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+	// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+	// in UTC and again in Pakistan's time (`*_local`, +05:00).
+	//
+	// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+	// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+	// districts; a slot that ends before it starts, begins before the cycle closes (what is
+	// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+	// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+	// it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+	CreateOrderCycleWithBodyWithResponse(ctx context.Context, params *CreateOrderCycleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrderCycleResponse, error)
+
+	// CreateOrderCycleWithResponse Create an order cycle
+	//
+	// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+	// buyers order from the offers of several groups, for collection at a pickup point or
+	// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+	// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+	// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+	// in UTC and again in Pakistan's time (`*_local`, +05:00).
+	//
+	// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+	// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+	// districts; a slot that ends before it starts, begins before the cycle closes (what is
+	// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+	// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+	// it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+	CreateOrderCycleWithResponse(ctx context.Context, params *CreateOrderCycleParams, body CreateOrderCycleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderCycleResponse, error)
+
+	// GetOrderCycleWithResponse An order cycle
+	//
+	// An order cycle with its status now, its pickup points and delivery zones, each slot's
+	// `orders_left`, and its offers with what is left of each. Public.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/order-cycles/{id} (the `GetOrderCycle` operationId).
+	GetOrderCycleWithResponse(ctx context.Context, id CycleID, params *GetOrderCycleParams, reqEditors ...RequestEditorFn) (*GetOrderCycleResponse, error)
+
+	// CreateOrderCycleOfferWithBodyWithResponse Offer a product in an order cycle
+	//
+	// A manager of the product's group puts a published product on sale in the cycle (any
+	// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+	// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+	// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+	// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+	CreateOrderCycleOfferWithBodyWithResponse(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrderCycleOfferResponse, error)
+
+	// CreateOrderCycleOfferWithResponse Offer a product in an order cycle
+	//
+	// A manager of the product's group puts a published product on sale in the cycle (any
+	// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+	// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+	// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+	// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+	CreateOrderCycleOfferWithResponse(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, body CreateOrderCycleOfferJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderCycleOfferResponse, error)
+
+	// HandOverOrderCycleOrderWithBodyWithResponse Record an order handed over
+	//
+	// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+	// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+	// every group's part is `delivered` and so is the order. For a cash order this is when the
+	// cash is collected and the sale is booked in the ledger, group by group, exactly as
+	// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+	// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+	// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+	// already: 409 `invalid_state`; an order of another cycle: 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+	HandOverOrderCycleOrderWithBodyWithResponse(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HandOverOrderCycleOrderResponse, error)
+
+	// HandOverOrderCycleOrderWithResponse Record an order handed over
+	//
+	// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+	// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+	// every group's part is `delivered` and so is the order. For a cash order this is when the
+	// cash is collected and the sale is booked in the ledger, group by group, exactly as
+	// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+	// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+	// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+	// already: 409 `invalid_state`; an order of another cycle: 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+	HandOverOrderCycleOrderWithResponse(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, body HandOverOrderCycleOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*HandOverOrderCycleOrderResponse, error)
+
+	// GetOrderCyclePackingWithResponse What to hand to whom in an order cycle
+	//
+	// Once the cycle has closed (before: 409 `invalid_state`), per pickup point or delivery zone
+	// and slot, each order to hand over (as the production list counts them) with its items,
+	// total, payment and the buyer's name and phone, and for a delivery the address. It holds
+	// buyers' personal data: only the cycle's coordinator (a manager of its coordinating group)
+	// and admins see it; anyone else, the groups' auditors included, 403.
+	//
+	// `?format=csv` (or `Accept: text/csv`) answers one table, a row per order line, with the
+	// place, the slot (Pakistan's time), the order, the buyer and `order_total_rs` in rupees;
+	// UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+	// carriage return (a buyer's name, say) is written with a leading `'`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/order-cycles/{id}/packing (the `GetOrderCyclePacking` operationId).
+	GetOrderCyclePackingWithResponse(ctx context.Context, id CycleID, params *GetOrderCyclePackingParams, reqEditors ...RequestEditorFn) (*GetOrderCyclePackingResponse, error)
+
+	// GetOrderCycleProductionWithResponse What to make for an order cycle
+	//
+	// Once the cycle has closed (before: 409 `invalid_state`), what each group makes: every
+	// product it offers, the units ordered in all and per slot (with the slot's place). Counted
+	// from the orders to hand over: confirmed cash orders, paid card orders and those handed
+	// over already (a card order still awaiting payment counts once paid). The cycle's
+	// coordinator (a manager of its coordinating group) and admins see every group; a manager,
+	// or an assigned auditor, of a group that offers in the cycle sees that group's; anyone else
+	// 403. It names no buyer.
+	//
+	// `?format=csv` (or `Accept: text/csv`) answers one table, a row per group, product and
+	// slot (a product with nothing ordered has one row with an empty slot and 0), slot times in
+	// Pakistan's time; UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`,
+	// a tab or a carriage return is written with a leading `'`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/order-cycles/{id}/production (the `GetOrderCycleProduction` operationId).
+	GetOrderCycleProductionWithResponse(ctx context.Context, id CycleID, params *GetOrderCycleProductionParams, reqEditors ...RequestEditorFn) (*GetOrderCycleProductionResponse, error)
+
 	// ListOrdersWithResponse The buyer's orders
 	//
 	// The signed-in buyer's orders, newest first, a page at a time.
@@ -18922,6 +20808,18 @@ type ClientWithResponsesInterface interface {
 	// stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 	// is `confirmed` with payment `due`; the sale is booked when each group delivers.
 	//
+	// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+	// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+	// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+	// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+	// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+	// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+	// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+	// fees. The coordinator hands the order over
+	// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+	// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+	// without a cycle it is 422 naming the line (`items[N].product_id`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/orders (the `CreateOrder` operationId).
@@ -18946,6 +20844,18 @@ type ClientWithResponsesInterface interface {
 	// stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 	// is `confirmed` with payment `due`; the sale is booked when each group delivers.
 	//
+	// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+	// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+	// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+	// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+	// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+	// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+	// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+	// fees. The coordinator hands the order over
+	// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+	// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+	// without a cycle it is 422 naming the line (`items[N].product_id`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/orders (the `CreateOrder` operationId).
@@ -18968,7 +20878,9 @@ type ClientWithResponsesInterface interface {
 	// The buyer cancels her order before any part is shipped; its stock comes back. An unpaid card
 	// order is `cancelled` (its PaymentIntent too); a cash order is `cancelled`; a paid order is
 	// refunded in full through Stripe (the refund references the PaymentIntent) and its sale
-	// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`.
+	// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`. An order
+	// cycle's order is cancelled only while its cycle is open (its slot's place and offer units
+	// come back too); after the cycle closes, 409 `cycle_closed`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -19003,7 +20915,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 	// The order is `shipped` when every group's part is. A producer who does not manage a group
-	// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+	// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+	// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -19014,7 +20927,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 	// The order is `shipped` when every group's part is. A producer who does not manage a group
-	// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+	// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+	// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -28660,6 +30574,1160 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// ListOrderCyclesResponse200Headers the declared response headers of an HTTP 200 response for ListOrderCycles
+type ListOrderCyclesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListOrderCyclesResponse400Headers the declared response headers of an HTTP 400 response for ListOrderCycles
+type ListOrderCyclesResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// ListOrderCyclesResponse401Headers the declared response headers of an HTTP 401 response for ListOrderCycles
+type ListOrderCyclesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListOrderCyclesResponse413Headers the declared response headers of an HTTP 413 response for ListOrderCycles
+type ListOrderCyclesResponse413Headers struct {
+	XRequestID string
+}
+
+// ListOrderCyclesResponse500Headers the declared response headers of an HTTP 500 response for ListOrderCycles
+type ListOrderCyclesResponse500Headers struct {
+	XRequestID string
+}
+
+// ListOrderCyclesResponse503Headers the declared response headers of an HTTP 503 response for ListOrderCycles
+type ListOrderCyclesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type ListOrderCyclesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrderCycleList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOrderCyclesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListOrderCyclesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListOrderCyclesResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListOrderCyclesResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListOrderCyclesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListOrderCyclesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrderCyclesResponse) GetJSON200() *OrderCycleList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrderCyclesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrderCyclesResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListOrderCyclesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListOrderCyclesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListOrderCyclesResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrderCyclesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrderCyclesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrderCyclesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrderCyclesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateOrderCycleResponse201Headers the declared response headers of an HTTP 201 response for CreateOrderCycle
+type CreateOrderCycleResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// CreateOrderCycleResponse400Headers the declared response headers of an HTTP 400 response for CreateOrderCycle
+type CreateOrderCycleResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateOrderCycleResponse401Headers the declared response headers of an HTTP 401 response for CreateOrderCycle
+type CreateOrderCycleResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CreateOrderCycleResponse403Headers the declared response headers of an HTTP 403 response for CreateOrderCycle
+type CreateOrderCycleResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateOrderCycleResponse409Headers the declared response headers of an HTTP 409 response for CreateOrderCycle
+type CreateOrderCycleResponse409Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleResponse413Headers the declared response headers of an HTTP 413 response for CreateOrderCycle
+type CreateOrderCycleResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleResponse415Headers the declared response headers of an HTTP 415 response for CreateOrderCycle
+type CreateOrderCycleResponse415Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleResponse422Headers the declared response headers of an HTTP 422 response for CreateOrderCycle
+type CreateOrderCycleResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateOrderCycleResponse500Headers the declared response headers of an HTTP 500 response for CreateOrderCycle
+type CreateOrderCycleResponse500Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleResponse503Headers the declared response headers of an HTTP 503 response for CreateOrderCycle
+type CreateOrderCycleResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type CreateOrderCycleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *OrderCycle
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *IdempotencyConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateOrderCycleResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateOrderCycleResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateOrderCycleResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateOrderCycleResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateOrderCycleResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateOrderCycleResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateOrderCycleResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateOrderCycleResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateOrderCycleResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateOrderCycleResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON201() *OrderCycle {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON409() *IdempotencyConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateOrderCycleResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOrderCycleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOrderCycleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOrderCycleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOrderCycleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrderCycleResponse200Headers the declared response headers of an HTTP 200 response for GetOrderCycle
+type GetOrderCycleResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleResponse400Headers the declared response headers of an HTTP 400 response for GetOrderCycle
+type GetOrderCycleResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetOrderCycleResponse401Headers the declared response headers of an HTTP 401 response for GetOrderCycle
+type GetOrderCycleResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetOrderCycleResponse404Headers the declared response headers of an HTTP 404 response for GetOrderCycle
+type GetOrderCycleResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleResponse413Headers the declared response headers of an HTTP 413 response for GetOrderCycle
+type GetOrderCycleResponse413Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleResponse500Headers the declared response headers of an HTTP 500 response for GetOrderCycle
+type GetOrderCycleResponse500Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleResponse503Headers the declared response headers of an HTTP 503 response for GetOrderCycle
+type GetOrderCycleResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetOrderCycleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrderCycle
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *InvalidToken
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CycleNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOrderCycleResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOrderCycleResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOrderCycleResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOrderCycleResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetOrderCycleResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetOrderCycleResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOrderCycleResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrderCycleResponse) GetJSON200() *OrderCycle {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrderCycleResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrderCycleResponse) GetJSON401() *InvalidToken {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrderCycleResponse) GetJSON404() *CycleNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetOrderCycleResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetOrderCycleResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrderCycleResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrderCycleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrderCycleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrderCycleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrderCycleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateOrderCycleOfferResponse201Headers the declared response headers of an HTTP 201 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// CreateOrderCycleOfferResponse400Headers the declared response headers of an HTTP 400 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateOrderCycleOfferResponse401Headers the declared response headers of an HTTP 401 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CreateOrderCycleOfferResponse403Headers the declared response headers of an HTTP 403 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateOrderCycleOfferResponse404Headers the declared response headers of an HTTP 404 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse404Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleOfferResponse409Headers the declared response headers of an HTTP 409 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse409Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleOfferResponse413Headers the declared response headers of an HTTP 413 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse413Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleOfferResponse415Headers the declared response headers of an HTTP 415 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse415Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleOfferResponse422Headers the declared response headers of an HTTP 422 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// CreateOrderCycleOfferResponse500Headers the declared response headers of an HTTP 500 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse500Headers struct {
+	XRequestID string
+}
+
+// CreateOrderCycleOfferResponse503Headers the declared response headers of an HTTP 503 response for CreateOrderCycleOffer
+type CreateOrderCycleOfferResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type CreateOrderCycleOfferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *OrderCycleOffer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CycleNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *CycleConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateOrderCycleOfferResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateOrderCycleOfferResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateOrderCycleOfferResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateOrderCycleOfferResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateOrderCycleOfferResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateOrderCycleOfferResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateOrderCycleOfferResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateOrderCycleOfferResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateOrderCycleOfferResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateOrderCycleOfferResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateOrderCycleOfferResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON201() *OrderCycleOffer {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON404() *CycleNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON409() *CycleConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateOrderCycleOfferResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOrderCycleOfferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOrderCycleOfferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOrderCycleOfferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOrderCycleOfferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HandOverOrderCycleOrderResponse200Headers the declared response headers of an HTTP 200 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// HandOverOrderCycleOrderResponse400Headers the declared response headers of an HTTP 400 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// HandOverOrderCycleOrderResponse401Headers the declared response headers of an HTTP 401 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// HandOverOrderCycleOrderResponse403Headers the declared response headers of an HTTP 403 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// HandOverOrderCycleOrderResponse404Headers the declared response headers of an HTTP 404 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse404Headers struct {
+	XRequestID string
+}
+
+// HandOverOrderCycleOrderResponse409Headers the declared response headers of an HTTP 409 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse409Headers struct {
+	XRequestID string
+}
+
+// HandOverOrderCycleOrderResponse413Headers the declared response headers of an HTTP 413 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse413Headers struct {
+	XRequestID string
+}
+
+// HandOverOrderCycleOrderResponse415Headers the declared response headers of an HTTP 415 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse415Headers struct {
+	XRequestID string
+}
+
+// HandOverOrderCycleOrderResponse422Headers the declared response headers of an HTTP 422 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// HandOverOrderCycleOrderResponse500Headers the declared response headers of an HTTP 500 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse500Headers struct {
+	XRequestID string
+}
+
+// HandOverOrderCycleOrderResponse503Headers the declared response headers of an HTTP 503 response for HandOverOrderCycleOrder
+type HandOverOrderCycleOrderResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type HandOverOrderCycleOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Order
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CycleNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *CycleConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HandOverOrderCycleOrderResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HandOverOrderCycleOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HandOverOrderCycleOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HandOverOrderCycleOrderResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HandOverOrderCycleOrderResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *HandOverOrderCycleOrderResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *HandOverOrderCycleOrderResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *HandOverOrderCycleOrderResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HandOverOrderCycleOrderResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HandOverOrderCycleOrderResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HandOverOrderCycleOrderResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON200() *Order {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON404() *CycleNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON409() *CycleConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r HandOverOrderCycleOrderResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HandOverOrderCycleOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HandOverOrderCycleOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HandOverOrderCycleOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HandOverOrderCycleOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrderCyclePackingResponse200Headers the declared response headers of an HTTP 200 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOrderCyclePackingResponse400Headers the declared response headers of an HTTP 400 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetOrderCyclePackingResponse401Headers the declared response headers of an HTTP 401 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetOrderCyclePackingResponse403Headers the declared response headers of an HTTP 403 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetOrderCyclePackingResponse404Headers the declared response headers of an HTTP 404 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOrderCyclePackingResponse409Headers the declared response headers of an HTTP 409 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse409Headers struct {
+	XRequestID string
+}
+
+// GetOrderCyclePackingResponse413Headers the declared response headers of an HTTP 413 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse413Headers struct {
+	XRequestID string
+}
+
+// GetOrderCyclePackingResponse500Headers the declared response headers of an HTTP 500 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse500Headers struct {
+	XRequestID string
+}
+
+// GetOrderCyclePackingResponse503Headers the declared response headers of an HTTP 503 response for GetOrderCyclePacking
+type GetOrderCyclePackingResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetOrderCyclePackingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrderCyclePacking
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CycleNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *CycleConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOrderCyclePackingResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOrderCyclePackingResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOrderCyclePackingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetOrderCyclePackingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOrderCyclePackingResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetOrderCyclePackingResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetOrderCyclePackingResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetOrderCyclePackingResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOrderCyclePackingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON200() *OrderCyclePacking {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON404() *CycleNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON409() *CycleConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrderCyclePackingResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrderCyclePackingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrderCyclePackingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrderCyclePackingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrderCyclePackingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOrderCycleProductionResponse200Headers the declared response headers of an HTTP 200 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleProductionResponse400Headers the declared response headers of an HTTP 400 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetOrderCycleProductionResponse401Headers the declared response headers of an HTTP 401 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetOrderCycleProductionResponse403Headers the declared response headers of an HTTP 403 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse403Headers struct {
+	IdempotentReplayed *string
+	XRequestID         string
+}
+
+// GetOrderCycleProductionResponse404Headers the declared response headers of an HTTP 404 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleProductionResponse409Headers the declared response headers of an HTTP 409 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse409Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleProductionResponse413Headers the declared response headers of an HTTP 413 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse413Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleProductionResponse500Headers the declared response headers of an HTTP 500 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse500Headers struct {
+	XRequestID string
+}
+
+// GetOrderCycleProductionResponse503Headers the declared response headers of an HTTP 503 response for GetOrderCycleProduction
+type GetOrderCycleProductionResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+type GetOrderCycleProductionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrderCycleProduction
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CycleNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *CycleConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DatabaseUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOrderCycleProductionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOrderCycleProductionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOrderCycleProductionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetOrderCycleProductionResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOrderCycleProductionResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetOrderCycleProductionResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetOrderCycleProductionResponse413Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetOrderCycleProductionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOrderCycleProductionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON200() *OrderCycleProduction {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON404() *CycleNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON409() *CycleConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOrderCycleProductionResponse) GetJSON503() *DatabaseUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrderCycleProductionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrderCycleProductionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrderCycleProductionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrderCycleProductionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListOrdersResponse200Headers the declared response headers of an HTTP 200 response for ListOrders
 type ListOrdersResponse200Headers struct {
 	XRequestID string
@@ -35375,6 +38443,229 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, params *Get
 	return ParseGetMeResponse(rsp)
 }
 
+// ListOrderCyclesWithResponse List order cycles
+//
+// Order cycles, a page at a time, with their places, each slot's `orders_left` and the
+// offers. `status` filters by the clock now: `upcoming` (opening soonest first), `open`
+// (taking orders; closing soonest first), `closed` (latest closed first); without it, every
+// cycle, newest opening first. Times are in UTC and again in Pakistan's time (`*_local`).
+//
+// No token is needed. A request that does send an `Authorization` header must send a valid
+// one (401 otherwise).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/order-cycles (the `ListOrderCycles` operationId).
+func (c *ClientWithResponses) ListOrderCyclesWithResponse(ctx context.Context, params *ListOrderCyclesParams, reqEditors ...RequestEditorFn) (*ListOrderCyclesResponse, error) {
+	rsp, err := c.ListOrderCycles(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrderCyclesResponse(rsp)
+}
+
+// CreateOrderCycleWithBodyWithResponse Create an order cycle
+//
+// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+// buyers order from the offers of several groups, for collection at a pickup point or
+// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+// in UTC and again in Pakistan's time (`*_local`, +05:00).
+//
+// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+// districts; a slot that ends before it starts, begins before the cycle closes (what is
+// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+// it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+func (c *ClientWithResponses) CreateOrderCycleWithBodyWithResponse(ctx context.Context, params *CreateOrderCycleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrderCycleResponse, error) {
+	rsp, err := c.CreateOrderCycleWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrderCycleResponse(rsp)
+}
+
+// CreateOrderCycleWithResponse Create an order cycle
+//
+// A Sunday market or a week's home-made food: a window (`opens_at` to `closes_at`) in which
+// buyers order from the offers of several groups, for collection at a pickup point or
+// delivery in a zone, in slots that each take at most `max_orders` orders. A manager of a
+// verified group creates it and coordinates it through that group (`coordinator_group_id`);
+// an admin may name any verified group. Times are RFC 3339 with any offset and are answered
+// in UTC and again in Pakistan's time (`*_local`, +05:00).
+//
+// Refused with 422, every problem at once in `fields`: a cycle that closes before (or when)
+// it opens, or has closed already; no pickup point and no delivery zone; a zone with no
+// districts; a slot that ends before it starts, begins before the cycle closes (what is
+// ordered is made after it closes), or overlaps another slot of its place; a coordinating
+// group that is not verified or not yours. A cycle is open by the clock alone: no job flips
+// it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/order-cycles (the `CreateOrderCycle` operationId).
+func (c *ClientWithResponses) CreateOrderCycleWithResponse(ctx context.Context, params *CreateOrderCycleParams, body CreateOrderCycleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderCycleResponse, error) {
+	rsp, err := c.CreateOrderCycle(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrderCycleResponse(rsp)
+}
+
+// GetOrderCycleWithResponse An order cycle
+//
+// An order cycle with its status now, its pickup points and delivery zones, each slot's
+// `orders_left`, and its offers with what is left of each. Public.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/order-cycles/{id} (the `GetOrderCycle` operationId).
+func (c *ClientWithResponses) GetOrderCycleWithResponse(ctx context.Context, id CycleID, params *GetOrderCycleParams, reqEditors ...RequestEditorFn) (*GetOrderCycleResponse, error) {
+	rsp, err := c.GetOrderCycle(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderCycleResponse(rsp)
+}
+
+// CreateOrderCycleOfferWithBodyWithResponse Offer a product in an order cycle
+//
+// A manager of the product's group puts a published product on sale in the cycle (any
+// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+func (c *ClientWithResponses) CreateOrderCycleOfferWithBodyWithResponse(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrderCycleOfferResponse, error) {
+	rsp, err := c.CreateOrderCycleOfferWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrderCycleOfferResponse(rsp)
+}
+
+// CreateOrderCycleOfferWithResponse Offer a product in an order cycle
+//
+// A manager of the product's group puts a published product on sale in the cycle (any
+// verified group may offer in any cycle), with an optional `max_quantity`: the most units the
+// cycle sells of it, whatever the stock. A product of a group you do not manage, or one that
+// is not published, is 422; the same product twice is 409 `conflict`; a cycle that has
+// closed is 409 `cycle_closed`. The `Location` is the cycle's, where the offer is read.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/offers (the `CreateOrderCycleOffer` operationId).
+func (c *ClientWithResponses) CreateOrderCycleOfferWithResponse(ctx context.Context, id CycleID, params *CreateOrderCycleOfferParams, body CreateOrderCycleOfferJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderCycleOfferResponse, error) {
+	rsp, err := c.CreateOrderCycleOffer(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOrderCycleOfferResponse(rsp)
+}
+
+// HandOverOrderCycleOrderWithBodyWithResponse Record an order handed over
+//
+// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+// every group's part is `delivered` and so is the order. For a cash order this is when the
+// cash is collected and the sale is booked in the ledger, group by group, exactly as
+// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+// already: 409 `invalid_state`; an order of another cycle: 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+func (c *ClientWithResponses) HandOverOrderCycleOrderWithBodyWithResponse(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HandOverOrderCycleOrderResponse, error) {
+	rsp, err := c.HandOverOrderCycleOrderWithBody(ctx, id, orderId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHandOverOrderCycleOrderResponse(rsp)
+}
+
+// HandOverOrderCycleOrderWithResponse Record an order handed over
+//
+// The cycle's coordinator (a manager of its coordinating group) or an admin records that an
+// order of the closed cycle reached its buyer at its pickup point or in its delivery zone:
+// every group's part is `delivered` and so is the order. For a cash order this is when the
+// cash is collected and the sale is booked in the ledger, group by group, exactly as
+// `POST /orders/{id}/deliver` books a delivery; `cash_collected`, when sent, must be the
+// order's total (422 otherwise). A paid card order was booked when it was paid. The body may
+// be empty. Before the cycle closes, or for an order awaiting payment, ended or handed over
+// already: 409 `invalid_state`; an order of another cycle: 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/order-cycles/{id}/orders/{order_id}/handover (the `HandOverOrderCycleOrder` operationId).
+func (c *ClientWithResponses) HandOverOrderCycleOrderWithResponse(ctx context.Context, id CycleID, orderId openapi_types.UUID, params *HandOverOrderCycleOrderParams, body HandOverOrderCycleOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*HandOverOrderCycleOrderResponse, error) {
+	rsp, err := c.HandOverOrderCycleOrder(ctx, id, orderId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHandOverOrderCycleOrderResponse(rsp)
+}
+
+// GetOrderCyclePackingWithResponse What to hand to whom in an order cycle
+//
+// Once the cycle has closed (before: 409 `invalid_state`), per pickup point or delivery zone
+// and slot, each order to hand over (as the production list counts them) with its items,
+// total, payment and the buyer's name and phone, and for a delivery the address. It holds
+// buyers' personal data: only the cycle's coordinator (a manager of its coordinating group)
+// and admins see it; anyone else, the groups' auditors included, 403.
+//
+// `?format=csv` (or `Accept: text/csv`) answers one table, a row per order line, with the
+// place, the slot (Pakistan's time), the order, the buyer and `order_total_rs` in rupees;
+// UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+// carriage return (a buyer's name, say) is written with a leading `'`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/order-cycles/{id}/packing (the `GetOrderCyclePacking` operationId).
+func (c *ClientWithResponses) GetOrderCyclePackingWithResponse(ctx context.Context, id CycleID, params *GetOrderCyclePackingParams, reqEditors ...RequestEditorFn) (*GetOrderCyclePackingResponse, error) {
+	rsp, err := c.GetOrderCyclePacking(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderCyclePackingResponse(rsp)
+}
+
+// GetOrderCycleProductionWithResponse What to make for an order cycle
+//
+// Once the cycle has closed (before: 409 `invalid_state`), what each group makes: every
+// product it offers, the units ordered in all and per slot (with the slot's place). Counted
+// from the orders to hand over: confirmed cash orders, paid card orders and those handed
+// over already (a card order still awaiting payment counts once paid). The cycle's
+// coordinator (a manager of its coordinating group) and admins see every group; a manager,
+// or an assigned auditor, of a group that offers in the cycle sees that group's; anyone else
+// 403. It names no buyer.
+//
+// `?format=csv` (or `Accept: text/csv`) answers one table, a row per group, product and
+// slot (a product with nothing ordered has one row with an empty slot and 0), slot times in
+// Pakistan's time; UTF-8 with a byte-order mark; a cell that begins with `=`, `+`, `-`, `@`,
+// a tab or a carriage return is written with a leading `'`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/order-cycles/{id}/production (the `GetOrderCycleProduction` operationId).
+func (c *ClientWithResponses) GetOrderCycleProductionWithResponse(ctx context.Context, id CycleID, params *GetOrderCycleProductionParams, reqEditors ...RequestEditorFn) (*GetOrderCycleProductionResponse, error) {
+	rsp, err := c.GetOrderCycleProduction(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderCycleProductionResponse(rsp)
+}
+
 // ListOrdersWithResponse The buyer's orders
 //
 // The signed-in buyer's orders, newest first, a page at a time.
@@ -35409,6 +38700,18 @@ func (c *ClientWithResponses) ListOrdersWithResponse(ctx context.Context, params
 // stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 // is `confirmed` with payment `due`; the sale is booked when each group delivers.
 //
+// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+// fees. The coordinator hands the order over
+// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+// without a cycle it is 422 naming the line (`items[N].product_id`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/orders (the `CreateOrder` operationId).
@@ -35438,6 +38741,18 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 // `pending_payment` until `expires_at` (`KARIGAR_ORDER_TTL`, default 30 min), after which its
 // stock comes back. Without Stripe configured, `card` is 422. `cash_on_delivery`: the order
 // is `confirmed` with payment `due`; the sale is booked when each group delivers.
+//
+// Inside an order cycle (`order_cycle_id` and `slot_id`, a pickup or delivery slot of that
+// cycle): the slot's place, each offer's units and the stock are taken in one transaction,
+// all or nothing, however many buyers and replicas race. Outside the cycle's window: 409
+// `cycle_closed`; a full slot: 409 `slot_full`; an offer's `max_quantity` reached: 409
+// `insufficient_stock`; a product not offered in the cycle, another cycle's slot, or a
+// delivery slot whose zone does not list `shipping_address.city`: 422. `shipping` is the
+// delivery zone's fee (once per order) or 0 at a pickup point, never the groups' courier
+// fees. The coordinator hands the order over
+// (`POST /order-cycles/{id}/orders/{order_id}/handover`): that is when a cash order is paid
+// and booked. Fresh food (`food.shelf_life_days` ≤ 7) is sold only this way: ordered
+// without a cycle it is 422 naming the line (`items[N].product_id`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -35473,7 +38788,9 @@ func (c *ClientWithResponses) GetOrderWithResponse(ctx context.Context, id Order
 // The buyer cancels her order before any part is shipped; its stock comes back. An unpaid card
 // order is `cancelled` (its PaymentIntent too); a cash order is `cancelled`; a paid order is
 // refunded in full through Stripe (the refund references the PaymentIntent) and its sale
-// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`.
+// reversed in the ledger: `refunded`. Shipped or ended orders: 409 `invalid_state`. An order
+// cycle's order is cancelled only while its cycle is open (its slot's place and offer units
+// come back too); after the cycle closes, 409 `cycle_closed`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -35526,7 +38843,8 @@ func (c *ClientWithResponses) DeliverOrderWithResponse(ctx context.Context, id O
 //
 // A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 // The order is `shipped` when every group's part is. A producer who does not manage a group
-// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -35543,7 +38861,8 @@ func (c *ClientWithResponses) ShipOrderWithBodyWithResponse(ctx context.Context,
 //
 // A manager of `group_id` records that the group sent its part of a paid or confirmed order.
 // The order is `shipped` when every group's part is. A producer who does not manage a group
-// in the order gets 404; a part shipped already, or an order not paid, 409 `invalid_state`.
+// in the order gets 404; a part shipped already, an order not paid, or an order cycle's order
+// (handed over by its coordinator, never sent by courier), 409 `invalid_state`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -47877,6 +51196,1475 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetMeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOrderCyclesResponse parses an HTTP response from a ListOrderCyclesWithResponse call
+func ParseListOrderCyclesResponse(rsp *http.Response) (*ListOrderCyclesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrderCyclesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrderCycleList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOrderCyclesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListOrderCyclesResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListOrderCyclesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListOrderCyclesResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListOrderCyclesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListOrderCyclesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateOrderCycleResponse parses an HTTP response from a CreateOrderCycleWithResponse call
+func ParseCreateOrderCycleResponse(rsp *http.Response) (*CreateOrderCycleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOrderCycleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest OrderCycle
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateOrderCycleResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateOrderCycleResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateOrderCycleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateOrderCycleResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateOrderCycleResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateOrderCycleResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateOrderCycleResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateOrderCycleResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateOrderCycleResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateOrderCycleResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrderCycleResponse parses an HTTP response from a GetOrderCycleWithResponse call
+func ParseGetOrderCycleResponse(rsp *http.Response) (*GetOrderCycleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrderCycleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrderCycle
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CycleNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOrderCycleResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOrderCycleResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOrderCycleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOrderCycleResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetOrderCycleResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetOrderCycleResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOrderCycleResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateOrderCycleOfferResponse parses an HTTP response from a CreateOrderCycleOfferWithResponse call
+func ParseCreateOrderCycleOfferResponse(rsp *http.Response) (*CreateOrderCycleOfferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOrderCycleOfferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest OrderCycleOffer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CycleNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest CycleConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateOrderCycleOfferResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateOrderCycleOfferResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateOrderCycleOfferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateOrderCycleOfferResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateOrderCycleOfferResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateOrderCycleOfferResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateOrderCycleOfferResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateOrderCycleOfferResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateOrderCycleOfferResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateOrderCycleOfferResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateOrderCycleOfferResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHandOverOrderCycleOrderResponse parses an HTTP response from a HandOverOrderCycleOrderWithResponse call
+func ParseHandOverOrderCycleOrderResponse(rsp *http.Response) (*HandOverOrderCycleOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HandOverOrderCycleOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Order
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CycleNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest CycleConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HandOverOrderCycleOrderResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HandOverOrderCycleOrderResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HandOverOrderCycleOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HandOverOrderCycleOrderResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers HandOverOrderCycleOrderResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers HandOverOrderCycleOrderResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers HandOverOrderCycleOrderResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers HandOverOrderCycleOrderResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers HandOverOrderCycleOrderResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HandOverOrderCycleOrderResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HandOverOrderCycleOrderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrderCyclePackingResponse parses an HTTP response from a GetOrderCyclePackingWithResponse call
+func ParseGetOrderCyclePackingResponse(rsp *http.Response) (*GetOrderCyclePackingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrderCyclePackingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrderCyclePacking
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CycleNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest CycleConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOrderCyclePackingResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOrderCyclePackingResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOrderCyclePackingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetOrderCyclePackingResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOrderCyclePackingResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetOrderCyclePackingResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetOrderCyclePackingResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetOrderCyclePackingResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOrderCyclePackingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOrderCycleProductionResponse parses an HTTP response from a GetOrderCycleProductionWithResponse call
+func ParseGetOrderCycleProductionResponse(rsp *http.Response) (*GetOrderCycleProductionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrderCycleProductionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrderCycleProduction
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CycleNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest CycleConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest DatabaseUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOrderCycleProductionResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOrderCycleProductionResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOrderCycleProductionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetOrderCycleProductionResponse403Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOrderCycleProductionResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetOrderCycleProductionResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetOrderCycleProductionResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetOrderCycleProductionResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOrderCycleProductionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
