@@ -613,7 +613,7 @@ func TestReceiptChecksAreLimited(t *testing.T) {
 		// Two replicas on one database share the count: of 24 checks sent at
 		// once through both, exactly 10 are answered.
 		w := testWiring()
-		w.Clocks.Receipts = clock
+		w.Clocks.Receipts, w.Clocks.Auth = clock, clock
 		second, _ := newServer(t, e.db, w, api.Config{DB: e.db, Logger: w.Logger})
 		servers := []http.Handler{e.srv.Handler(), second.Handler()}
 		codes := make([]int, 24)
@@ -642,7 +642,7 @@ func TestReceiptChecksAreLimited(t *testing.T) {
 		now = now.Add(time.Minute)
 		mu.Unlock()
 		e.do("GET", "/api/v1/receipts/"+code, nil, guesser).wantStatus(t, 200)
-	}, func(c envConfig) { c.wiring.Clocks.Receipts = clock })
+	}, func(c envConfig) { c.wiring.Clocks.Receipts, c.wiring.Clocks.Auth = clock, clock })
 }
 
 func TestDisputes(t *testing.T) {

@@ -156,7 +156,7 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 		return Services{}, err
 	}
 	if s.Receipts, err = receipts.New(db, receipts.Options{Box: w.PII, Ledger: s.Ledger,
-		CursorKey: DeriveKey(w.Secret, "receipts-cursor"), Lookups: w.Lookups, Now: w.Clocks.Receipts, Logger: w.Logger}); err != nil {
+		CursorKey: DeriveKey(w.Secret, "receipts-cursor"), Lookups: w.Lookups, Throttle: s.Auth.Throttle, Now: w.Clocks.Receipts, Logger: w.Logger}); err != nil {
 		return Services{}, err
 	}
 	if s.SMSInbound = w.SMSHandler; s.SMSInbound == nil {

@@ -327,11 +327,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// Expired idempotency keys, refresh tokens, login and receipt-lookup
+	// Expired idempotency keys, refresh tokens, login and public-route
 	// counters, old SMS gateway ids, photo files no row references any
 	// more; and what a replica of an older version, still running during a
 	// rolling deploy, wrote in clear.
-	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.Receipts.Purge, svc.SMS.Purge,
+	go every(ctx, log, time.Hour, svc.Idempotency.Purge, svc.Auth.Purge, svc.SMS.Purge,
 		sweepMedia(svc.Media, log), func(ctx context.Context) error {
 			_, err := sealClear(ctx, db, cfg.PII, log)
 			return err

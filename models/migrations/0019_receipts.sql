@@ -35,11 +35,3 @@ CREATE TABLE receipts (
 );
 -- GET /groups/{id}/disputes, newest first.
 CREATE INDEX receipts_disputes_idx ON receipts (group_id, disputed_at, id) WHERE disputed_at IS NOT NULL;
-
--- Requests to GET /receipts/{code} and /r/{code} per client address in a
--- fixed window, counted here so that the limit holds across replicas.
-CREATE TABLE receipt_lookups (
-    key          text PRIMARY KEY,
-    requests     integer NOT NULL,
-    window_start {{timestamp}} NOT NULL
-);

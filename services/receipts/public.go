@@ -8,7 +8,6 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
-	"github.com/karigar/karigar/services/auth"
 	"github.com/karigar/karigar/services/ledger"
 )
 
@@ -89,35 +88,10 @@ func (s *Service) Public(ctx context.Context, clientIP, raw string) (Public, err
 }
 
 // countLookup counts a check against the client's address before the code
-// is read, in one upsert that returns the new count, so that checks sent in
-// parallel to several replicas all count.
+// is read, with the one limiter of public routes (auth.Service.Throttle):
+// counted in the database, so that checks sent in parallel to several
+// replicas all count.
 func (s *Service) countLookup(ctx context.Context, clientIP string) error {
 	l := s.opt.Lookups
-	now := s.now()
-	expired := now.Add(-l.Window)
-	key := "receipts:" + auth.ClientKey(clientIP)
-	var row struct {
-		Requests    int
-		WindowStart time.Time
-	}
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO receipt_lookups (key, requests, window_start) VALUES (?, 1, ?)
-		ON CONFLICT (key) DO UPDATE SET
-		  requests = CASE WHEN receipt_lookups.window_start <= ? THEN 1 ELSE receipt_lookups.requests + 1 END,
-		  window_start = CASE WHEN receipt_lookups.window_start <= ? THEN excluded.window_start ELSE receipt_lookups.window_start END
-		RETURNING requests, window_start`, key, now, expired, expired).Scan(&row).Error
-	if err != nil {
-		return err
-	}
-	if row.Requests > l.PerClient {
-		wait := row.WindowStart.Add(l.Window).Sub(now)
-		return services.QuotaExceeded(services.Quota{Policy: "receipt-lookups", Limit: l.PerClient, Window: l.Window},
-			max(wait, time.Second))
-	}
-	return nil
-}
-
-// Purge deletes the lookup counters whose window has passed.
-func (s *Service) Purge(ctx context.Context) error {
-	return s.db.WithContext(ctx).Exec(`DELETE FROM receipt_lookups WHERE window_start <= ?`,
-		s.now().Add(-s.opt.Lookups.Window)).Error
+	return s.opt.Throttle(ctx, services.Quota{Policy: "receipt-lookups", Limit: l.PerClient, Window: l.Window}, clientIP)
 }

@@ -9,6 +9,7 @@
 package receipts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
 	"github.com/karigar/karigar/services/pii"
@@ -40,8 +42,11 @@ type Options struct {
 	Ledger    *ledger.Service // the payments' inclusion proofs
 	CursorKey []byte          // signs list cursors
 	Lookups   LookupLimit     // GET /receipts/{code}; zero: 10 a minute
-	Now       func() time.Time
-	Logger    *slog.Logger // nil: discard
+	// Throttle counts a request of a public route against a quota per
+	// client address (auth.Service.Throttle); required.
+	Throttle func(ctx context.Context, q services.Quota, clientIP string) error
+	Now      func() time.Time
+	Logger   *slog.Logger // nil: discard
 }
 
 // Service is the receipts.
@@ -54,8 +59,8 @@ type Service struct {
 
 // New returns the receipts service on db.
 func New(db *gorm.DB, opt Options) (*Service, error) {
-	if opt.Ledger == nil || len(opt.CursorKey) == 0 {
-		return nil, errors.New("receipts: the ledger and a cursor key are required")
+	if opt.Ledger == nil || len(opt.CursorKey) == 0 || opt.Throttle == nil {
+		return nil, errors.New("receipts: the ledger, a cursor key and a throttle are required")
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
