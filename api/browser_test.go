@@ -23,43 +23,13 @@ const chromiumPath = "/usr/bin/chromium"
 // visible and that nothing overflows sideways, and keeps a screenshot of each
 // in docs/screenshots for people to look at.
 func TestBrowserProductPage(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs Chromium at %s for the browser tests (.ci/run installs it): %v", chromiumPath, err)
-		}
-		t.Skipf("Chromium is not installed at %s: apt-get install chromium to run the browser tests", chromiumPath)
-	}
-	if !slices.Contains(modelstest.Engines(), "sqlite") {
-		t.Skip("the browser test runs on SQLite, which KARIGAR_TEST_ENGINES leaves out")
-	}
+	requireBrowser(t)
 	e := newEnv(t, modelstest.Open(t, "sqlite"))
 	_, p := newExampleProduct(e)
 	srv := httptest.NewServer(e.srv.Handler())
 	defer srv.Close()
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		// The product photo is on another host. Resolving nothing but the
-		// loopback address keeps the test off the network, and shows the
-		// page as it looks when a photo cannot load.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-	)
-	defer cancel()
-	browser, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel := context.WithTimeout(browser, 40*time.Second)
-	defer cancel()
+	ctx := headless(t, 40*time.Second)
 
 	for _, size := range []struct{ width, height int64 }{{360, 740}, {1280, 800}} {
 		err := chromedp.Do(ctx,
@@ -137,4 +107,48 @@ type pageLayout struct {
 	UrduDir     string    `json:"urduDir"`
 	PhotoHeight float64   `json:"photoHeight"`
 	Background  string    `json:"background"`
+}
+
+// requireBrowser skips a browser test where Chromium is not installed (in
+// CI it fails instead, so a missing browser cannot pass unnoticed) or where
+// KARIGAR_TEST_ENGINES leaves out SQLite, which the browser tests run on.
+func requireBrowser(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI needs Chromium at %s for the browser tests (.ci/run installs it): %v", chromiumPath, err)
+		}
+		t.Skipf("Chromium is not installed at %s: apt-get install chromium to run the browser tests", chromiumPath)
+	}
+	if !slices.Contains(modelstest.Engines(), "sqlite") {
+		t.Skip("the browser test runs on SQLite, which KARIGAR_TEST_ENGINES leaves out")
+	}
+}
+
+// headless starts a headless Chromium of the test's own (a fresh profile,
+// stopped when the test ends) and returns its context, which gives up after
+// timeout. Pages on other hosts (a product's photo hosted elsewhere) resolve
+// to nothing but the loopback address: the tests stay off the network and
+// show a page as it looks when such a picture cannot load.
+func headless(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+	)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	ctx, cancel := context.WithTimeout(browser, timeout)
+	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
+	return ctx
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,15 +33,7 @@ var (
 // and that every tag's QR code, as the browser draws it for print, decodes
 // to its own product's public page.
 func TestBrowserFairLabels(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs Chromium at %s for the browser tests (.ci/run installs it): %v", chromiumPath, err)
-		}
-		t.Skipf("Chromium is not installed at %s: apt-get install chromium to run the browser tests", chromiumPath)
-	}
-	if !slices.Contains(modelstest.Engines(), "sqlite") {
-		t.Skip("the browser test runs on SQLite, which KARIGAR_TEST_ENGINES leaves out")
-	}
+	requireBrowser(t)
 	const public = "https://karigar.example.pk"
 	e := newEnv(t, modelstest.Open(t, "sqlite"), withPublicURL(public))
 	f := newFair(e, 10)
@@ -57,26 +48,7 @@ func TestBrowserFairLabels(t *testing.T) {
 	srv := httptest.NewServer(e.srv.Handler())
 	defer srv.Close()
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-	)
-	defer cancel()
-	browser, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
-	defer cancel()
+	ctx := headless(t, 60*time.Second)
 
 	// As printed: print media, an A4 page's width at 96 px to the inch.
 	printMedia := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,15 +25,7 @@ import (
 // Urdu runs right to left and nothing scrolls sideways, and prints it to an
 // A4 PDF of one page (kept in a temporary folder).
 func TestBrowserIncomeStatementPage(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs Chromium at %s for the browser tests (.ci/run installs it): %v", chromiumPath, err)
-		}
-		t.Skipf("Chromium is not installed at %s: apt-get install chromium to run the browser tests", chromiumPath)
-	}
-	if !slices.Contains(modelstest.Engines(), "sqlite") {
-		t.Skip("the browser test runs on SQLite, which KARIGAR_TEST_ENGINES leaves out")
-	}
+	requireBrowser(t)
 	e := newEnv(t, modelstest.Open(t, "sqlite"))
 	f := newCatalogFixture(e)
 	sell(e, f.group.ID, 3, ledger.MakerMinutes{ArtisanID: uuid.MustParse(f.public.ID), Minutes: 180},
@@ -45,17 +36,7 @@ func TestBrowserIncomeStatementPage(t *testing.T) {
 	since := url.QueryEscape(time.Now().Add(-24 * time.Hour).UTC().Format(time.RFC3339))
 	address := srv.URL + "/api/v1/artisans/" + f.public.ID + "/income-statement?format=html&from=" + since
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"))
-	defer cancel()
-	browser, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel := context.WithTimeout(browser, 40*time.Second)
-	defer cancel()
+	ctx := headless(t, 40*time.Second)
 
 	err := chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
