@@ -214,30 +214,7 @@ func (f *checkoutFixture) order(token string, items []checkoutItem) error {
 	for i, it := range items {
 		lines[i] = item(it.id.String(), it.qty)
 	}
-	body, err := json.Marshal(orderBodyOf("cash_on_delivery", lines...))
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest("POST", f.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Idempotency-Key", uuid.NewString())
-	res, err := f.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	answer, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST /orders: %d %s", res.StatusCode, answer)
-	}
-	return nil
+	return postOrder(f.client, f.url, token, orderBodyOf("cash_on_delivery", lines...))
 }
 
 // checkNoOversell fails the benchmark unless, for every product, the stock
@@ -287,3 +264,32 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// postOrder places an order over HTTP, as a buyer's app does, with a fresh
+// Idempotency-Key; anything but 201 is an error.
+func postOrder(client *http.Client, url, token string, order any) error {
+	body, err := json.Marshal(order)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Idempotency-Key", uuid.NewString())
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	answer, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST /orders: %d %s", res.StatusCode, answer)
+	}
+	return nil
+}

@@ -1,11 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -207,30 +204,7 @@ func (f *cycleBenchFixture) order(token string, cycleID, slotID uuid.UUID, items
 	for i, it := range items {
 		lines[i] = item(it.id.String(), it.qty)
 	}
-	body, err := json.Marshal(cycleOrder(cycleID.String(), slotID.String(), lines...))
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest("POST", f.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Idempotency-Key", uuid.NewString())
-	res, err := f.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	answer, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST /orders: %d %s", res.StatusCode, answer)
-	}
-	return nil
+	return postOrder(f.client, f.url, token, cycleOrder(cycleID.String(), slotID.String(), lines...))
 }
 
 // check fails the benchmark unless the cycle holds exactly the orders
