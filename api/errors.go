@@ -11,6 +11,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/idempotency"
 )
 
 // databaseRetryAfter is the Retry-After of an answer given while the
@@ -63,6 +64,11 @@ type errorEnvelope struct {
 // *services.Error are bugs: they are logged with the request id and
 // answered with a 500 that names only that id.
 func writeError(c *gin.Context, err error) {
+	if r, ok := idempotency.AsReplay(err); ok {
+		// Not an error: a service found the request already answered.
+		writeReplay(c, r.Response)
+		return
+	}
 	e, ok := services.AsError(err)
 	if !ok && models.Unreachable(err) {
 		// Not a bug: the database is gone or overloaded, and a retry may succeed.

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -53,19 +54,18 @@ func (s *Server) idempotent() gin.HandlerFunc {
 			return
 		}
 
-		replay, err := s.idem.Begin(c.Request.Context(), who.UserID, key,
-			idempotency.Request{Method: c.Request.Method, Path: c.Request.URL.Path, Body: body})
+		req := idempotency.Request{Method: c.Request.Method, Path: c.Request.URL.Path, Body: body}
+		if bookedRoutes[c.FullPath()] {
+			s.claimInBooking(c, s.idem.Claim(who.UserID, key, req))
+			return
+		}
+		replay, err := s.idem.Begin(c.Request.Context(), who.UserID, key, req)
 		if err != nil {
 			writeError(c, err)
 			return
 		}
 		if replay != nil {
-			c.Header("Idempotent-Replayed", "true")
-			if replay.Location != "" {
-				c.Header("Location", replay.Location)
-			}
-			c.Data(replay.Status, replay.ContentType, replay.Body)
-			c.Abort()
+			writeReplay(c, *replay)
 			return
 		}
 		// The response must be recorded even if the client has gone away.
@@ -98,6 +98,76 @@ func (s *Server) idempotent() gin.HandlerFunc {
 			s.log.ErrorContext(ctx, "record idempotent response", "request_id", requestID(c), "error", err.Error())
 		}
 	}
+}
+
+// bookedRoutes are the routes whose service takes the Idempotency-Key
+// inside the transaction that books the request (idempotency.Claim), so
+// that the claim, the booking and the answer to replay are one commit.
+// A route's handler must pass claimOf(c) to its service before it is
+// listed here.
+var bookedRoutes = map[string]bool{
+	// Base + "/orders": true,
+	// Base + "/groups/:id/payouts": true,
+}
+
+type claimContextKey struct{}
+
+// claimInBooking hands the claim to the handler (claimOf), which passes it
+// to its service. What the service books it records there; a refusal
+// (a 4xx that booked nothing) is remembered here, in a commit of its own,
+// so that a retry gets the same answer. A server error or a rate limit
+// leaves the key free: the retry runs the request again.
+func (s *Server) claimInBooking(c *gin.Context, claim *idempotency.Claim) {
+	c.Set(claimContextKey{}, claim)
+	rec := &recordingWriter{ResponseWriter: c.Writer}
+	c.Writer = rec
+	c.Next()
+	status := rec.Status()
+	if status < 400 || status >= 500 || status == http.StatusTooManyRequests || rec.Header().Get("Idempotent-Replayed") != "" {
+		return
+	}
+	ctx := context.WithoutCancel(c.Request.Context())
+	err := claim.Remember(ctx, idempotency.Response{Status: status, ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()})
+	if err != nil {
+		s.log.ErrorContext(ctx, "record idempotent refusal", "request_id", requestID(c), "error", err.Error())
+	}
+}
+
+// claimOf is the request's claim for its service to take in its booking
+// transaction, nil when the request has no Idempotency-Key or no user.
+func claimOf(c *gin.Context) *idempotency.Claim {
+	v, _ := c.Get(claimContextKey{})
+	claim, _ := v.(*idempotency.Claim)
+	return claim
+}
+
+// answerFor renders the JSON answer a handler will send, so that a service
+// can record exactly those bytes with its booking; writeAnswer sends it.
+func answerFor(status int, body any, parts ...string) (idempotency.Response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
+	r := idempotency.Response{Status: status, ContentType: "application/json; charset=utf-8", Body: b}
+	if len(parts) > 0 {
+		r.Location = location(parts...)
+	}
+	return r, nil
+}
+
+// writeAnswer sends an answer built by answerFor.
+func writeAnswer(c *gin.Context, r idempotency.Response) {
+	if r.Location != "" {
+		c.Header("Location", r.Location)
+	}
+	c.Data(r.Status, r.ContentType, r.Body)
+}
+
+// writeReplay sends a recorded answer again.
+func writeReplay(c *gin.Context, r idempotency.Response) {
+	c.Header("Idempotent-Replayed", "true")
+	writeAnswer(c, r)
+	c.Abort()
 }
 
 type recordingWriter struct {

@@ -71,10 +71,15 @@ func pageUnder[S, T any](c *gin.Context, list func(context.Context, services.Act
 // where the resource is read when it has a GET, and the URL it is acted on
 // by otherwise (a manager's or an auditor's assignment, a password reset).
 func created(c *gin.Context, body any, parts ...string) {
+	c.Header("Location", location(parts...))
+	c.JSON(http.StatusCreated, body)
+}
+
+// location is the URL under Base built from parts, each one path-escaped.
+func location(parts ...string) string {
 	esc := make([]string, len(parts))
 	for i, p := range parts {
 		esc[i] = url.PathEscape(p)
 	}
-	c.Header("Location", Base+"/"+strings.Join(esc, "/"))
-	c.JSON(http.StatusCreated, body)
+	return Base + "/" + strings.Join(esc, "/")
 }

@@ -166,17 +166,28 @@ func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Reque
 
 // Complete records the response to replay for key, its body sealed.
 func (s *Store) Complete(ctx context.Context, user uuid.UUID, key string, r Response) error {
-	var body []byte
-	if r.Body != nil {
-		sealed, err := s.box.Seal(string(r.Body))
-		if err != nil {
-			return err
-		}
-		body = []byte(sealed)
+	return s.complete(s.db.WithContext(ctx), user, key, r)
+}
+
+func (s *Store) complete(db *gorm.DB, user uuid.UUID, key string, r Response) error {
+	body, err := s.seal(r.Body)
+	if err != nil {
+		return err
 	}
-	return s.db.WithContext(ctx).Model(&models.IdempotencyKey{}).
+	return db.Model(&models.IdempotencyKey{}).
 		Where("user_id = ? AND key = ?", user, key).
 		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "response_body": body}).Error
+}
+
+func (s *Store) seal(body []byte) ([]byte, error) {
+	if body == nil {
+		return nil, nil
+	}
+	sealed, err := s.box.Seal(string(body))
+	if err != nil {
+		return nil, err
+	}
+	return []byte(sealed), nil
 }
 
 // open reads a stored body: sealed, or in clear when a binary older than

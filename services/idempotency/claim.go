@@ -1,0 +1,112 @@
+package idempotency
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services"
+)
+
+// A Claim is an Idempotency-Key taken inside the transaction that books the
+// request (a checkout, a payout): the claim, the booking and the recorded
+// answer commit together, so one request is one commit, and a crash can
+// never leave a claim without its answer. A concurrent retry under the same
+// key waits on the claim's row until the first commits, then replays it.
+type Claim struct {
+	User  uuid.UUID
+	Key   string
+	hash  string
+	store *Store
+}
+
+// Claim prepares a claim of key for user and req; nothing is written until
+// Take.
+func (s *Store) Claim(user uuid.UUID, key string, req Request) *Claim {
+	return &Claim{User: user, Key: key, hash: s.hash(req), store: s}
+}
+
+// Replay is the error Take returns when the request was already answered:
+// the caller rolls its transaction back and sends Response as it stands.
+type Replay struct {
+	Response Response
+}
+
+func (r *Replay) Error() string { return "idempotency: the request was already answered" }
+
+// AsReplay reports whether err is (or wraps) a *Replay.
+func AsReplay(err error) (*Replay, bool) {
+	var r *Replay
+	ok := errors.As(err, &r)
+	return r, ok
+}
+
+// Take claims the key inside tx. nil: the caller books the request and
+// calls Record in the same tx before it commits. A *Replay: answered
+// before. A services conflict: the key was used for another request
+// (idempotency_key_reused), or an older replica's claim is still in progress.
+func (c *Claim) Take(tx *gorm.DB) error {
+	now := c.store.now().UTC()
+	for attempt := 0; attempt < 2; attempt++ {
+		row := models.IdempotencyKey{UserID: c.User, Key: c.Key, RequestHash: c.hash, CreatedAt: now, ExpiresAt: now.Add(TTL)}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			return nil
+		}
+		var got models.IdempotencyKey
+		err := tx.Where("user_id = ? AND key = ?", c.User, c.Key).Take(&got).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !got.ExpiresAt.After(now) {
+			if err := tx.Where("user_id = ? AND key = ? AND expires_at <= ?", c.User, c.Key, now).
+				Delete(&models.IdempotencyKey{}).Error; err != nil {
+				return err
+			}
+			continue
+		}
+		if got.RequestHash != c.hash {
+			return services.Conflict(services.CodeIdempotencyKeyReused,
+				"this Idempotency-Key was already used with a different request")
+		}
+		if got.Status == 0 {
+			return services.Conflict(services.CodeConflict,
+				"a request with this Idempotency-Key is still being processed; retry later")
+		}
+		body, err := c.store.open(got.ResponseBody)
+		if err != nil {
+			return err
+		}
+		return &Replay{Response: Response{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: body}}
+	}
+	return services.Conflict(services.CodeConflict, "a request with this Idempotency-Key is still being processed; retry later")
+}
+
+// Record stores the answer to replay, in the tx that took the claim.
+func (c *Claim) Record(tx *gorm.DB, r Response) error {
+	return c.store.complete(tx, c.User, c.Key, r)
+}
+
+// Remember stores an answer that booked nothing (a refusal: out of stock, a
+// bad field), in a commit of its own, so that a retry gets the same answer.
+// A claim taken meanwhile by a retry is left alone.
+func (c *Claim) Remember(ctx context.Context, r Response) error {
+	body, err := c.store.seal(r.Body)
+	if err != nil {
+		return err
+	}
+	now := c.store.now().UTC()
+	row := models.IdempotencyKey{UserID: c.User, Key: c.Key, RequestHash: c.hash, CreatedAt: now, ExpiresAt: now.Add(TTL),
+		Status: r.Status, ContentType: r.ContentType, Location: r.Location, ResponseBody: body}
+	return c.store.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+}
