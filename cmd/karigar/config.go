@@ -77,6 +77,9 @@ type config struct {
 	StorageURL string
 	Storage    media.Storage
 	MediaURL   string
+	// PprofAddr is where net/http/pprof is served, on a listener of its
+	// own (KARIGAR_PPROF_ADDR); empty, the default, serves no profiles.
+	PprofAddr string
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -235,6 +238,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("STRIPE_WEBHOOK_SECRET", "is set but STRIPE_SECRET_KEY is not")
 	}
 	smsConfig(c, bad)
+	c.PprofAddr = pprofAddr(get("KARIGAR_PPROF_ADDR", ""), bad)
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
 			bad("KARIGAR_CORS_ORIGINS", "%q is not an origin such as https://shop.example.pk", o)
@@ -273,6 +277,29 @@ func smsConfig(c config, bad func(string, string, ...any)) {
 	if t := c.SMSInboundToken; t != "" && !inboundToken.MatchString(t) {
 		bad("KARIGAR_SMS_INBOUND_TOKEN", "must be 16 to 128 letters, digits, '-', '_', '.' or '~' (it travels in a URL): openssl rand -hex 24")
 	}
+}
+
+// pprofAddr is the profiling listener's address: none when v is empty; a
+// port alone (6060 or :6060) listens on loopback only, since Go's ":6060"
+// would mean every interface, and profiles show the program's inside (its
+// command line, its goroutines' stacks). Another interface is served only
+// when its host is written out (0.0.0.0:6060, 10.0.0.5:6060).
+func pprofAddr(v string, bad func(string, string, ...any)) string {
+	if v == "" {
+		return ""
+	}
+	if _, err := strconv.ParseUint(v, 10, 16); err == nil {
+		v = ":" + v
+	}
+	host, port, err := net.SplitHostPort(v)
+	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
+		bad("KARIGAR_PPROF_ADDR", "must be a port (6060, served on 127.0.0.1) or host:port, not %q", v)
+		return ""
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // inboundToken is a secret that can sit in a URL's query as it is.

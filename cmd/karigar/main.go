@@ -319,6 +319,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := servePprof(ctx, cfg, log); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("KARIGAR_PPROF_ADDR: %w", err)
+	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
