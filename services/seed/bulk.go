@@ -93,5 +93,5 @@ func Bulk(ctx context.Context, s Services, size BulkSize) (Report, error) {
 		}
 		r.Products += n
 	}
-	return r, nil
+	return r, s.Catalog.AnalyzeImported(ctx)
 }
