@@ -42,11 +42,14 @@ import (
 )
 
 // requests are the pages the growth check holds flat: the category list,
-// the Sindh list by price, and search as typed (Roman Urdu and Urdu) and
+// lists by price in a province, and search as typed (Roman Urdu and Urdu) and
 // misspelt.
 var requests = []struct{ name, path string }{
 	{"category", "/api/v1/products?category=textiles&limit=20"},
 	{"sindh-price", "/api/v1/products?province=sindh&sort=price_asc"},
+	// A province whose cheapest products are dear: read through the price
+	// index alone, its first page lies far along it on a large catalogue.
+	{"balochistan-price", "/api/v1/products?province=balochistan&sort=price_asc"},
 	{"search-ralli", "/api/v1/products?q=ralli"},
 	{"search-urdu", "/api/v1/products?q=%D8%B1%D9%84%DB%8C"}, // رلی
 	{"search-typo", "/api/v1/products?q=rali"},
