@@ -101,7 +101,7 @@ func (r *recorder) take(fn func()) []statement {
 func server(tb testing.TB, url string) (http.Handler, *gorm.DB, *recorder) {
 	tb.Helper()
 	log := slog.New(slog.DiscardHandler)
-	db, err := models.Open(context.Background(), url, models.OpenOptions{Logger: log})
+	db, err := models.Open(context.Background(), url, models.OpenOptions{Logger: log, MaxOpenConns: 10}) // two at once within a shared server's max_connections
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,7 +11,9 @@
 #
 # Prints one line per request, size and round: rate, p50, p99, status codes.
 # At the large size each page should be within 1.5 times the small size's
-# p99 and rate, round for round. Keep it short on a shared machine.
+# p99 and rate, round for round. Keep it short on a shared machine; there,
+# TOGETHER=1 attacks both sizes at once (16 workers each), so that both meet
+# the same load from elsewhere.
 set -eu
 : "${SMALL_URL:?postgres URL of the small database}" "${LARGE_URL:?postgres URL of the large database}"
 DURATION=${DURATION:-10s}
@@ -40,20 +42,36 @@ balochistan-price /api/v1/products?province=balochistan&sort=price_asc
 search-ralli /api/v1/products?q=ralli
 search-urdu /api/v1/products?q=%D8%B1%D9%84%DB%8C
 search-typo /api/v1/products?q=rali'
+pages=$(echo "$pages" | grep "^${ONLY:-}") # ONLY=search: the pages whose name begins so
+
+report() { # report JSON NAME SIZE ROUND
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); l=r["latencies"]
+print("%-17s %-5s round %s  %7.0f req/s  p50 %6.1f ms  p99 %6.1f ms  codes %s" % (sys.argv[2], sys.argv[3], sys.argv[4],
+  r["throughput"], l["50th"]/1e6, l["99th"]/1e6, r["status_codes"]))' "$@"
+}
+attack() { # attack PORT PATH WORKERS JSON
+	echo "GET http://127.0.0.1:$1$2" |
+		$VEGETA attack -rate=0 -max-workers="$3" -workers "$3" -duration="$DURATION" |
+		$VEGETA report -type=json >"$4"
+}
 
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
 	echo "$pages" | while read -r name path; do
-		for size in small large; do
-			port=18081
-			[ "$size" = large ] && port=18082
-			echo "GET http://127.0.0.1:$port$path" |
-				$VEGETA attack -rate=0 -max-workers=32 -workers 32 -duration="$DURATION" |
-				$VEGETA report -type=json >"$out/r.json"
-			python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); l=r["latencies"]
-print("%-13s %-5s round %s  %7.0f req/s  p50 %6.1f ms  p99 %6.1f ms  codes %s" % (sys.argv[2], sys.argv[3], sys.argv[4],
-  r["throughput"], l["50th"]/1e6, l["99th"]/1e6, r["status_codes"]))' "$out/r.json" "$name" "$size" "$round"
-		done
+		if [ -n "${TOGETHER:-}" ]; then
+			# Both sizes at once, 16 workers each: on a machine others load
+			# too, both meet the same noise.
+			attack 18081 "$path" 16 "$out/small.json" &
+			attack 18082 "$path" 16 "$out/large.json"
+			wait
+			report "$out/small.json" "$name" small "$round"
+			report "$out/large.json" "$name" large "$round"
+			continue
+		fi
+		attack 18081 "$path" 32 "$out/small.json"
+		report "$out/small.json" "$name" small "$round"
+		attack 18082 "$path" 32 "$out/large.json"
+		report "$out/large.json" "$name" large "$round"
 	done
 	round=$((round + 1))
 done
