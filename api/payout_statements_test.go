@@ -35,9 +35,9 @@ func TestPayoutStatements(t *testing.T) {
 		log.Reset()
 		pay("counted")
 
-		total, underLock := 10, 2
+		total, underLock := 10, 1
 		if models.DialectOf(e.db) == models.SQLite {
-			total, underLock = 14, 6
+			total, underLock = 14, 5
 		}
 		got := log.Entries()
 		in, locked, outside := false, -1, 0

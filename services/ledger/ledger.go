@@ -151,21 +151,13 @@ type Options struct {
 	Now        func() time.Time
 	Metrics    services.Metrics // nil: none
 	// OnPayout, when set, runs inside the transaction that records a new
-	// payout, before the group's chain is locked (the group's payouts wait
-	// for each other there, so work is done before it): what must exist
-	// exactly when the payout does (its receipt and SMS) is prepared there,
-	// from the artisan and group as read for the payout, and the returned
-	// Write (if any) runs once the payout's row is written. An error rolls
-	// the payout back.
-	OnPayout func(tx *gorm.DB, p models.Payout, artisan models.Artisan, group models.Group) (PayoutReceipt, error)
-}
-
-// PayoutReceipt is what Options.OnPayout prepared for a new payout: the
-// code of its receipt, for the payout's answer ("" for none), and what is
-// written once the payout's row exists (nil: nothing).
-type PayoutReceipt struct {
-	Code  string
-	Write func(tx *gorm.DB) error
+	// payout, once its row is written and before the group's chain is
+	// locked (the group's payouts wait for each other there): what must
+	// exist exactly when the payout does (its receipt and SMS) is written
+	// there, from the artisan and group as read for the payout. It returns
+	// the receipt's code, for the payout's answer ("" for none). An error
+	// rolls the payout back.
+	OnPayout func(tx *gorm.DB, p models.Payout, artisan models.Artisan, group models.Group) (receipt string, err error)
 }
 
 // Service is the ledger.

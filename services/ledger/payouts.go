@@ -87,9 +87,9 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 			return err
 		}
 
-		// Everything that does not need the chain's head is done before it
-		// is locked: the payout's row and answer name the transaction's id
-		// before it is booked.
+		// Everything but the booking is written before the chain's head is
+		// locked: the payout's row names its transaction before it is
+		// booked (its foreign key is checked at commit, migration 0027).
 		p = models.Payout{ID: models.NewID(), GroupID: groupID, ArtisanID: artisan.ID, Amount: in.Amount.Amount,
 			Currency: in.Amount.Currency, Method: in.Method, Reference: in.Reference, TransactionID: models.NewID(),
 			CreatedBy: actor.UserID, CreatedAt: s.now()}
@@ -97,14 +97,17 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 		if err != nil {
 			return err
 		}
-		var receipt PayoutReceipt
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		receipt := ""
 		if s.opt.OnPayout != nil {
 			if receipt, err = s.opt.OnPayout(tx, p, artisan, group); err != nil {
 				return err
 			}
 		}
 		if in.Claim != nil {
-			r, err := in.Answer(p, receipt.Code)
+			r, err := in.Answer(p, receipt)
 			if err != nil {
 				return err
 			}
@@ -137,12 +140,6 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 				return err
 			}
 			return errPaidBefore
-		}
-		if err := tx.Create(&p).Error; err != nil {
-			return err
-		}
-		if receipt.Write != nil {
-			return receipt.Write(tx)
 		}
 		return nil
 	})

@@ -75,20 +75,24 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
 
-// OnPayout is ledger.Options.OnPayout: inside the transaction of a new
-// payout, before the group's chain is locked, it puts the receipt's SMS in
-// the outbox, if the artisan consented to SMS and has a sealed number, and
-// returns the receipt's code and its row to write once the payout's exists.
-// No consent or no number: nothing (the payout stands without a receipt).
-// An error rolls the payout back.
-func (s *Service) OnPayout(tx *gorm.DB, p models.Payout, a models.Artisan, g models.Group) (ledger.PayoutReceipt, error) {
+// codeDraws bounds the draws of a fresh code. With 2^50 codes a second draw
+// is already a once-in-a-lifetime event; five that all collide mean
+// something is wrong with the random source.
+const codeDraws = 5
+
+// OnPayout is ledger.Options.OnPayout: inside the transaction that writes a
+// new payout, it writes the payout's receipt and puts its SMS in the
+// outbox, if the artisan consented to SMS and has a sealed number, and
+// returns the receipt's code. No consent or no number: nothing (the payout
+// stands without a receipt). An error rolls the payout back.
+func (s *Service) OnPayout(tx *gorm.DB, p models.Payout, a models.Artisan, g models.Group) (string, error) {
 	if !a.SMSConsent || a.PhoneSealed == nil || !pii.IsSealed(*a.PhoneSealed) {
-		return ledger.PayoutReceipt{}, nil
+		return "", nil
 	}
 	if s.opt.Box == nil {
 		s.log.Warn("receipts: no PII key is configured, so a payout to an artisan who consented to SMS gets no receipt",
 			"payout_id", p.ID)
-		return ledger.PayoutReceipt{}, nil
+		return "", nil
 	}
 	// The mask is what message lists show; a number that does not open
 	// under the keys held is still queued, and the sender reports it failed.
@@ -99,31 +103,48 @@ func (s *Service) OnPayout(tx *gorm.DB, p models.Payout, a models.Artisan, g mod
 		s.log.Error("receipts: the artisan's sealed number does not open under the configured PII keys", "artisan_id", a.ID)
 	}
 	now := s.now()
-	code, err := NewCode()
-	if err != nil {
-		return ledger.PayoutReceipt{}, err
-	}
-	r := models.Receipt{ID: models.NewID(), PayoutID: p.ID, GroupID: p.GroupID, ArtisanID: a.ID, Code: code,
+	r := models.Receipt{ID: models.NewID(), PayoutID: p.ID, GroupID: p.GroupID, ArtisanID: a.ID,
 		Language: language(a.Language), CreatedAt: now}
-	text := ReceiptText(r.Language, g.Name, models.NewMoney(p.Amount, p.Currency), p.Method, r.Code)
-	if !text.Fits() {
-		return ledger.PayoutReceipt{}, fmt.Errorf("receipts: the %s receipt does not fit two segments", r.Language)
-	}
-	id, err := sms.Enqueue(tx, sms.Outgoing{GroupID: &p.GroupID, ArtisanID: &a.ID, Kind: KindReceipt,
-		ToSealed: *a.PhoneSealed, ToMasked: masked, Text: text.Body, Unicode: text.Unicode}, now)
-	if err != nil {
-		return ledger.PayoutReceipt{}, err
-	}
-	r.MessageID = &id
-	write := func(tx *gorm.DB) error {
-		// The code is in the SMS and the payout's answer already: a code
-		// taken (one chance in 2^50 per receipt held) fails the payout, and
-		// its retry draws another.
-		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "code"}}, DoNothing: true}).Create(&r)
-		if res.Error == nil && res.RowsAffected != 1 {
-			return errors.New("receipts: the code drawn for a receipt is taken")
+	text := func() (Text, error) {
+		t := ReceiptText(r.Language, g.Name, models.NewMoney(p.Amount, p.Currency), p.Method, r.Code)
+		if !t.Fits() {
+			return t, fmt.Errorf("receipts: the %s receipt does not fit two segments", r.Language)
 		}
-		return res.Error
+		return t, nil
 	}
-	return ledger.PayoutReceipt{Code: code, Write: write}, nil
+	// The SMS first, with the code drawn, so that the receipt names it as it
+	// is written; a code taken already (no such draw has happened yet) is
+	// drawn again and the SMS's text changed with it.
+	for draw := 1; ; draw++ {
+		code, err := NewCode()
+		if err != nil {
+			return "", err
+		}
+		r.Code = code
+		t, err := text()
+		if err != nil {
+			return "", err
+		}
+		if r.MessageID == nil {
+			id, err := sms.Enqueue(tx, sms.Outgoing{GroupID: &p.GroupID, ArtisanID: &a.ID, Kind: KindReceipt,
+				ToSealed: *a.PhoneSealed, ToMasked: masked, Text: t.Body, Unicode: t.Unicode}, now)
+			if err != nil {
+				return "", err
+			}
+			r.MessageID = &id
+		} else if err := tx.Model(&models.SMSMessage{}).Where("id = ?", *r.MessageID).
+			Updates(map[string]any{"body": t.Body, "unicode": t.Unicode}).Error; err != nil {
+			return "", err
+		}
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "code"}}, DoNothing: true}).Create(&r)
+		if res.Error != nil {
+			return "", res.Error
+		}
+		if res.RowsAffected == 1 {
+			return r.Code, nil
+		}
+		if draw == codeDraws {
+			return "", fmt.Errorf("receipts: %d codes drawn and every one taken", codeDraws)
+		}
+	}
 }
