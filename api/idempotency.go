@@ -107,7 +107,7 @@ func (s *Server) idempotent() gin.HandlerFunc {
 // listed here.
 var bookedRoutes = map[string]bool{
 	// Base + "/orders": true,
-	// Base + "/groups/:id/payouts": true,
+	Base + "/groups/:id/payouts": true,
 }
 
 type claimContextKey struct{}

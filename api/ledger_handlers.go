@@ -12,6 +12,7 @@ import (
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
+	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
 	"github.com/karigar/karigar/services/receipts"
@@ -85,10 +86,26 @@ func (s *Server) createPayout(c *gin.Context) {
 	}
 	// A malformed id is no artisan of the group: the service says so with the other problems.
 	artisanID, _ := uuid.Parse(req.ArtisanID)
-	p, err := s.ledger.CreatePayout(c.Request.Context(), actorOf(c), groupID, ledger.PayoutInput{ArtisanID: artisanID,
-		Amount: req.Amount, Method: req.Method, Reference: req.Reference, Key: c.GetHeader(headerIdempotencyKey)})
+	in := ledger.PayoutInput{ArtisanID: artisanID, Amount: req.Amount, Method: req.Method, Reference: req.Reference,
+		Key: c.GetHeader(headerIdempotencyKey), Claim: claimOf(c)}
+	if in.Claim != nil {
+		// A new payout's receipt is as its receipt hook wrote it: queued.
+		in.Answer = func(p models.Payout, code string) (idempotency.Response, error) {
+			var r *receipts.State
+			if code != "" {
+				st := receipts.Queued(code)
+				r = &st
+			}
+			return answerFor(http.StatusCreated, toPayout(p, r), "payouts", p.ID.String())
+		}
+	}
+	p, answer, err := s.ledger.CreatePayout(c.Request.Context(), actorOf(c), groupID, in)
 	if err != nil {
 		writeError(c, err)
+		return
+	}
+	if answer != nil {
+		writeAnswer(c, *answer)
 		return
 	}
 	out, err := s.payouts(c, p)

@@ -152,7 +152,9 @@ func Build(db *gorm.DB, w Wiring) (Services, error) {
 	// transaction (receipts.OnPayout); the receipts read the ledger's proofs.
 	if s.Ledger, err = ledger.New(db, ledger.Options{Currency: w.Currency, SigningKey: w.LedgerKey,
 		CursorKey: DeriveKey(w.Secret, "ledger-cursor"), Metrics: s.Metrics,
-		OnPayout: func(tx *gorm.DB, p models.Payout) error { return s.Receipts.OnPayout(tx, p) }}); err != nil {
+		OnPayout: func(tx *gorm.DB, p models.Payout, a models.Artisan, g models.Group) (string, error) {
+			return s.Receipts.OnPayout(tx, p, a, g)
+		}}); err != nil {
 		return Services{}, err
 	}
 	if s.Receipts, err = receipts.New(db, receipts.Options{Box: w.PII, Ledger: s.Ledger,

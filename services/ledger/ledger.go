@@ -98,6 +98,9 @@ type Posting struct {
 // once. GroupID chooses the chain: the group's, or the platform's if nil.
 // Memo is part of the chained record (JSON).
 type Entry struct {
+	// ID is the transaction's id, chosen by a caller that names it before
+	// it is booked (a payout's answer); uuid.Nil: a fresh one.
+	ID        uuid.UUID
 	Reference string
 	Kind      string
 	GroupID   *uuid.UUID
@@ -148,10 +151,13 @@ type Options struct {
 	Now        func() time.Time
 	Metrics    services.Metrics // nil: none
 	// OnPayout, when set, runs inside the transaction that records a new
-	// payout (not a replayed one), after its row is written: what must
+	// payout, once its row is written and before the group's chain is
+	// locked (the group's payouts wait for each other there): what must
 	// exist exactly when the payout does (its receipt and SMS) is written
-	// there. An error rolls the payout back.
-	OnPayout func(tx *gorm.DB, p models.Payout) error
+	// there, from the artisan and group as read for the payout. It returns
+	// the receipt's code, for the payout's answer ("" for none). An error
+	// rolls the payout back.
+	OnPayout func(tx *gorm.DB, p models.Payout, artisan models.Artisan, group models.Group) (receipt string, err error)
 }
 
 // Service is the ledger.

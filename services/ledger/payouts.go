@@ -16,6 +16,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/groups"
+	"github.com/karigar/karigar/services/idempotency"
 )
 
 // Payout methods.
@@ -28,56 +29,102 @@ type PayoutInput struct {
 	Method    string
 	Reference string // the bank or wallet transaction id, or a receipt number for cash
 	// Key is the client's Idempotency-Key. The booking's reference is
-	// derived from it, so that a retry the HTTP layer's replay store no
-	// longer answers (its record lost or expired) still pays only once.
+	// derived from it, so that a retry the claim no longer answers (its
+	// record expired) still pays only once.
 	Key string
+	// Claim, when set, is the Idempotency-Key taken in the payout's
+	// transaction; Answer renders the answer recorded with it, from the
+	// payout and its receipt's code ("" for none), before the chain is
+	// locked. Both or neither.
+	Claim  *idempotency.Claim
+	Answer func(p models.Payout, receipt string) (idempotency.Response, error)
 }
 
+// errPaidBefore ends the transaction of a payout whose key's booking was
+// made before: nothing new is written, the claim included.
+var errPaidBefore = errors.New("ledger: the payout was booked before under its key")
+
 // CreatePayout records a payout to an artisan of a group the actor manages
-// and takes it off her payable, in one transaction. Errors: forbidden (not a
+// and takes it off her payable, in one transaction with its claim and its
+// answer (in.Claim). It returns the answer recorded, nil without a claim or
+// when the key's payout was booked before and the claim had lost its
+// answer (the caller renders the payout returned). Errors: forbidden (not a
 // producer), not_found (not the group's manager), validation_failed,
 // insufficient_funds (more than her balance; however many are sent at once,
-// her balance never goes below zero).
-func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupID uuid.UUID, in PayoutInput) (models.Payout, error) {
-	db := s.db.WithContext(ctx)
-	if _, err := groups.Managed(db, actor, groupID); err != nil {
-		return models.Payout{}, err
-	}
+// her balance never goes below zero), and those of Claim.Take (a
+// *idempotency.Replay among them).
+func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupID uuid.UUID, in PayoutInput) (models.Payout, *idempotency.Response, error) {
 	in.Method, in.Reference = strings.TrimSpace(in.Method), strings.TrimSpace(in.Reference)
-	var fe services.FieldErrors
-	var artisan models.Artisan
-	err := db.Where("id = ? AND group_id = ?", in.ArtisanID, groupID).Limit(1).Find(&artisan).Error
-	if err != nil {
-		return models.Payout{}, err
-	}
-	fe.Check(artisan.ID == uuid.Nil, "artisan_id", "is not an artisan of this group")
-	fe.Check(in.Amount.Amount <= 0 || in.Amount.Amount > maxAmount, "amount.amount", "must be above 0")
-	fe.Check(in.Amount.Currency != s.opt.Currency, "amount.currency", "must be "+s.opt.Currency)
-	fe.Check(!slices.Contains(payoutMethods, in.Method), "method", "must be bank, jazzcash, easypaisa or cash")
-	fe.Check(!services.TextWithin(in.Reference, 0, 200), "reference", "must be at most 200 characters")
-	if err := fe.Err(); err != nil {
-		return models.Payout{}, err
-	}
-
-	p := models.Payout{ID: models.NewID(), GroupID: groupID, ArtisanID: artisan.ID, Amount: in.Amount.Amount,
-		Currency: in.Amount.Currency, Method: in.Method, Reference: in.Reference, CreatedBy: actor.UserID, CreatedAt: s.now()}
-	memo, err := json.Marshal(map[string]string{"payout_id": p.ID.String(), "method": p.Method})
-	if err != nil {
-		return p, err
-	}
-	ref := "payout:" + p.ID.String()
+	ref := ""
 	if in.Key != "" {
 		sum := sha256.Sum256([]byte(groupID.String() + "\x00" + actor.UserID.String() + "\x00" + in.Key))
 		ref = "payout:key:" + hex.EncodeToString(sum[:16])
 	}
-	fresh := false // not the replay of a payout made before
-	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
-		fresh = false
-		t, dup, err := s.PostTx(tx, Entry{Reference: ref, Kind: KindPayout, GroupID: &groupID,
-			Memo: string(memo), Postings: []Posting{
-				{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
-				{Owner: Platform, Type: TypePaidOut, Amount: p.Amount, Currency: p.Currency},
-			}})
+	var p, paid models.Payout
+	var answer *idempotency.Response
+	err := models.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		answer = nil
+		if in.Claim != nil {
+			if err := in.Claim.Take(tx); err != nil {
+				return err
+			}
+		}
+		group, err := groups.Managed(tx, actor, groupID)
+		if err != nil {
+			return err
+		}
+		var artisan models.Artisan
+		if err := tx.Where("id = ? AND group_id = ?", in.ArtisanID, groupID).Limit(1).Find(&artisan).Error; err != nil {
+			return err
+		}
+		var fe services.FieldErrors
+		fe.Check(artisan.ID == uuid.Nil, "artisan_id", "is not an artisan of this group")
+		fe.Check(in.Amount.Amount <= 0 || in.Amount.Amount > maxAmount, "amount.amount", "must be above 0")
+		fe.Check(in.Amount.Currency != s.opt.Currency, "amount.currency", "must be "+s.opt.Currency)
+		fe.Check(!slices.Contains(payoutMethods, in.Method), "method", "must be bank, jazzcash, easypaisa or cash")
+		fe.Check(!services.TextWithin(in.Reference, 0, 200), "reference", "must be at most 200 characters")
+		if err := fe.Err(); err != nil {
+			return err
+		}
+
+		// Everything but the booking is written before the chain's head is
+		// locked: the payout's row names its transaction before it is
+		// booked (its foreign key is checked at commit, migration 0027).
+		p = models.Payout{ID: models.NewID(), GroupID: groupID, ArtisanID: artisan.ID, Amount: in.Amount.Amount,
+			Currency: in.Amount.Currency, Method: in.Method, Reference: in.Reference, TransactionID: models.NewID(),
+			CreatedBy: actor.UserID, CreatedAt: s.now()}
+		memo, err := json.Marshal(map[string]string{"payout_id": p.ID.String(), "method": p.Method})
+		if err != nil {
+			return err
+		}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		receipt := ""
+		if s.opt.OnPayout != nil {
+			if receipt, err = s.opt.OnPayout(tx, p, artisan, group); err != nil {
+				return err
+			}
+		}
+		if in.Claim != nil {
+			r, err := in.Answer(p, receipt)
+			if err != nil {
+				return err
+			}
+			if err := in.Claim.Record(tx, r); err != nil {
+				return err
+			}
+			answer = &r
+		}
+
+		e := Entry{ID: p.TransactionID, Reference: ref, Kind: KindPayout, GroupID: &groupID, Memo: string(memo), Postings: []Posting{
+			{Owner: Artisan(artisan.ID, groupID), Type: TypePayable, Amount: -p.Amount, Currency: p.Currency},
+			{Owner: Platform, Type: TypePaidOut, Amount: p.Amount, Currency: p.Currency},
+		}}
+		if e.Reference == "" {
+			e.Reference = "payout:" + p.ID.String()
+		}
+		t, dup, err := s.PostTx(tx, e)
 		var short *InsufficientFundsError
 		switch {
 		case errors.As(err, &short):
@@ -88,26 +135,23 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 			return services.Conflict(services.CodeIdempotencyKeyReused, "this Idempotency-Key was used for another payout")
 		case err != nil:
 			return err
-		case dup: // paid already: the same payout
-			var paid models.Payout
-			err := tx.Where("transaction_id = ?", t.ID).First(&paid).Error
-			p = paid
-			return err
-		}
-		p.TransactionID, fresh = t.ID, true
-		if err := tx.Create(&p).Error; err != nil {
-			return err
-		}
-		if s.opt.OnPayout != nil {
-			return s.opt.OnPayout(tx, p)
+		case dup: // paid already under this key: the same payout
+			if err := tx.Where("transaction_id = ?", t.ID).First(&paid).Error; err != nil {
+				return err
+			}
+			return errPaidBefore
 		}
 		return nil
 	})
-	if err == nil && fresh {
-		s.opt.Metrics.Payout(p.Amount, p.Currency)
-		s.opt.Metrics.LedgerBooked(KindPayout, 1)
+	if errors.Is(err, errPaidBefore) {
+		return paid, nil, nil
 	}
-	return p, err
+	if err != nil {
+		return models.Payout{}, nil, err
+	}
+	s.opt.Metrics.Payout(p.Amount, p.Currency)
+	s.opt.Metrics.LedgerBooked(KindPayout, 1)
+	return p, answer, nil
 }
 
 // Acknowledge records that the artisan confirmed a payout reached her: a

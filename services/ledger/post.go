@@ -38,7 +38,10 @@ func (s *Service) PostTx(tx *gorm.DB, e Entry) (models.LedgerTransaction, bool, 
 		postings[i] = models.LedgerPosting{Position: i + 1, AccountID: accounts[key(p)].ID, Amount: p.Amount, Currency: p.Currency}
 	}
 
-	t := models.LedgerTransaction{ID: models.NewID(), ChainKey: chainKey, ChainSeq: head.Seq + 1, Reference: e.Reference,
+	if e.ID == uuid.Nil {
+		e.ID = models.NewID()
+	}
+	t := models.LedgerTransaction{ID: e.ID, ChainKey: chainKey, ChainSeq: head.Seq + 1, Reference: e.Reference,
 		Kind: e.Kind, GroupID: e.GroupID, Memo: e.Memo, OccurredAt: s.now(), PrevID: head.HeadTransactionID, PrevHash: head.HeadHash,
 		HashVersion: s.hashVersion}
 	// The identities hashed are the account rows as locked: what the

@@ -82,22 +82,17 @@ const codeDraws = 5
 
 // OnPayout is ledger.Options.OnPayout: inside the transaction that writes a
 // new payout, it writes the payout's receipt and puts its SMS in the
-// outbox, if the artisan consented to SMS and has a sealed number. No
-// consent or no number: nothing (the payout stands without a receipt). An
-// error rolls the payout back.
-func (s *Service) OnPayout(tx *gorm.DB, p models.Payout) error {
-	var a models.Artisan
-	if err := tx.Select("id, group_id, phone_sealed, sms_consent, language").Where("id = ?", p.ArtisanID).
-		Take(&a).Error; err != nil {
-		return err
-	}
+// outbox, if the artisan consented to SMS and has a sealed number, and
+// returns the receipt's code. No consent or no number: nothing (the payout
+// stands without a receipt). An error rolls the payout back.
+func (s *Service) OnPayout(tx *gorm.DB, p models.Payout, a models.Artisan, g models.Group) (string, error) {
 	if !a.SMSConsent || a.PhoneSealed == nil || !pii.IsSealed(*a.PhoneSealed) {
-		return nil
+		return "", nil
 	}
 	if s.opt.Box == nil {
 		s.log.Warn("receipts: no PII key is configured, so a payout to an artisan who consented to SMS gets no receipt",
 			"payout_id", p.ID)
-		return nil
+		return "", nil
 	}
 	// The mask is what message lists show; a number that does not open
 	// under the keys held is still queued, and the sender reports it failed.
@@ -107,38 +102,49 @@ func (s *Service) OnPayout(tx *gorm.DB, p models.Payout) error {
 	} else {
 		s.log.Error("receipts: the artisan's sealed number does not open under the configured PII keys", "artisan_id", a.ID)
 	}
-	var g models.Group
-	if err := tx.Select("id, name").Where("id = ?", p.GroupID).Take(&g).Error; err != nil {
-		return err
-	}
 	now := s.now()
 	r := models.Receipt{ID: models.NewID(), PayoutID: p.ID, GroupID: p.GroupID, ArtisanID: a.ID,
 		Language: language(a.Language), CreatedAt: now}
+	text := func() (Text, error) {
+		t := ReceiptText(r.Language, g.Name, models.NewMoney(p.Amount, p.Currency), p.Method, r.Code)
+		if !t.Fits() {
+			return t, fmt.Errorf("receipts: the %s receipt does not fit two segments", r.Language)
+		}
+		return t, nil
+	}
+	// The SMS first, with the code drawn, so that the receipt names it as it
+	// is written; a code taken already (no such draw has happened yet) is
+	// drawn again and the SMS's text changed with it.
 	for draw := 1; ; draw++ {
 		code, err := NewCode()
 		if err != nil {
-			return err
+			return "", err
 		}
 		r.Code = code
+		t, err := text()
+		if err != nil {
+			return "", err
+		}
+		if r.MessageID == nil {
+			id, err := sms.Enqueue(tx, sms.Outgoing{GroupID: &p.GroupID, ArtisanID: &a.ID, Kind: KindReceipt,
+				ToSealed: *a.PhoneSealed, ToMasked: masked, Text: t.Body, Unicode: t.Unicode}, now)
+			if err != nil {
+				return "", err
+			}
+			r.MessageID = &id
+		} else if err := tx.Model(&models.SMSMessage{}).Where("id = ?", *r.MessageID).
+			Updates(map[string]any{"body": t.Body, "unicode": t.Unicode}).Error; err != nil {
+			return "", err
+		}
 		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "code"}}, DoNothing: true}).Create(&r)
 		if res.Error != nil {
-			return res.Error
+			return "", res.Error
 		}
 		if res.RowsAffected == 1 {
-			break
+			return r.Code, nil
 		}
 		if draw == codeDraws {
-			return fmt.Errorf("receipts: %d codes drawn and every one taken", codeDraws)
+			return "", fmt.Errorf("receipts: %d codes drawn and every one taken", codeDraws)
 		}
 	}
-	text := ReceiptText(r.Language, g.Name, models.NewMoney(p.Amount, p.Currency), p.Method, r.Code)
-	if !text.Fits() {
-		return fmt.Errorf("receipts: the %s receipt does not fit two segments", r.Language)
-	}
-	id, err := sms.Enqueue(tx, sms.Outgoing{GroupID: &p.GroupID, ArtisanID: &a.ID, Kind: KindReceipt,
-		ToSealed: *a.PhoneSealed, ToMasked: masked, Text: text.Body, Unicode: text.Unicode}, now)
-	if err != nil {
-		return err
-	}
-	return tx.Model(&models.Receipt{}).Where("id = ?", r.ID).Update("message_id", id).Error
 }

@@ -31,6 +31,9 @@ type stateRow struct {
 
 func (r stateRow) state() State { return stateOf(r.Receipt, r.MessageStatus, r.SentAt) }
 
+// Queued is the state of a receipt just written: its SMS queued, no answer.
+func Queued(code string) State { return stateOf(models.Receipt{Code: code}, nil, nil) }
+
 // stateOf is a receipt's state: her answer if she gave one, else its SMS's
 // status (queued while there is no message yet).
 func stateOf(r models.Receipt, messageStatus *string, sentAt *time.Time) State {
