@@ -615,9 +615,10 @@ type takenProduct struct {
 // stockStatement is the UPDATE that takes every line's quantity, unless
 // that would take a product below zero, and only of products on sale (published, in
 // this currency, of a verified group, with makers); the engine adds what
-// makes concurrent checkouts of a product wait in turn. PostgreSQL locks
-// the rows in the order of the primary key index it reads them by: product
-// id order, the order every writer of stock takes its row locks in.
+// makes concurrent checkouts of a product wait in turn. PostgreSQL reads
+// the rows by the primary key index, so it locks them in product id order,
+// the order every writer of stock takes its row locks in (were a plan to
+// differ, a deadlock is detected and Transact retries).
 func (s *Service) stockStatement(items []Item, ids []uuid.UUID) (string, []any) {
 	sorted := slices.Clone(ids)
 	slices.SortFunc(sorted, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
