@@ -106,7 +106,7 @@ func (s *Server) idempotent() gin.HandlerFunc {
 // A route's handler must pass claimOf(c) to its service before it is
 // listed here.
 var bookedRoutes = map[string]bool{
-	// Base + "/orders": true,
+	Base + "/orders":             true,
 	Base + "/groups/:id/payouts": true,
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/karigar/karigar/models"
+	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/orders"
 	"github.com/karigar/karigar/services/page"
 )
@@ -103,12 +104,25 @@ func (s *Server) createOrder(c *gin.Context) {
 	for _, it := range req.Items {
 		in.Items = append(in.Items, orders.Item{ProductID: it.ProductID, Quantity: it.Quantity})
 	}
+	// The answer is rendered once, where the service records it for replay.
+	var answer idempotency.Response
+	in.Claim, in.Answer = claimOf(c), func(o orders.Order) (idempotency.Response, error) {
+		var err error
+		answer, err = answerFor(http.StatusCreated, toOrder(o), "orders", o.ID.String())
+		return answer, err
+	}
 	o, err := s.orders.Create(c.Request.Context(), actorOf(c), in)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	created(c, toOrder(o), "orders", o.ID.String())
+	if answer.Status == 0 {
+		if answer, err = in.Answer(o); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	writeAnswer(c, answer)
 }
 
 func (s *Server) listOrders(c *gin.Context) {

@@ -110,3 +110,11 @@ func (c *Claim) Remember(ctx context.Context, r Response) error {
 		Status: r.Status, ContentType: r.ContentType, Location: r.Location, ResponseBody: body}
 	return c.store.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
 }
+
+// Abandon frees a claim taken and committed without its answer, when what
+// it booked was undone afterwards (a card order whose payment could not
+// start), so that a retry runs the request again. An answered claim stays.
+func (c *Claim) Abandon(ctx context.Context) error {
+	return c.store.db.WithContext(ctx).Where("user_id = ? AND key = ? AND status = 0", c.User, c.Key).
+		Delete(&models.IdempotencyKey{}).Error
+}

@@ -68,11 +68,15 @@ type Delivery struct {
 }
 
 func reservationOf(o Order, now time.Time) Reservation {
-	r := Reservation{CycleID: *o.OrderCycleID, SlotID: *o.CycleSlotID, Now: now, City: o.Address.City}
-	for _, l := range o.Lines {
-		r.Lines = append(r.Lines, ReservedLine{Position: l.Position, ProductID: l.ProductID, Title: l.Title, Quantity: l.Quantity})
+	return Reservation{CycleID: *o.OrderCycleID, SlotID: *o.CycleSlotID, Now: now, City: o.Address.City, Lines: reserved(o.Lines)}
+}
+
+func reserved(lines []models.OrderLine) []ReservedLine {
+	var rs []ReservedLine
+	for _, l := range lines {
+		rs = append(rs, ReservedLine{Position: l.Position, ProductID: l.ProductID, Title: l.Title, Quantity: l.Quantity})
 	}
-	return r
+	return rs
 }
 
 // settle sets each part's shipping fee and amount and the order's totals

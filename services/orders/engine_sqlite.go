@@ -9,6 +9,7 @@ import (
 // turn, and a sweep cannot meet another's locked rows, so neither needs
 // anything added.
 var sqliteEngine = engine{
-	queueForStock: func(q string, args []any, _ uuid.UUID) (string, []any) { return q, args },
+	queueForStock: func([]uuid.UUID) (string, []any) { return "", nil },
+	joinText:      "group_concat",
 	claimDue:      func(q *gorm.DB) *gorm.DB { return q },
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
 	"github.com/karigar/karigar/services/catalog"
+	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/ledger"
 	"github.com/karigar/karigar/services/page"
 	"github.com/karigar/karigar/services/payments"
@@ -57,9 +59,12 @@ type Service struct {
 // engine is what orders do differently on each database, chosen once in
 // New: PostgreSQL's in engine_postgres.go, SQLite's in engine_sqlite.go.
 type engine struct {
-	// queueForStock adds to a stock UPDATE of product (its text and
-	// arguments) whatever makes concurrent checkouts of it wait in turn.
-	queueForStock func(q string, args []any, product uuid.UUID) (string, []any)
+	// queueForStock is what a checkout's stock UPDATE of products (in id
+	// order) adds to its WHERE (text and arguments) to make concurrent
+	// checkouts of a product wait in turn.
+	queueForStock func(products []uuid.UUID) (string, []any)
+	// joinText is the aggregate joining texts with a separator.
+	joinText string
 	// claimDue makes the expiry sweep's read of due orders lock them,
 	// passing over those another replica's sweep holds.
 	claimDue func(q *gorm.DB) *gorm.DB
@@ -115,6 +120,14 @@ type CreateInput struct {
 	PaymentMethod   string
 	OrderCycleID    string
 	SlotID          string
+	// Claim, when the request has an Idempotency-Key, is taken first in
+	// the transaction that books the order, and Answer's rendering of the
+	// order recorded in it last, so that the claim, the order and the
+	// answer to replay are one commit. A card order's answer holds its
+	// payment's client secret: it is recorded with the payment's reference,
+	// after the provider answered.
+	Claim  *idempotency.Claim
+	Answer func(Order) (idempotency.Response, error)
 }
 
 // Order is an order with its lines and group parts.
@@ -189,6 +202,10 @@ func (s *Service) validate(in *CreateInput) ([]uuid.UUID, *Reservation, error) {
 // cancelled and its stock back).
 func (s *Service) Create(ctx context.Context, actor services.Actor, in CreateInput) (Order, error) {
 	o, err := s.create(ctx, actor, in)
+	var claimed claimRefusal
+	if errors.As(err, &claimed) {
+		return o, err // the key's answer, not the order's: nothing to count
+	}
 	if e, refused := services.AsError(err); refused {
 		s.opt.Metrics.OrderRefused(e.Code)
 	} else if err == nil {
@@ -235,10 +252,6 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 		return Order{}, err
 	}
 	db := s.db.WithContext(ctx)
-	lines, groups, err := s.price(db, in.Items, ids, cycle != nil)
-	if err != nil {
-		return Order{}, err
-	}
 	now := s.now()
 	addr, err := json.Marshal(in.ShippingAddress)
 	if err != nil {
@@ -249,71 +262,180 @@ func (s *Service) create(ctx context.Context, actor services.Actor, in CreateInp
 		return Order{}, err
 	}
 	o := Order{Order: models.Order{ID: models.NewID(), BuyerID: actor.UserID, PaymentMethod: in.PaymentMethod,
-		Currency: s.opt.Currency, ShippingAddress: sealed, CreatedAt: now, UpdatedAt: now},
-		Lines: lines, Groups: groups, Address: in.ShippingAddress}
-	for i := range o.Lines {
-		o.Lines[i].OrderID = o.ID
-	}
-	for i := range o.Groups {
-		o.Groups[i].OrderID = o.ID
-	}
-	settle(&o, nil)
+		Currency: s.opt.Currency, ShippingAddress: sealed, CreatedAt: now, UpdatedAt: now}, Address: in.ShippingAddress}
 	if cycle != nil {
 		o.OrderCycleID, o.CycleSlotID = &cycle.CycleID, &cycle.SlotID
 		cycle.Now = now
-		cycle.Lines = reservationOf(o, now).Lines
 	}
-	if in.PaymentMethod == models.PayByCard {
+	card := in.PaymentMethod == models.PayByCard
+	if card {
 		expires := now.Add(s.opt.TTL)
 		o.Status, o.PaymentStatus, o.ExpiresAt = models.OrderPendingPayment, models.PaymentPending, &expires
 	} else {
 		o.Status, o.PaymentStatus = models.OrderConfirmed, models.PaymentDue
 	}
 
-	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
-		if cycle != nil {
-			d, err := s.opt.Market.Check(tx, *cycle)
-			if err != nil {
-				return err
-			}
-			settle(&o, &d)
+	// A refused booking is explained afterwards, by reads that name every
+	// problem as they did before the stock was taken in one statement; if
+	// they find none (the stock came back meanwhile), the booking runs again.
+	for attempt := 1; ; attempt++ {
+		err = models.Transact(ctx, db, func(tx *gorm.DB) error { return s.book(tx, &o, in, ids, cycle, !card) })
+		if !errors.Is(err, errRefused) {
+			break
 		}
-		if err := s.takeStock(tx, o.Lines); err != nil {
-			return err
+		if err = s.explain(ctx, db, in.Items, ids, cycle); err != nil {
+			return Order{}, err
 		}
-		if err := tx.Create(&o.Order).Error; err != nil {
-			return err
+		if attempt == 3 {
+			return Order{}, services.Conflict(services.CodeConflict, "the stock of these products is changing too fast; try again")
 		}
-		if err := tx.Create(&o.Lines).Error; err != nil {
-			return err
-		}
-		if err := tx.Create(&o.Groups).Error; err != nil {
-			return err
-		}
-		if cycle != nil {
-			// Last, just before the commit: the offers' units and the slot's place, the rows
-			// every checkout of a market shares, are held for the least time (the lock order).
-			return s.opt.Market.Take(tx, *cycle)
-		}
-		return nil
-	})
-	if err != nil || in.PaymentMethod != models.PayByCard {
+	}
+	if err != nil || !card {
 		return o, err
 	}
 	intent, err := s.opt.Payments.CreateIntent(ctx, o.ID, o.Total, o.Currency)
 	if err != nil {
 		s.opt.Logger.Error("payment intent not created; cancelling the order", "order_id", o.ID, "error", err.Error())
-		if cerr := s.release(context.WithoutCancel(ctx), o.ID, models.OrderCancelled, models.PaymentFailed); cerr != nil {
+		ctx := context.WithoutCancel(ctx)
+		if cerr := s.release(ctx, o.ID, models.OrderCancelled, models.PaymentFailed); cerr != nil {
 			s.opt.Logger.Error("order not cancelled: the sweeper will expire it", "order_id", o.ID, "error", cerr.Error())
+		} else if in.Claim != nil {
+			// Nothing is left of the order: a retry under the key places it again.
+			if cerr := in.Claim.Abandon(ctx); cerr != nil {
+				s.opt.Logger.Error("idempotency key not freed", "order_id", o.ID, "error", cerr.Error())
+			}
 		}
 		return Order{}, services.Unavailable("the card payment could not be started; nothing was charged and no stock is held: try again")
 	}
 	ref := intent.ID
-	if err := db.Model(&models.Order{}).Where("id = ?", o.ID).Updates(map[string]any{"provider_ref": ref}).Error; err != nil {
+	o.ProviderRef, o.ClientSecret = &ref, intent.ClientSecret
+	err = models.Transact(ctx, db, func(tx *gorm.DB) error {
+		if err := tx.Model(&models.Order{}).Where("id = ?", o.ID).Updates(map[string]any{"provider_ref": ref}).Error; err != nil {
+			return err
+		}
+		return s.record(tx, in, o)
+	})
+	if err != nil {
 		return Order{}, err
 	}
-	o.ProviderRef, o.ClientSecret = &ref, intent.ClientSecret
 	return o, nil
+}
+
+// errRefused is book's refusal of an order whose stock it could not take
+// as asked; explain says why.
+var errRefused = errors.New("orders: the stock could not be taken as asked")
+
+// claimRefusal is the answer of a claim taken before: a replay, or a
+// conflict (the key reused, or its request still running).
+type claimRefusal struct{ err error }
+
+func (r claimRefusal) Error() string { return r.err.Error() }
+func (r claimRefusal) Unwrap() error { return r.err }
+
+// book takes the claim, the stock of every line (the statement that also
+// reads what the lines freeze), the order cycle's offer units and slot
+// place, and writes the order, in tx; with answer set it records the
+// answer to replay last.
+func (s *Service) book(tx *gorm.DB, o *Order, in CreateInput, ids []uuid.UUID, cycle *Reservation, answer bool) error {
+	if in.Claim != nil {
+		if err := in.Claim.Take(tx); err != nil {
+			return claimRefusal{err}
+		}
+	}
+	lines, groups, err := s.takeStock(tx, in.Items, ids, cycle != nil)
+	if err != nil {
+		return err
+	}
+	o.Lines, o.Groups = lines, groups
+	for i := range o.Lines {
+		o.Lines[i].OrderID = o.ID
+	}
+	for i := range o.Groups {
+		o.Groups[i].OrderID = o.ID
+	}
+	settle(o, nil)
+	if cycle != nil {
+		// Check only reads: taking the stock before it keeps the lock order.
+		cycle.Lines = reserved(o.Lines)
+		d, err := s.opt.Market.Check(tx, *cycle)
+		if err != nil {
+			return err
+		}
+		settle(o, &d)
+	}
+	if err := tx.Create(&o.Order).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(&o.Lines).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(&o.Groups).Error; err != nil {
+		return err
+	}
+	if cycle != nil {
+		// Last, just before the commit: the offers' units and the slot's place, the rows
+		// every checkout of a market shares, are held for the least time (the lock order).
+		if err := s.opt.Market.Take(tx, *cycle); err != nil {
+			return err
+		}
+	}
+	if !answer {
+		return nil
+	}
+	return s.record(tx, in, *o)
+}
+
+// record records in tx the answer to replay for the request's claim.
+func (s *Service) record(tx *gorm.DB, in CreateInput, o Order) error {
+	if in.Claim == nil || in.Answer == nil {
+		return nil
+	}
+	r, err := in.Answer(o)
+	if err != nil {
+		return err
+	}
+	return in.Claim.Record(tx, r)
+}
+
+// explain names what made book refuse an order, with the errors the checks
+// before taking the stock give (price, the order cycle's Check), then the
+// products withdrawn or short of stock; nil when it finds nothing wrong.
+func (s *Service) explain(ctx context.Context, db *gorm.DB, items []Item, ids []uuid.UUID, cycle *Reservation) error {
+	lines, _, err := s.price(db, items, ids, cycle != nil)
+	if err != nil {
+		return err
+	}
+	if cycle != nil {
+		r := *cycle
+		r.Lines = reserved(lines)
+		if _, err := s.opt.Market.Check(db, r); err != nil {
+			return err
+		}
+	}
+	var rows []models.Product
+	if err := db.Select("id", "status", "stock").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return err
+	}
+	byID := map[uuid.UUID]models.Product{}
+	for _, p := range rows {
+		byID[p.ID] = p
+	}
+	var short, withdrawn []string
+	for _, l := range byProduct(lines) {
+		switch p := byID[l.ProductID]; {
+		case p.Status != models.ProductPublished:
+			withdrawn = append(withdrawn, fmt.Sprintf("%q (%s)", l.Title, l.ProductID))
+		case p.Stock < l.Quantity:
+			short = append(short, fmt.Sprintf("%q (%s, %d asked)", l.Title, l.ProductID, l.Quantity))
+		}
+	}
+	if len(withdrawn) > 0 {
+		return productUnavailable(withdrawn, nil)
+	}
+	if len(short) > 0 {
+		return services.Conflict(services.CodeInsufficientStock, "not enough stock of %s; nothing was taken", strings.Join(short, ", "))
+	}
+	return nil
 }
 
 // price reads the products of an order request and builds its lines (in
@@ -356,6 +478,14 @@ func (s *Service) price(db *gorm.DB, items []Item, ids []uuid.UUID, inCycle bool
 	for _, m := range makers {
 		makersOf[m.ProductID] = append(makersOf[m.ProductID], ledger.MakerMinutes{ArtisanID: m.ArtisanID, Minutes: int64(m.LaborMinutes)})
 	}
+	return s.freeze(items, ids, byID, groupByID, makersOf, fees, inCycle)
+}
+
+// freeze builds an order request's lines (in request order) and group
+// parts from its products, their groups and makers and the fees in force,
+// refusing as price says.
+func (s *Service) freeze(items []Item, ids []uuid.UUID, byID map[uuid.UUID]models.Product, groupByID map[uuid.UUID]models.Group,
+	makersOf map[uuid.UUID][]ledger.MakerMinutes, fees catalog.Fees, inCycle bool) ([]models.OrderLine, []models.OrderGroup, error) {
 	var fe services.FieldErrors
 	unavailable := map[string]string{}
 	var unavailableNames []string
@@ -433,40 +563,113 @@ func frozenInputs(l models.OrderLine) pricing.Inputs {
 	return in
 }
 
-// takeStock takes every line's quantity, in product id order (the order
-// every writer of stock takes its row locks in), each by a conditional
-// UPDATE that cannot go below zero. If any line is short, nothing is taken
-// (the caller's transaction rolls back) and the error names every short
-// product.
-func (s *Service) takeStock(tx *gorm.DB, lines []models.OrderLine) error {
-	var short, withdrawn []string
-	for _, l := range byProduct(lines) {
-		q, args := s.engine.queueForStock("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND status = ?",
-			[]any{l.Quantity, l.ProductID, l.Quantity, models.ProductPublished}, l.ProductID)
-		res := tx.Exec(q, args...)
-		if res.Error != nil {
-			return res.Error
+// takeStock takes the stock of every line in one guarded UPDATE, which
+// returns what the lines freeze (price, costs, the group's rates, the
+// makers, the fees in force), and builds the lines and parts as price
+// does. A product not on sale, withdrawn or short of stock is not taken:
+// errRefused, for explain to name (the caller's transaction rolls back).
+func (s *Service) takeStock(tx *gorm.DB, items []Item, ids []uuid.UUID, inCycle bool) ([]models.OrderLine, []models.OrderGroup, error) {
+	var rows []takenProduct
+	q, args := s.stockStatement(items, ids)
+	if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, nil, err
+	}
+	if len(rows) != len(items) {
+		return nil, nil, errRefused
+	}
+	byID := make(map[uuid.UUID]models.Product, len(rows))
+	groupByID := map[uuid.UUID]models.Group{}
+	makersOf := make(map[uuid.UUID][]ledger.MakerMinutes, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = models.Product{ID: r.ID, GroupID: r.GroupID, Title: r.Title, Currency: s.opt.Currency, Price: r.Price,
+			CostMaterials: r.CostMaterials, CostPackaging: r.CostPackaging, HourlyWage: r.HourlyWage, Status: models.ProductPublished,
+			FoodShelfLifeDays: r.FoodShelfLifeDays}
+		groupByID[r.GroupID] = models.Group{ID: r.GroupID, CollectiveFundBPS: r.CollectiveFundBPS, ShippingFee: r.ShippingFee}
+		makers, err := parseMakers(r.Makers)
+		if err != nil {
+			return nil, nil, err
 		}
-		if res.RowsAffected == 0 {
-			// Withdrawn (a fee change) since it was priced, or short of stock.
-			var status string
-			if err := tx.Model(&models.Product{}).Select("status").Where("id = ?", l.ProductID).Scan(&status).Error; err != nil {
-				return err
-			}
-			if status != models.ProductPublished {
-				withdrawn = append(withdrawn, fmt.Sprintf("%q (%s)", l.Title, l.ProductID))
-				continue
-			}
-			short = append(short, fmt.Sprintf("%q (%s, %d asked)", l.Title, l.ProductID, l.Quantity))
+		makersOf[r.ID] = makers
+	}
+	fees := catalog.Fees{PlatformFeeBPS: rows[0].PlatformFeeBPS, ProcessingFeeBPS: rows[0].ProcessingBPS}
+	return s.freeze(items, ids, byID, groupByID, makersOf, fees, inCycle)
+}
+
+// takenProduct is a row of stockStatement's RETURNING.
+type takenProduct struct {
+	ID                uuid.UUID `gorm:"column:id"`
+	GroupID           uuid.UUID `gorm:"column:group_id"`
+	Title             string    `gorm:"column:title"`
+	Price             int64     `gorm:"column:price"`
+	CostMaterials     int64     `gorm:"column:cost_materials"`
+	CostPackaging     int64     `gorm:"column:cost_packaging"`
+	HourlyWage        int64     `gorm:"column:hourly_wage"`
+	FoodShelfLifeDays *int      `gorm:"column:food_shelf_life_days"`
+	CollectiveFundBPS int       `gorm:"column:collective_fund_bps"`
+	ShippingFee       int64     `gorm:"column:shipping_fee"`
+	PlatformFeeBPS    int       `gorm:"column:platform_fee_bps"`
+	ProcessingBPS     int       `gorm:"column:processing_bps"`
+	Makers            string    `gorm:"column:makers"` // artisan_id:labor_minutes, comma separated
+}
+
+// stockStatement is the UPDATE that takes every line's quantity, unless
+// that would take a product below zero, and only of products on sale (published, in
+// this currency, of a verified group, with makers); the engine adds what
+// makes concurrent checkouts of a product wait in turn. PostgreSQL reads
+// the rows by the primary key index, so it locks them in product id order,
+// the order every writer of stock takes its row locks in (were a plan to
+// differ, a deadlock is detected and Transact retries).
+func (s *Service) stockStatement(items []Item, ids []uuid.UUID) (string, []any) {
+	sorted := slices.Clone(ids)
+	slices.SortFunc(sorted, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	qty := make(map[uuid.UUID]int, len(ids))
+	for i, id := range ids {
+		qty[id] = items[i].Quantity
+	}
+	var take strings.Builder
+	var takeArgs []any
+	take.WriteString("CASE id")
+	for _, id := range sorted {
+		take.WriteString(" WHEN ? THEN CAST(? AS integer)")
+		takeArgs = append(takeArgs, id, qty[id])
+	}
+	take.WriteString(" END")
+	queue, queueArgs := s.engine.queueForStock(sorted)
+	q := "UPDATE products SET stock = stock - " + take.String() +
+		" WHERE id IN ? AND status = ? AND currency = ? AND stock >= " + take.String() +
+		" AND EXISTS (SELECT 1 FROM producer_groups AS g WHERE g.id = products.group_id AND g.status = ?)" +
+		" AND EXISTS (SELECT 1 FROM product_makers AS m WHERE m.product_id = products.id)" + queue +
+		" RETURNING id, group_id, title, price, cost_materials, cost_packaging, hourly_wage, food_shelf_life_days," +
+		" (SELECT collective_fund_bps FROM producer_groups AS g WHERE g.id = products.group_id) AS collective_fund_bps," +
+		" (SELECT shipping_fee FROM producer_groups AS g WHERE g.id = products.group_id) AS shipping_fee," +
+		" (SELECT platform_fee_bps FROM figure_basis WHERE id = 1) AS platform_fee_bps," +
+		" (SELECT processing_bps FROM figure_basis WHERE id = 1) AS processing_bps," +
+		" (SELECT " + s.engine.joinText + "(CAST(m.artisan_id AS text) || ':' || CAST(m.labor_minutes AS text), ',')" +
+		" FROM product_makers AS m WHERE m.product_id = products.id) AS makers"
+	args := append(takeArgs, sorted, models.ProductPublished, s.opt.Currency)
+	args = append(args, takeArgs...)
+	args = append(args, models.GroupVerified)
+	return q, append(args, queueArgs...)
+}
+
+// parseMakers reads stockStatement's makers, in artisan id order (the
+// order price reads them in).
+func parseMakers(s string) ([]ledger.MakerMinutes, error) {
+	var ms []ledger.MakerMinutes
+	for _, part := range strings.Split(s, ",") {
+		id, minutes, _ := strings.Cut(part, ":")
+		artisan, err := uuid.Parse(id)
+		if err != nil {
+			return nil, fmt.Errorf("orders: makers %q: %w", s, err)
 		}
+		n, err := strconv.ParseInt(minutes, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("orders: makers %q: %w", s, err)
+		}
+		ms = append(ms, ledger.MakerMinutes{ArtisanID: artisan, Minutes: n})
 	}
-	if len(withdrawn) > 0 {
-		return productUnavailable(withdrawn, nil)
-	}
-	if len(short) > 0 {
-		return services.Conflict(services.CodeInsufficientStock, "not enough stock of %s; nothing was taken", strings.Join(short, ", "))
-	}
-	return nil
+	slices.SortFunc(ms, func(a, b ledger.MakerMinutes) int { return bytes.Compare(a.ArtisanID[:], b.ArtisanID[:]) })
+	return ms, nil
 }
 
 // byProduct is lines in product id order: the order every writer of stock
