@@ -89,7 +89,7 @@ func (s *Service) CreatePayout(ctx context.Context, actor services.Actor, groupI
 
 		// Everything but the booking is written before the chain's head is
 		// locked: the payout's row names its transaction before it is
-		// booked (its foreign key is checked at commit, migration 0027).
+		// booked (its foreign key is checked at commit, migration 0026).
 		p = models.Payout{ID: models.NewID(), GroupID: groupID, ArtisanID: artisan.ID, Amount: in.Amount.Amount,
 			Currency: in.Amount.Currency, Method: in.Method, Reference: in.Reference, TransactionID: models.NewID(),
 			CreatedBy: actor.UserID, CreatedAt: s.now()}
