@@ -174,8 +174,7 @@ func (s *Service) parse(q Query) (listing, error) {
 
 // base is a new query of the published products that pass l's filters.
 func (s *Service) base(db *gorm.DB, l listing) *gorm.DB {
-	tx := db.Table("products p").Select(listColumns).
-		Joins("JOIN producer_groups g ON g.id = p.group_id").Where(published)
+	tx := s.listed.WithContext(db.Statement.Context)
 	for _, c := range l.conds {
 		tx = tx.Where(c.sql, c.args...)
 	}
