@@ -172,7 +172,9 @@ func (s *Service) parse(q Query) (listing, error) {
 	return l, nil
 }
 
-// base is a new query of the published products that pass l's filters.
+// base is a new query of the published products that pass l's filters,
+// with db's context. The catalogue is read from the pool, never inside a
+// transaction: only db's context is taken, not its connection.
 func (s *Service) base(db *gorm.DB, l listing) *gorm.DB {
 	tx := s.listed.WithContext(db.Statement.Context)
 	for _, c := range l.conds {
