@@ -44,11 +44,13 @@ const columns = `SELECT p.id, p.group_id, p.title, p.category, p.images, p.curre
 	(SELECT i.thumb_key FROM product_images i WHERE i.product_id = p.id AND i.position = 0) AS thumb_key
 	FROM products p JOIN producer_groups g ON g.id = p.group_id WHERE p.status = 'published'`
 
+// A list binds its LIMIT; a search writes it into the SQL (gorm's Limit),
+// as Karigar does: on PostgreSQL's cached generic plans the two differ.
 const (
 	listSQL   = columns + ` AND p.category = $1 ORDER BY p.published_at DESC, p.id DESC LIMIT $2`
-	titleSQL  = columns + ` AND p.search_vector @@ to_tsquery('english', $1) ORDER BY p.published_at DESC, p.id DESC LIMIT $2`
+	titleSQL  = columns + ` AND p.search_vector @@ to_tsquery('english', $1) ORDER BY p.published_at DESC, p.id DESC LIMIT `
 	othersSQL = columns + ` AND p.search_vector @@ to_tsquery('english', $1) AND NOT p.search_vector @@ to_tsquery('english', $2)
-	ORDER BY p.published_at DESC, p.id DESC LIMIT $3`
+	ORDER BY p.published_at DESC, p.id DESC LIMIT `
 )
 
 type money struct {
@@ -125,10 +127,10 @@ func (s *server) products(w http.ResponseWriter, r *http.Request) {
 	scope := "products|" + q.Get("category") + "|" + q.Get("q")
 	if words := tokens(q.Get("q")); len(words) > 0 {
 		all, title := tsQuery(words, ""), tsQuery(words, ":A")
-		items, err = s.query(ctx, titleSQL, title, limit+1)
+		items, err = s.query(ctx, titleSQL+strconv.Itoa(limit+1), title)
 		if err == nil && len(items) <= limit {
 			var more []item
-			more, err = s.query(ctx, othersSQL, all, title, limit+1-len(items))
+			more, err = s.query(ctx, othersSQL+strconv.Itoa(limit+1-len(items)), all, title)
 			items = append(items, more...)
 		}
 	} else {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -217,7 +218,7 @@ func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
 		}
 		tx = tx.Where(after(ord), key, id)
 	}
-	rows, err := scan(tx.Order(orderBy(ord)), l.limit+1)
+	rows, err := scan(limitTo(tx.Order(orderBy(ord)), l.limit+1))
 	if err != nil || len(rows) <= l.limit {
 		return rows, "", err
 	}
@@ -251,13 +252,13 @@ func orderBy(o order) string {
 // scan reads the rows of a catalogue query (listColumns, in their order)
 // by position: gorm's Scan matched every column to a field of Item by
 // reflection, which was the largest share of a list's CPU in its profile.
-func scan(tx *gorm.DB, limit int) ([]Item, error) {
-	rows, err := tx.Limit(limit).Rows()
+func scan(tx *gorm.DB) ([]Item, error) {
+	rows, err := tx.Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]Item, 0, limit)
+	var out []Item
 	for rows.Next() {
 		var (
 			it        Item
@@ -281,6 +282,36 @@ func scan(tx *gorm.DB, limit int) ([]Item, error) {
 		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+// limitTo limits a sorted list to n rows with n bound as a parameter on
+// PostgreSQL. Its prepared statements run on a cached generic plan, and for
+// LIMIT 21 written into the SQL that plan read every published product of
+// the category and sorted them (0.27–0.33 ms for 51 of 300 products);
+// with LIMIT $n it walks the category's newest-first index and stops after
+// the page (0.10–0.12 ms). SQLite's gorm driver renders only gorm's own
+// Limit clause, and SQLite has no generic plans to steer.
+func limitTo(tx *gorm.DB, n int) *gorm.DB {
+	if models.DialectOf(tx) == models.Postgres {
+		return tx.Clauses(boundLimit(n))
+	}
+	return tx.Limit(n)
+}
+
+// boundLimit is a LIMIT clause whose count is a bound parameter.
+type boundLimit int
+
+func (boundLimit) Name() string { return "LIMIT" }
+
+func (n boundLimit) Build(b clause.Builder) {
+	b.WriteString("LIMIT ")
+	b.AddVar(b, int(n))
+}
+
+// MergeClause drops the clause's name, which Build writes itself.
+func (n boundLimit) MergeClause(c *clause.Clause) {
+	c.Name = ""
+	c.Expression = n
 }
 
 // rawBytes is a column's bytes, from a driver that gives a string or bytes
