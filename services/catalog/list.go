@@ -261,15 +261,18 @@ func scan(tx *gorm.DB) ([]Item, error) {
 	var out []Item
 	for rows.Next() {
 		var (
-			it        Item
-			images    rawBytes
-			published nullTime
+			it           Item
+			images       rawBytes
+			published    nullTime
+			stock, share int64  // database/sql fills an int through strconv, an int64 directly
+			province     string // and a named string type through reflection
 		)
-		if err := rows.Scan(&it.ID, &it.GroupID, &it.Title, &it.Category, &images, &it.Currency, &it.Price, &it.Stock,
-			&it.ArtisanShareBPS, &it.MeetsWageBenchmark, &it.Status, &it.Province, &published,
+		if err := rows.Scan(&it.ID, &it.GroupID, &it.Title, &it.Category, &images, &it.Currency, &it.Price, &stock,
+			&share, &it.MeetsWageBenchmark, &it.Status, &province, &published,
 			&it.GroupName, &it.GroupDistrict, &it.ThumbKey); err != nil {
 			return nil, err
 		}
+		it.Stock, it.ArtisanShareBPS, it.Province = int(stock), int(share), models.Province(province)
 		if len(images) > 0 {
 			if err := json.Unmarshal(images, &it.Images); err != nil {
 				return nil, fmt.Errorf("product %s: images: %w", it.ID, err)
