@@ -1,11 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"compress/gzip"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -36,20 +37,28 @@ func compress() gin.HandlerFunc {
 			_, _ = w.ResponseWriter.Write(w.body.Bytes())
 			return
 		}
-		var out bytes.Buffer
-		zw := gzip.NewWriter(&out)
-		if _, err := zw.Write(w.body.Bytes()); err != nil || zw.Close() != nil {
-			_, _ = w.ResponseWriter.Write(w.body.Bytes()) // cannot happen with a bytes.Buffer; send it plain
-			return
-		}
 		h.Set("Content-Encoding", "gzip")
 		h.Del("Content-Length")
 		if tag := h.Get("ETag"); strings.HasPrefix(tag, `"`) {
 			h.Set("ETag", gzipTag(tag))
 		}
-		_, _ = w.ResponseWriter.Write(out.Bytes())
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(w.ResponseWriter)
+		// An error here is the client gone: nothing more can be sent to it.
+		_, _ = zw.Write(w.body.Bytes())
+		_ = zw.Close()
+		gzipWriters.Put(zw)
 	}
 }
+
+// gzipWriters are reused: a new gzip.Writer allocates and clears about a
+// megabyte of tables, which in the catalogue's profile cost as much as the
+// compression itself. BestSpeed shrinks a catalogue page (10 KB of JSON) to
+// 19% instead of the default level's 17%, in less than half the time.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
 
 // gzipTag is the strong ETag of the gzipped form of what tag names.
 func gzipTag(tag string) string {

@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -170,10 +173,11 @@ func (s *Service) parse(q Query) (listing, error) {
 	return l, nil
 }
 
-// base is a new query of the published products that pass l's filters.
+// base is a new query of the published products that pass l's filters,
+// with db's context. The catalogue is read from the pool, never inside a
+// transaction: only db's context is taken, not its connection.
 func (s *Service) base(db *gorm.DB, l listing) *gorm.DB {
-	tx := db.Table("products p").Select(listColumns).
-		Joins("JOIN producer_groups g ON g.id = p.group_id").Where(published)
+	tx := s.listed.WithContext(db.Statement.Context)
 	for _, c := range l.conds {
 		tx = tx.Where(c.sql, c.args...)
 	}
@@ -214,7 +218,7 @@ func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
 		}
 		tx = tx.Where(after(ord), key, id)
 	}
-	rows, err := scan(tx.Order(orderBy(ord)), l.limit+1)
+	rows, err := scan(limitTo(tx.Order(orderBy(ord)), l.limit+1))
 	if err != nil || len(rows) <= l.limit {
 		return rows, "", err
 	}
@@ -245,10 +249,120 @@ func orderBy(o order) string {
 	return o.column + " ASC, p.id ASC"
 }
 
-func scan(tx *gorm.DB, limit int) ([]Item, error) {
+// scan reads the rows of a catalogue query (listColumns, in their order)
+// by position: gorm's Scan matched every column to a field of Item by
+// reflection, which was the largest share of a list's CPU in its profile.
+func scan(tx *gorm.DB) ([]Item, error) {
+	rows, err := tx.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var out []Item
-	err := tx.Limit(limit).Scan(&out).Error
-	return out, err
+	for rows.Next() {
+		var (
+			it           Item
+			images       rawBytes
+			published    nullTime
+			stock, share int64  // database/sql fills an int through strconv, an int64 directly
+			province     string // and a named string type through reflection
+		)
+		if err := rows.Scan(&it.ID, &it.GroupID, &it.Title, &it.Category, &images, &it.Currency, &it.Price, &stock,
+			&share, &it.MeetsWageBenchmark, &it.Status, &province, &published,
+			&it.GroupName, &it.GroupDistrict, &it.ThumbKey); err != nil {
+			return nil, err
+		}
+		it.Stock, it.ArtisanShareBPS, it.Province = int(stock), int(share), models.Province(province)
+		if len(images) > 0 {
+			if err := json.Unmarshal(images, &it.Images); err != nil {
+				return nil, fmt.Errorf("product %s: images: %w", it.ID, err)
+			}
+		}
+		if published.valid {
+			t := published.t
+			it.PublishedAt = &t
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// limitTo limits a sorted list to n rows with n bound as a parameter on
+// PostgreSQL. Its prepared statements run on a cached generic plan, and for
+// LIMIT 21 written into the SQL that plan read every published product of
+// the category and sorted them (0.27–0.33 ms for 51 of 300 products);
+// with LIMIT $n it walks the category's newest-first index and stops after
+// the page (0.10–0.12 ms). SQLite's gorm driver renders only gorm's own
+// Limit clause, and SQLite has no generic plans to steer.
+func limitTo(tx *gorm.DB, n int) *gorm.DB {
+	if models.DialectOf(tx) == models.Postgres {
+		return tx.Clauses(boundLimit(n))
+	}
+	return tx.Limit(n)
+}
+
+// boundLimit is a LIMIT clause whose count is a bound parameter.
+type boundLimit int
+
+func (boundLimit) Name() string { return "LIMIT" }
+
+func (n boundLimit) Build(b clause.Builder) {
+	b.WriteString("LIMIT ")
+	b.AddVar(b, int(n))
+}
+
+// MergeClause drops the clause's name, which Build writes itself.
+func (n boundLimit) MergeClause(c *clause.Clause) {
+	c.Name = ""
+	c.Expression = n
+}
+
+// rawBytes is a column's bytes, from a driver that gives a string or bytes
+// (a JSON column: bytes from PostgreSQL, text from SQLite).
+type rawBytes []byte
+
+func (b *rawBytes) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*b = nil
+	case []byte:
+		*b = append((*b)[:0], v...)
+	case string:
+		*b = append((*b)[:0], v...)
+	default:
+		return fmt.Errorf("cannot read %T as bytes", v)
+	}
+	return nil
+}
+
+// nullTime is a nullable timestamp as either engine's driver gives it.
+type nullTime struct {
+	t     time.Time
+	valid bool
+}
+
+func (n *nullTime) Scan(v any) error {
+	var nt sql.NullTime
+	if err := nt.Scan(v); err == nil {
+		n.t, n.valid = nt.Time, nt.Valid
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		if b, isBytes := v.([]byte); isBytes {
+			s, ok = string(b), true
+		}
+	}
+	if !ok {
+		return fmt.Errorf("cannot read %T as a time", v)
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			n.t, n.valid = t, true
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot read %q as a time", s)
 }
 
 // published selects the public catalogue. It is written into the SQL, not

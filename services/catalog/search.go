@@ -148,7 +148,7 @@ func (s *Service) relevant(db *gorm.DB, l listing) ([]Item, string, error) {
 			if l.cursor != "" && c == class {
 				tx = tx.Where(after(orders[SortRelevance]), t.UTC(), id)
 			}
-			rows, err := scan(tx.Order(orderBy(orders[SortRelevance])), l.limit+1-len(out))
+			rows, err := scan(tx.Order(orderBy(orders[SortRelevance])).Limit(l.limit + 1 - len(out)))
 			if err != nil {
 				return nil, "", err
 			}

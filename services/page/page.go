@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/karigar/karigar/services"
 )
@@ -32,10 +34,17 @@ func Limit(raw string) (int, error) {
 }
 
 // Codec signs cursors so that a client can neither forge nor alter one.
-type Codec struct{ key []byte }
+type Codec struct {
+	key []byte
+	// macs are keyed HMACs, reset between uses: keying one hashes the key
+	// into its pads, work a list page need not repeat.
+	macs *sync.Pool
+}
 
 // NewCodec returns a Codec keyed by key.
-func NewCodec(key []byte) Codec { return Codec{key: key} }
+func NewCodec(key []byte) Codec {
+	return Codec{key: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 type payload struct {
 	Scope string            `json:"s"`
@@ -45,12 +54,21 @@ type payload struct {
 // Encode returns a cursor holding keys for the query named by scope (a
 // canonical string of the query's filters and order).
 func (c Codec) Encode(scope string, keys ...any) string {
-	p := payload{Scope: scope}
-	for _, k := range keys {
+	// The bytes json.Marshal gives a payload, written out directly: marshalling
+	// the payload compacted each key's JSON a second time.
+	body := make([]byte, 0, 64+len(scope))
+	body = append(body, `{"s":`...)
+	s, _ := json.Marshal(scope)
+	body = append(body, s...)
+	body = append(body, `,"k":[`...)
+	for i, k := range keys {
+		if i > 0 {
+			body = append(body, ',')
+		}
 		b, _ := json.Marshal(k)
-		p.Keys = append(p.Keys, b)
+		body = append(body, b...)
 	}
-	body, _ := json.Marshal(p)
+	body = append(body, "]}"...)
 	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(c.sign(body))
 }
 
@@ -77,7 +95,14 @@ func (c Codec) Decode(cursor, scope string, keys ...any) error {
 }
 
 func (c Codec) sign(body []byte) []byte {
-	m := hmac.New(sha256.New, c.key)
+	var m hash.Hash
+	if c.macs != nil {
+		m = c.macs.Get().(hash.Hash)
+		defer c.macs.Put(m)
+		m.Reset()
+	} else {
+		m = hmac.New(sha256.New, c.key)
+	}
 	m.Write([]byte("karigar/cursor\x00"))
 	m.Write(body)
 	return m.Sum(nil)[:16]
