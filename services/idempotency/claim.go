@@ -97,6 +97,12 @@ func (c *Claim) Record(tx *gorm.DB, r Response) error {
 	return c.store.complete(tx, c.User, c.Key, r)
 }
 
+// Answer is what Record would write for r, for a caller that sends it in
+// the tx that took the claim as part of a statement of its own.
+func (c *Claim) Answer(r Response) (Answer, error) {
+	return c.store.answer(c.User, c.Key, r)
+}
+
 // Remember stores an answer that booked nothing (a refusal: out of stock, a
 // bad field), in a commit of its own, so that a retry gets the same answer.
 // A claim taken meanwhile by a retry is left alone.

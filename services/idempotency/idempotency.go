@@ -170,13 +170,38 @@ func (s *Store) Complete(ctx context.Context, user uuid.UUID, key string, r Resp
 }
 
 func (s *Store) complete(db *gorm.DB, user uuid.UUID, key string, r Response) error {
-	body, err := s.seal(r.Body)
+	a, err := s.answer(user, key, r)
 	if err != nil {
 		return err
 	}
-	return db.Model(&models.IdempotencyKey{}).
-		Where("user_id = ? AND key = ?", user, key).
-		Updates(map[string]any{"status": r.Status, "content_type": r.ContentType, "location": r.Location, "response_body": body}).Error
+	q, args := a.Update()
+	return db.Exec(q, args...).Error
+}
+
+// An Answer is what recording a response writes to its key's row: the
+// response, its body sealed.
+type Answer struct {
+	user     uuid.UUID
+	key      string
+	response Response // Body sealed
+}
+
+func (s *Store) answer(user uuid.UUID, key string, r Response) (Answer, error) {
+	body, err := s.seal(r.Body)
+	if err != nil {
+		return Answer{}, err
+	}
+	r.Body = body
+	return Answer{user: user, key: key, response: r}, nil
+}
+
+// Update is the statement that records the answer (with ? placeholders),
+// and its arguments: a caller may send it inside a statement of its own,
+// such as a data-modifying WITH on PostgreSQL.
+func (a Answer) Update() (string, []any) {
+	r := a.response
+	return "UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, response_body = ? WHERE user_id = ? AND key = ?",
+		[]any{r.Status, r.ContentType, r.Location, r.Body, a.user, a.key}
 }
 
 func (s *Store) seal(body []byte) ([]byte, error) {

@@ -12,4 +12,5 @@ var sqliteEngine = engine{
 	queueForStock: func([]uuid.UUID) (string, []any) { return "", nil },
 	joinText:      "group_concat",
 	claimDue:      func(q *gorm.DB) *gorm.DB { return q },
+	writeOrder:    writeEach,
 }

@@ -68,6 +68,9 @@ type engine struct {
 	// claimDue makes the expiry sweep's read of due orders lock them,
 	// passing over those another replica's sweep holds.
 	claimDue func(q *gorm.DB) *gorm.DB
+	// writeOrder writes a new order, its lines, its group parts and, when
+	// given, the answer to replay, in as few round trips as the engine can.
+	writeOrder func(tx *gorm.DB, o *Order, a *idempotency.Answer) error
 }
 
 var engines = map[models.Dialect]engine{models.Postgres: postgresEngine, models.SQLite: sqliteEngine}
@@ -333,9 +336,9 @@ func (r claimRefusal) Error() string { return r.err.Error() }
 func (r claimRefusal) Unwrap() error { return r.err }
 
 // book takes the claim, the stock of every line (the statement that also
-// reads what the lines freeze), the order cycle's offer units and slot
-// place, and writes the order, in tx; with answer set it records the
-// answer to replay last.
+// reads what the lines freeze), writes the order (with answer set, and the
+// answer to replay with it), then takes the order cycle's offer units and
+// slot place, in tx.
 func (s *Service) book(tx *gorm.DB, o *Order, in CreateInput, ids []uuid.UUID, cycle *Reservation, answer bool) error {
 	if in.Claim != nil {
 		if err := in.Claim.Take(tx); err != nil {
@@ -363,13 +366,15 @@ func (s *Service) book(tx *gorm.DB, o *Order, in CreateInput, ids []uuid.UUID, c
 		}
 		settle(o, &d)
 	}
-	if err := tx.Create(&o.Order).Error; err != nil {
-		return err
+	var a *idempotency.Answer
+	if answer {
+		if a, err = s.answer(in, *o); err != nil {
+			return err
+		}
 	}
-	if err := tx.Create(&o.Lines).Error; err != nil {
-		return err
-	}
-	if err := tx.Create(&o.Groups).Error; err != nil {
+	// The answer's row is this request's own, locked since the claim: writing
+	// it before the market's rows holds no shared lock longer.
+	if err := s.engine.writeOrder(tx, o, a); err != nil {
 		return err
 	}
 	if cycle != nil {
@@ -379,22 +384,53 @@ func (s *Service) book(tx *gorm.DB, o *Order, in CreateInput, ids []uuid.UUID, c
 			return err
 		}
 	}
-	if !answer {
+	return nil
+}
+
+// writeEach writes the order, its lines, its group parts and, when given,
+// the answer to replay, a statement each.
+func writeEach(tx *gorm.DB, o *Order, a *idempotency.Answer) error {
+	if err := tx.Create(&o.Order).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(&o.Lines).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(&o.Groups).Error; err != nil {
+		return err
+	}
+	if a == nil {
 		return nil
 	}
-	return s.record(tx, in, *o)
+	q, args := a.Update()
+	return tx.Exec(q, args...).Error
 }
 
 // record records in tx the answer to replay for the request's claim.
 func (s *Service) record(tx *gorm.DB, in CreateInput, o Order) error {
+	a, err := s.answer(in, o)
+	if a == nil || err != nil {
+		return err
+	}
+	q, args := a.Update()
+	return tx.Exec(q, args...).Error
+}
+
+// answer is the request's answer to replay, as its claim records it; nil
+// when the request has no claim.
+func (s *Service) answer(in CreateInput, o Order) (*idempotency.Answer, error) {
 	if in.Claim == nil || in.Answer == nil {
-		return nil
+		return nil, nil
 	}
 	r, err := in.Answer(o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return in.Claim.Record(tx, r)
+	a, err := in.Claim.Answer(r)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // explain names what made book refuse an order, with the errors the checks
