@@ -393,6 +393,7 @@ func TestFairStockMovesAllOrNothing(t *testing.T) {
 // exactly once. Three rounds of 30 sales; under -short (CI's race run,
 // after the full size has run on SQLite) two rounds of 16.
 func TestFairSalesAppliedOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	rounds, perBatch := 3, 30
 	if testing.Short() {
 		rounds, perBatch = 2, 16

@@ -576,6 +576,7 @@ func TestOrderCycleValidation(t *testing.T) {
 // full size has run on SQLite) 30 buyers race and 10 ordinary checkouts
 // run alongside: still three times the slot and four times the offer.
 func TestOrderCycleLimitsHoldAcrossTwoInstances(t *testing.T) {
+	t.Parallel()
 	racers, alongside := 100, 20
 	if testing.Short() {
 		racers, alongside = 30, 10

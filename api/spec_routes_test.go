@@ -62,6 +62,7 @@ func specOps(doc *openapi3.T) []specOp {
 }
 
 func TestSpecAndRouterAgree(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, modelstest.Open(t, "sqlite"))
 	router := map[string]bool{}
 	for _, r := range e.srv.Routes() {
