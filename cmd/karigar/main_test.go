@@ -456,7 +456,8 @@ func TestConfigStorageURL(t *testing.T) {
 }
 
 // The binary hashes passwords at auth's default cost, what production
-// runs; TestMain lowers it for the other tests of this package only.
+// runs; TestMain lowers it for the other tests of this package only. Not
+// parallel: it sets bcryptCost back while it runs.
 func TestProductionBcryptCost(t *testing.T) {
 	lowered := bcryptCost
 	bcryptCost = 0
