@@ -23,6 +23,7 @@ var (
 )
 
 func TestDocsPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, modelstest.Open(t, "sqlite"))
 	res := e.do("GET", "/docs", nil)
 	res.wantStatus(t, http.StatusOK)
@@ -93,6 +94,7 @@ func TestDocsPage(t *testing.T) {
 }
 
 func TestOpenAPIDocumentIsServedAsIs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, modelstest.Open(t, "sqlite"))
 	res := e.do("GET", "/openapi.yaml", nil)
 	res.wantStatus(t, http.StatusOK)

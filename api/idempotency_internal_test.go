@@ -20,6 +20,7 @@ import (
 // A handler that panics must not leave its Idempotency-Key claimed: the
 // retry runs the request, through the real middleware stack.
 func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
+	t.Parallel()
 	secret := []byte("test-secret-test-secret-test-secret!")
 	for _, engine := range modelstest.Engines() {
 		t.Run(engine, func(t *testing.T) {

@@ -571,9 +571,16 @@ func TestOrderCycleValidation(t *testing.T) {
 // Limits hold through two server instances on one database: 100 buyers
 // racing for a slot of 10 orders place exactly 10; 100 racing for an
 // offer capped at 7 units buy exactly 7. Ordinary checkouts of the same
-// products run alongside, in the other lock order's reach, and none
-// deadlocks or fails.
+// products run alongside (20 each time), in the other lock order's reach,
+// and none deadlocks or fails. Under -short (CI's race run, after the
+// full size has run on SQLite) 30 buyers race and 10 ordinary checkouts
+// run alongside: still three times the slot and four times the offer.
 func TestOrderCycleLimitsHoldAcrossTwoInstances(t *testing.T) {
+	t.Parallel()
+	racers, alongside := 100, 20
+	if testing.Short() {
+		racers, alongside = 30, 10
+	}
 	for _, engine := range modelstest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			u := modelstest.URL(t, engine)
@@ -607,12 +614,12 @@ func TestOrderCycleLimitsHoldAcrossTwoInstances(t *testing.T) {
 				buyers[i] = one.register(fmt.Sprintf("market%d@example.pk", i), "buyer")
 			}
 
-			// race sends n checkouts inside the cycle and 20 ordinary checkouts of the achar, all at
-			// once, half through each instance, and counts the answers by status and code.
+			// race sends n checkouts inside the cycle and alongside ordinary checkouts of the achar,
+			// all at once, half through each instance, and counts the answers by status and code.
 			race := func(name string, n int, order func(i int) map[string]any) (inCycle, ordinary map[string]int) {
 				var mu sync.Mutex
 				inCycle, ordinary = map[string]int{}, map[string]int{}
-				inParallel(n+20, func(i int) {
+				inParallel(n+alongside, func(i int) {
 					e := one
 					if i%2 == 1 {
 						e = two
@@ -635,25 +642,25 @@ func TestOrderCycleLimitsHoldAcrossTwoInstances(t *testing.T) {
 			}
 
 			// A slot of 10 orders.
-			inCycle, ordinary := race("slot", 100, func(int) map[string]any { return cycleOrder(c.ID, small.ID, item(f.achar.ID, 1)) })
-			if inCycle["201"] != 10 || inCycle["409slot_full"] != 90 || ordinary["201"] != 20 {
+			inCycle, ordinary := race("slot", racers, func(int) map[string]any { return cycleOrder(c.ID, small.ID, item(f.achar.ID, 1)) })
+			if inCycle["201"] != 10 || inCycle["409slot_full"] != racers-10 || ordinary["201"] != alongside {
 				t.Fatalf("into a slot of 10: %v; ordinary checkouts alongside: %v", inCycle, ordinary)
 			}
 			if n := one.count("orders", "cycle_slot_id = ?", small.ID); n != 10 {
 				t.Fatalf("%d orders in a slot of 10", n)
 			}
-			if got := one.getCycle(c.ID); got.PickupPoints[0].Slots[0].OrdersLeft != 0 || one.stock(f.achar.ID) != 1000-10-20 {
+			if got := one.getCycle(c.ID); got.PickupPoints[0].Slots[0].OrdersLeft != 0 || one.stock(f.achar.ID) != int64(1000-10-alongside) {
 				t.Fatalf("slot %+v, achar stock %d", got.PickupPoints[0].Slots[0], one.stock(f.achar.ID))
 			}
 
 			// An offer of 7 units, ordered with the uncapped achar in either line order.
-			inCycle, ordinary = race("offer", 100, func(i int) map[string]any {
+			inCycle, ordinary = race("offer", racers, func(i int) map[string]any {
 				if i%2 == 0 {
 					return cycleOrder(c.ID, large.ID, item(f.halwa.ID, 1), item(f.achar.ID, 1))
 				}
 				return cycleOrder(c.ID, large.ID, item(f.achar.ID, 1), item(f.halwa.ID, 1))
 			})
-			if inCycle["201"] != 7 || inCycle["409insufficient_stock"] != 93 || ordinary["201"] != 20 {
+			if inCycle["201"] != 7 || inCycle["409insufficient_stock"] != racers-7 || ordinary["201"] != alongside {
 				t.Fatalf("for an offer of 7: %v; ordinary checkouts alongside: %v", inCycle, ordinary)
 			}
 			var sold int64
@@ -670,7 +677,7 @@ func TestOrderCycleLimitsHoldAcrossTwoInstances(t *testing.T) {
 				}
 			}
 			if sold != 7 || one.stock(f.halwa.ID) != 1000-7 || *halwa.QuantityLeft != 0 || halwa.Available ||
-				got.PickupPoints[0].Slots[1].OrdersLeft != 1000-7 || one.stock(f.achar.ID) != 1000-10-20-7-20 {
+				got.PickupPoints[0].Slots[1].OrdersLeft != 1000-7 || one.stock(f.achar.ID) != int64(1000-10-alongside-7-alongside) {
 				t.Fatalf("sold %d, halwa stock %d, offer %+v, slot %+v, achar stock %d", sold, one.stock(f.halwa.ID), halwa,
 					got.PickupPoints[0].Slots[1], one.stock(f.achar.ID))
 			}

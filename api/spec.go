@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
@@ -25,8 +26,12 @@ type renderedDocs struct {
 
 // loadSpec parses and validates the embedded spec once, at start, and
 // renders the /docs page from it, so a broken spec stops the server instead
-// of serving a broken page.
-func loadSpec() (*apiSpec, error) {
+// of serving a broken page. It runs once per process: what it builds is
+// never changed, and a process that starts many servers (the tests start
+// hundreds, each of which took seconds under the race detector) shares it.
+var loadSpec = sync.OnceValues(buildSpec)
+
+func buildSpec() (*apiSpec, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
 	if err != nil {
 		return nil, err

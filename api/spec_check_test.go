@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -21,12 +22,22 @@ type specChecker struct {
 
 func newSpecChecker(t *testing.T) *specChecker {
 	t.Helper()
-	r, err := gorillamux.NewRouter(loadDoc(t))
+	r, err := specRouter()
 	if err != nil {
 		t.Fatalf("openapi router: %v", err)
 	}
 	return &specChecker{router: r}
 }
+
+// specRouter is built once per test process, like the document it routes
+// by: finding a route changes nothing in it.
+var specRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := specDoc()
+	if err != nil {
+		return nil, err
+	}
+	return gorillamux.NewRouter(doc)
+})
 
 func (s *specChecker) check(t *testing.T, method, path string, h http.Header, res *response) {
 	t.Helper()

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -18,18 +20,27 @@ import (
 	"github.com/karigar/karigar/models/modelstest"
 )
 
-// loadDoc parses and validates docs/openapi.yaml.
+// loadDoc parses and validates docs/openapi.yaml, once per test process:
+// every test's spec checker reads the same document and none changes it.
 func loadDoc(t *testing.T) *openapi3.T {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+	doc, err := specDoc()
 	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("openapi.yaml is not valid: %v", err)
+		t.Fatal(err)
 	}
 	return doc
 }
+
+var specDoc = sync.OnceValues(func() (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi.yaml is not valid: %w", err)
+	}
+	return doc, nil
+})
 
 type specOp struct {
 	method, path string
@@ -51,6 +62,7 @@ func specOps(doc *openapi3.T) []specOp {
 }
 
 func TestSpecAndRouterAgree(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, modelstest.Open(t, "sqlite"))
 	router := map[string]bool{}
 	for _, r := range e.srv.Routes() {

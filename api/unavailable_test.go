@@ -60,6 +60,7 @@ func TestDatabaseClosedAnswers503(t *testing.T) {
 // A PostgreSQL server that goes away mid-life (reached through a proxy that
 // is then cut: open connections drop, new ones are refused) is 503.
 func TestPostgresGoneAnswers503(t *testing.T) {
+	t.Parallel()
 	if !contains(modelstest.Engines(), "postgres") {
 		t.Skip("PostgreSQL is not under test")
 	}

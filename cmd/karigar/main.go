@@ -230,13 +230,19 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
+// bcryptCost is the cost passwords are hashed at; 0 is auth's default,
+// what production runs. Only this package's tests lower it: under the race
+// detector a hash at the default cost takes seconds, and seed --demo makes
+// fifteen.
+var bcryptCost int
+
 // wiring is the services' configuration. Only serve adds a payment
 // provider: the operator commands take no card payments.
 func wiring(cfg config, log *slog.Logger) api.Wiring {
 	return api.Wiring{Currency: cfg.Currency, Secret: cfg.JWTSecret, LedgerKey: cfg.LedgerSigningKey, PII: cfg.PII, Logger: log,
 		PlatformFeeBPS: cfg.PlatformFeeBPS, ProcessingFeeBPS: cfg.ProcessingFeeBPS, OrderTTL: cfg.OrderTTL,
 		SMSInboundToken: cfg.SMSInboundToken, StatsMinCell: cfg.StatsMinCell,
-		Storage: cfg.Storage, MediaURL: cfg.MediaURL}
+		Storage: cfg.Storage, MediaURL: cfg.MediaURL, BcryptCost: bcryptCost}
 }
 
 // smsGateway is the sender's way to Kannel: only serve sends SMS. Kannel

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/api"
@@ -45,6 +46,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	testMedia = dir
+	// Passwords hash at bcrypt's cheapest cost here, as in the api tests:
+	// TestProductionBcryptCost holds the production default.
+	bcryptCost = bcrypt.MinCost
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
@@ -448,5 +452,40 @@ func TestConfigStorageURL(t *testing.T) {
 		if _, err := loadConfig(envOf(env)); err == nil || !strings.Contains(err.Error(), "KARIGAR_STORAGE_URL") {
 			t.Errorf("%s: %v, want an error naming KARIGAR_STORAGE_URL", name, err)
 		}
+	}
+}
+
+// The binary hashes passwords at auth's default cost, what production
+// runs; TestMain lowers it for the other tests of this package only. Not
+// parallel: it sets bcryptCost back while it runs.
+func TestProductionBcryptCost(t *testing.T) {
+	lowered := bcryptCost
+	bcryptCost = 0
+	defer func() { bcryptCost = lowered }()
+	engine := modelstest.Engines()[0]
+	env := envOf(map[string]string{"KARIGAR_DATABASE_URL": modelstest.URL(t, engine), "KARIGAR_JWT_SECRET": strings.Repeat("k", 40)})
+	if code := run(t.Context(), []string{"migrate"}, env, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("migrate: %d", code)
+	}
+	var errOut bytes.Buffer
+	if code := run(t.Context(), []string{"admin", "create", "--email", "root@karigar.pk", "--password", "a long admin password",
+		"--name", "Root"}, env, io.Discard, &errOut); code != 0 {
+		t.Fatalf("admin create: %d %s", code, errOut.String())
+	}
+	cfg, err := loadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(t.Context(), &cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer models.Close(db)
+	var u models.User
+	if err := db.First(&u, "role = ?", models.RoleAdmin).Error; err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil || cost != 12 {
+		t.Fatalf("the admin's password is hashed at cost %d (%v), want 12, production's", cost, err)
 	}
 }

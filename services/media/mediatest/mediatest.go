@@ -5,7 +5,7 @@ package mediatest
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -205,16 +205,32 @@ func bombPNG(side int) []byte {
 	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(side))
 	ihdr = append(ihdr, 8, 0, 0, 0, 0) // 8-bit greyscale
 	chunk("IHDR", ihdr)
-	var idat bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
-	row := make([]byte, side+1) // filter byte 0, then black pixels
-	for range side {
-		_, _ = zw.Write(row)
-	}
-	_ = zw.Close()
-	chunk("IDAT", idat.Bytes())
+	chunk("IDAT", zeros(side*(side+1))) // each row: filter byte 0, then black pixels
 	chunk("IEND", nil)
 	return out.Bytes()
+}
+
+// zeros is a zlib stream of n zero bytes, made without compressing them
+// all (400 MB at the best level took minutes under the race detector):
+// a run of zeros compressed on its own, by a fresh compressor and ended
+// with a sync flush, refers to nothing before it, so copies of it one
+// after the other are a valid stream of those runs. A final empty block
+// and the Adler-32 of n zeros (a = 1, b = n mod 65521) close it.
+func zeros(n int) []byte {
+	run := 1 << 21
+	for n%run != 0 {
+		run--
+	}
+	var block bytes.Buffer
+	fw, _ := flate.NewWriter(&block, flate.BestCompression)
+	_, _ = fw.Write(make([]byte, run))
+	_ = fw.Flush()
+	out := []byte{0x78, 0xda} // zlib header: deflate, 32 KiB window, best compression
+	for range n / run {
+		out = append(out, block.Bytes()...)
+	}
+	out = append(out, 0x01, 0x00, 0x00, 0xff, 0xff) // final stored block of no bytes
+	return binary.BigEndian.AppendUint32(out, uint32(n%65521)<<16|1)
 }
 
 // Markers lists the markers of a JPEG's segments up to its first scan
