@@ -13,8 +13,9 @@ import (
 	"github.com/karigar/karigar/docs"
 )
 
+// apiSpec is what serving needs of the spec: the rendered page. The parsed
+// document is not kept, so it does not stay in the heap.
 type apiSpec struct {
-	doc  *openapi3.T
 	page renderedDocs
 }
 
@@ -47,7 +48,7 @@ func buildSpec() (*apiSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiSpec{doc: doc, page: renderedDocs{html: html, csp: csp}}, nil
+	return &apiSpec{page: renderedDocs{html: html, csp: csp}}, nil
 }
 
 func (s *Server) openAPI(c *gin.Context) {
