@@ -193,6 +193,11 @@ var blank = regexp.MustCompile(`\s+`)
 // plus 20 (a B-tree one level taller, a few more heap pages).
 func TestGrowthPlans(t *testing.T) {
 	dir := os.Getenv("KARIGAR_GROWTH_EXPLAIN_DIR")
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	type measured struct {
 		sent  []statement
 		pages []int
