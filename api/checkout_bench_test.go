@@ -71,7 +71,10 @@ type checkoutFixture struct {
 	placed   int64
 }
 
-func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
+// loadServer serves a fresh PostgreSQL schema through the real server over
+// TCP, for the benchmarks; its client keeps connections alive for as many
+// clients as the benchmark runs.
+func loadServer(b *testing.B, clients int) (*gorm.DB, api.Services, string, *http.Client) {
 	b.Helper()
 	ctx := context.Background()
 	db, err := models.Open(ctx, modelstest.URL(b, "postgres"), models.OpenOptions{MaxOpenConns: checkoutPool})
@@ -86,9 +89,15 @@ func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
 	srv, svc := newServer(b, db, w, api.Config{DB: db, Logger: w.Logger})
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)
-	transport := &http.Transport{MaxIdleConns: 2 * checkoutBuyers, MaxIdleConnsPerHost: 2 * checkoutBuyers}
+	transport := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}
 	b.Cleanup(transport.CloseIdleConnections)
+	return db, svc, ts.URL, &http.Client{Transport: transport, Timeout: time.Minute}
+}
 
+func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
+	b.Helper()
+	ctx := context.Background()
+	db, svc, base, client := loadServer(b, checkoutBuyers)
 	if _, err := seed.Bulk(ctx, seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Currency: "PKR"},
 		seed.BulkSize{Products: products, Groups: checkoutGroups, Artisans: 3 * checkoutGroups}); err != nil {
 		b.Fatal(err)
@@ -99,7 +108,7 @@ func newCheckoutFixture(b *testing.B, products int) *checkoutFixture {
 			b.Fatalf("%s: %v", sql, err)
 		}
 	}
-	f := &checkoutFixture{db: db, url: ts.URL + api.Base + "/orders", client: &http.Client{Transport: transport, Timeout: time.Minute},
+	f := &checkoutFixture{db: db, url: base + api.Base + "/orders", client: client,
 		tokens: make([]string, checkoutBuyers), sold: map[uuid.UUID]int64{}}
 	if err := db.Model(&models.Product{}).Order("id").Pluck("id", &f.products).Error; err != nil {
 		b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -60,20 +59,7 @@ type cycleBenchFixture struct {
 func newCycleBenchFixture(b *testing.B) *cycleBenchFixture {
 	b.Helper()
 	ctx := context.Background()
-	db, err := models.Open(ctx, modelstest.URL(b, "postgres"), models.OpenOptions{MaxOpenConns: checkoutPool})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = models.Close(db) })
-	if _, err := models.Migrate(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	w := testWiring()
-	srv, svc := newServer(b, db, w, api.Config{DB: db, Logger: w.Logger})
-	ts := httptest.NewServer(srv.Handler())
-	b.Cleanup(ts.Close)
-	transport := &http.Transport{MaxIdleConns: 2 * checkoutBuyers, MaxIdleConnsPerHost: 2 * checkoutBuyers}
-	b.Cleanup(transport.CloseIdleConnections)
+	db, svc, base, client := loadServer(b, checkoutBuyers)
 	if _, err := seed.Bulk(ctx, seed.Services{Auth: svc.Auth, Groups: svc.Groups, Catalog: svc.Catalog, Currency: "PKR"},
 		seed.BulkSize{Products: cycleBenchOffers, Groups: checkoutGroups, Artisans: 3 * checkoutGroups}); err != nil {
 		b.Fatal(err)
@@ -84,7 +70,7 @@ func newCycleBenchFixture(b *testing.B) *cycleBenchFixture {
 			b.Fatalf("%s: %v", sql, err)
 		}
 	}
-	f := &cycleBenchFixture{db: db, url: ts.URL + api.Base + "/orders", client: &http.Client{Transport: transport, Timeout: time.Minute},
+	f := &cycleBenchFixture{db: db, url: base + api.Base + "/orders", client: client,
 		markets: svc.Markets, tokens: make([]string, checkoutBuyers)}
 	// seed.Bulk's one manager manages every group: she coordinates and makes the offers.
 	var gm models.GroupManager

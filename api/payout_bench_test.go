@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -37,21 +35,7 @@ func BenchmarkPayouts(b *testing.B) {
 	}
 	const clients = 32
 	ctx := context.Background()
-	db, err := models.Open(ctx, modelstest.URL(b, "postgres"), models.OpenOptions{MaxOpenConns: checkoutPool})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = models.Close(db) })
-	if _, err := models.Migrate(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	w := testWiring()
-	srv, svc := newServer(b, db, w, api.Config{DB: db, Logger: w.Logger})
-	ts := httptest.NewServer(srv.Handler())
-	b.Cleanup(ts.Close)
-	transport := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}
-	b.Cleanup(transport.CloseIdleConnections)
-	client := &http.Client{Transport: transport, Timeout: time.Minute}
+	db, svc, base, client := loadServer(b, clients)
 
 	sess, err := svc.Auth.Register(ctx, auth.NewUser{Email: "payouts@bench.example", Password: goodPassword, Name: "Bench manager",
 		Role: models.RoleProducer})
@@ -89,7 +73,7 @@ func BenchmarkPayouts(b *testing.B) {
 	if err := db.Transaction(func(tx *gorm.DB) error { _, err := svc.Ledger.BookSale(tx, sale); return err }); err != nil {
 		b.Fatal(err)
 	}
-	url := ts.URL + api.Base + "/groups/" + g.ID.String() + "/payouts"
+	url := base + api.Base + "/groups/" + g.ID.String() + "/payouts"
 	pay := func(i int) error {
 		return postOrder(client, url, sess.AccessToken, map[string]any{"artisan_id": artisans[i%2].String(),
 			"amount": pkr(1), "method": "cash"})
