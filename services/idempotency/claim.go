@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
-	"github.com/karigar/karigar/services"
 )
 
 // A Claim is an Idempotency-Key taken inside the transaction that books the
@@ -48,48 +47,18 @@ func AsReplay(err error) (*Replay, bool) {
 // Take claims the key inside tx. nil: the caller books the request and
 // calls Record in the same tx before it commits. A *Replay: answered
 // before. A services conflict: the key was used for another request
-// (idempotency_key_reused), or an older replica's claim is still in progress.
+// (idempotency_key_reused), or a claim committed without its answer (a card
+// order waiting on Stripe) is still within its Lease; past it, the claim is
+// taken over, as Begin does.
 func (c *Claim) Take(tx *gorm.DB) error {
-	now := c.store.now().UTC()
-	for attempt := 0; attempt < 2; attempt++ {
-		row := models.IdempotencyKey{UserID: c.User, Key: c.Key, RequestHash: c.hash, CreatedAt: now, ExpiresAt: now.Add(TTL)}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 1 {
-			return nil
-		}
-		var got models.IdempotencyKey
-		err := tx.Where("user_id = ? AND key = ?", c.User, c.Key).Take(&got).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if !got.ExpiresAt.After(now) {
-			if err := tx.Where("user_id = ? AND key = ? AND expires_at <= ?", c.User, c.Key, now).
-				Delete(&models.IdempotencyKey{}).Error; err != nil {
-				return err
-			}
-			continue
-		}
-		if got.RequestHash != c.hash {
-			return services.Conflict(services.CodeIdempotencyKeyReused,
-				"this Idempotency-Key was already used with a different request")
-		}
-		if got.Status == 0 {
-			return services.Conflict(services.CodeConflict,
-				"a request with this Idempotency-Key is still being processed; retry later")
-		}
-		body, err := c.store.open(got.ResponseBody)
-		if err != nil {
-			return err
-		}
-		return &Replay{Response: Response{Status: got.Status, ContentType: got.ContentType, Location: got.Location, Body: body}}
+	r, err := c.store.claim(tx, c.User, c.Key, c.hash)
+	if err != nil {
+		return err
 	}
-	return services.Conflict(services.CodeConflict, "a request with this Idempotency-Key is still being processed; retry later")
+	if r != nil {
+		return &Replay{Response: *r}
+	}
+	return nil
 }
 
 // Record stores the answer to replay, in the tx that took the claim.

@@ -107,9 +107,13 @@ func ValidKey(key string) bool {
 // idempotency_key_reused (same key, different request), conflict (the first
 // request is still being handled).
 func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Request) (*Response, error) {
+	return s.claim(s.db.WithContext(ctx), user, key, s.hash(req))
+}
+
+// claim is Begin and Claim.Take alike, on db: the caller's own connection or
+// the transaction that books the request.
+func (s *Store) claim(db *gorm.DB, user uuid.UUID, key, requestHash string) (*Response, error) {
 	now := s.now().UTC()
-	requestHash := s.hash(req)
-	db := s.db.WithContext(ctx)
 	for attempt := 0; attempt < 2; attempt++ {
 		row := models.IdempotencyKey{UserID: user, Key: key, RequestHash: requestHash, CreatedAt: now, ExpiresAt: now.Add(TTL)}
 		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
