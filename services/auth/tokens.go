@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -43,19 +44,20 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 	if err != nil {
 		return Identity{}, err
 	}
-	var row struct {
-		TokenVersion int
-		DisabledAt   *time.Time
-	}
-	res := s.db.WithContext(ctx).Raw(`SELECT token_version, disabled_at FROM users WHERE id = ?`, id.UserID).Scan(&row)
+	// Read by position: gorm's Scan would render the SQL with its values for
+	// its logger and match columns by reflection, on every request.
+	var tokenVersion int64
+	var disabledAt any // only whether it is set matters
+	err = s.db.WithContext(ctx).Raw(`SELECT token_version, disabled_at FROM users WHERE id = ?`, id.UserID).Row().
+		Scan(&tokenVersion, &disabledAt)
 	switch {
-	case res.Error != nil:
-		return Identity{}, res.Error
-	case res.RowsAffected == 0:
+	case errors.Is(err, sql.ErrNoRows):
 		return Identity{}, services.Unauthorized("this account no longer exists")
-	case row.DisabledAt != nil:
+	case err != nil:
+		return Identity{}, err
+	case disabledAt != nil:
 		return Identity{}, errDisabled
-	case row.TokenVersion != version:
+	case tokenVersion != int64(version):
 		return Identity{}, services.Unauthorized("this session has ended; sign in again")
 	}
 	return id, nil

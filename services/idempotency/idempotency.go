@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -115,8 +114,11 @@ func (s *Store) Begin(ctx context.Context, user uuid.UUID, key string, req Reque
 func (s *Store) claim(db *gorm.DB, user uuid.UUID, key, requestHash string) (*Response, error) {
 	now := s.now().UTC()
 	for attempt := 0; attempt < 2; attempt++ {
-		row := models.IdempotencyKey{UserID: user, Key: key, RequestHash: requestHash, CreatedAt: now, ExpiresAt: now.Add(TTL)}
-		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		// Written out rather than gorm's Create, which reflects over the
+		// model on every request.
+		res := db.Exec(`INSERT INTO idempotency_keys (user_id, "key", request_hash, status, content_type, location, response_body,`+
+			` created_at, expires_at) VALUES (?, ?, ?, 0, '', '', NULL, ?, ?) ON CONFLICT DO NOTHING`,
+			user, key, requestHash, now, now.Add(TTL))
 		if res.Error != nil {
 			return nil, res.Error
 		}

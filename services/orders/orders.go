@@ -8,6 +8,7 @@ package orders
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -605,9 +606,9 @@ func frozenInputs(l models.OrderLine) pricing.Inputs {
 // does. A product not on sale, withdrawn or short of stock is not taken:
 // errRefused, for explain to name (the caller's transaction rolls back).
 func (s *Service) takeStock(tx *gorm.DB, items []Item, ids []uuid.UUID, inCycle bool) ([]models.OrderLine, []models.OrderGroup, error) {
-	var rows []takenProduct
 	q, args := s.stockStatement(items, ids)
-	if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
+	rows, err := scanTaken(tx.Raw(q, args...))
+	if err != nil {
 		return nil, nil, err
 	}
 	if len(rows) != len(items) {
@@ -633,19 +634,41 @@ func (s *Service) takeStock(tx *gorm.DB, items []Item, ids []uuid.UUID, inCycle 
 
 // takenProduct is a row of stockStatement's RETURNING.
 type takenProduct struct {
-	ID                uuid.UUID `gorm:"column:id"`
-	GroupID           uuid.UUID `gorm:"column:group_id"`
-	Title             string    `gorm:"column:title"`
-	Price             int64     `gorm:"column:price"`
-	CostMaterials     int64     `gorm:"column:cost_materials"`
-	CostPackaging     int64     `gorm:"column:cost_packaging"`
-	HourlyWage        int64     `gorm:"column:hourly_wage"`
-	FoodShelfLifeDays *int      `gorm:"column:food_shelf_life_days"`
-	CollectiveFundBPS int       `gorm:"column:collective_fund_bps"`
-	ShippingFee       int64     `gorm:"column:shipping_fee"`
-	PlatformFeeBPS    int       `gorm:"column:platform_fee_bps"`
-	ProcessingBPS     int       `gorm:"column:processing_bps"`
-	Makers            string    `gorm:"column:makers"` // artisan_id:labor_minutes, comma separated
+	ID, GroupID                                      uuid.UUID
+	Title                                            string
+	Price, CostMaterials, CostPackaging, HourlyWage  int64
+	FoodShelfLifeDays                                *int
+	CollectiveFundBPS, PlatformFeeBPS, ProcessingBPS int
+	ShippingFee                                      int64
+	Makers                                           string // artisan_id:labor_minutes, comma separated
+}
+
+// scanTaken reads stockStatement's RETURNING by position. gorm's Scan
+// matched each column by reflection and rendered the statement with its
+// values for its logger, on every checkout: 7% of a checkout's CPU.
+func scanTaken(q *gorm.DB) ([]takenProduct, error) {
+	rs, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []takenProduct
+	for rs.Next() {
+		var r takenProduct
+		var shelfLife sql.NullInt64
+		var fund, platform, processing int64
+		if err := rs.Scan(&r.ID, &r.GroupID, &r.Title, &r.Price, &r.CostMaterials, &r.CostPackaging, &r.HourlyWage,
+			&shelfLife, &fund, &r.ShippingFee, &platform, &processing, &r.Makers); err != nil {
+			return nil, err
+		}
+		if shelfLife.Valid {
+			days := int(shelfLife.Int64)
+			r.FoodShelfLifeDays = &days
+		}
+		r.CollectiveFundBPS, r.PlatformFeeBPS, r.ProcessingBPS = int(fund), int(platform), int(processing)
+		out = append(out, r)
+	}
+	return out, rs.Err()
 }
 
 // stockStatement is the UPDATE that takes every line's quantity, unless
