@@ -35,15 +35,11 @@ type Options struct {
 
 // Service is the catalogue service.
 type Service struct {
-	db     *gorm.DB
-	opt    Options
-	cursor page.Codec
-	search searchEngine
-	// listed is the catalogue's query (published products with their
-	// group) built once: gorm parses a table alias, a column list and a join
-	// on every call, which showed in a list's profile. A Session is safe to
-	// chain from concurrently.
-	listed *gorm.DB
+	db      *gorm.DB
+	opt     Options
+	cursor  page.Codec
+	search  searchEngine
+	dialect models.Dialect
 }
 
 // New returns a Service on db.
@@ -57,10 +53,9 @@ func New(db *gorm.DB, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	listed := db.Table("products p").Select(listColumns).Joins("JOIN producer_groups g ON g.id = p.group_id").
-		Where(published).Session(&gorm.Session{})
-	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), search: searchEngines[models.DialectOf(db)],
-		listed: listed}, nil
+	dialect := models.DialectOf(db)
+	return &Service{db: db, opt: opt, cursor: page.NewCodec(opt.CursorKey), search: searchEngines[dialect],
+		dialect: dialect}, nil
 }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }

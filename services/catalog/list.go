@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/services"
@@ -173,22 +172,11 @@ func (s *Service) parse(q Query) (listing, error) {
 	return l, nil
 }
 
-// base is a new query of the published products that pass l's filters,
-// with db's context. The catalogue is read from the pool, never inside a
-// transaction: only db's context is taken, not its connection.
-func (s *Service) base(db *gorm.DB, l listing) *gorm.DB {
-	tx := s.listed.WithContext(db.Statement.Context)
-	for _, c := range l.conds {
-		tx = tx.Where(c.sql, c.args...)
-	}
-	return tx
-}
-
 // sorted lists in one of the orders of a product column; a search there
 // only filters.
 func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
 	ord := orders[l.sort]
-	tx := s.base(db, l)
+	var q *selectQuery
 	if l.search != "" {
 		if len(l.words) == 0 {
 			return nil, "", nil
@@ -198,7 +186,10 @@ func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
 			return nil, "", err
 		}
 		m := s.search.matcher(words)
-		tx = m.join(tx).Where(m.all.sql, m.all.args...)
+		q = s.selectListed(l, m.join)
+		q.and(m.all.sql, m.all.args...)
+	} else {
+		q = s.selectListed(l, "")
 	}
 	if l.cursor != "" {
 		var id uuid.UUID
@@ -216,9 +207,10 @@ func (s *Service) sorted(db *gorm.DB, l listing) ([]Item, string, error) {
 			}
 			key = n
 		}
-		tx = tx.Where(after(ord), key, id)
+		q.and(after(ord), key, id)
 	}
-	rows, err := scan(limitTo(tx.Order(orderBy(ord)), l.limit+1))
+	q.orderLimit(orderBy(ord), l.limit+1, true)
+	rows, err := s.items(db.Statement.Context, q)
 	if err != nil || len(rows) <= l.limit {
 		return rows, "", err
 	}
@@ -249,14 +241,10 @@ func orderBy(o order) string {
 	return o.column + " ASC, p.id ASC"
 }
 
-// scan reads the rows of a catalogue query (listColumns, in their order)
-// by position: gorm's Scan matched every column to a field of Item by
-// reflection, which was the largest share of a list's CPU in its profile.
-func scan(tx *gorm.DB) ([]Item, error) {
-	rows, err := tx.Rows()
-	if err != nil {
-		return nil, err
-	}
+// scanItems reads the rows of a catalogue query (listColumns, in their
+// order) by position: gorm's Scan matched every column to a field of Item
+// by reflection, which was the largest share of a list's CPU in its profile.
+func scanItems(rows *sql.Rows) ([]Item, error) {
 	defer rows.Close()
 	var out []Item
 	for rows.Next() {
@@ -285,36 +273,6 @@ func scan(tx *gorm.DB) ([]Item, error) {
 		out = append(out, it)
 	}
 	return out, rows.Err()
-}
-
-// limitTo limits a sorted list to n rows with n bound as a parameter on
-// PostgreSQL. Its prepared statements run on a cached generic plan, and for
-// LIMIT 21 written into the SQL that plan read every published product of
-// the category and sorted them (0.27–0.33 ms for 51 of 300 products);
-// with LIMIT $n it walks the category's newest-first index and stops after
-// the page (0.10–0.12 ms). SQLite's gorm driver renders only gorm's own
-// Limit clause, and SQLite has no generic plans to steer.
-func limitTo(tx *gorm.DB, n int) *gorm.DB {
-	if models.DialectOf(tx) == models.Postgres {
-		return tx.Clauses(boundLimit(n))
-	}
-	return tx.Limit(n)
-}
-
-// boundLimit is a LIMIT clause whose count is a bound parameter.
-type boundLimit int
-
-func (boundLimit) Name() string { return "LIMIT" }
-
-func (n boundLimit) Build(b clause.Builder) {
-	b.WriteString("LIMIT ")
-	b.AddVar(b, int(n))
-}
-
-// MergeClause drops the clause's name, which Build writes itself.
-func (n boundLimit) MergeClause(c *clause.Clause) {
-	c.Name = ""
-	c.Expression = n
 }
 
 // rawBytes is a column's bytes, from a driver that gives a string or bytes

@@ -35,8 +35,8 @@ import (
 // matcher is a search's conditions in one engine's SQL. words holds, for
 // each word of the query, the forms any one of which it may match.
 type matcher struct {
-	join       func(*gorm.DB) *gorm.DB // what the conditions need joined
-	all, title cond                    // every word anywhere; every word in the title
+	join       string // what the conditions need joined, if anything
+	all, title cond   // every word anywhere; every word in the title
 }
 
 // searchEngine is a search's SQL on one database, chosen once in New:
@@ -89,8 +89,8 @@ const (
 func (s *Service) found(db *gorm.DB, words [][]string) (bool, error) {
 	m := s.search.matcher(words)
 	var found bool
-	err := db.Raw("SELECT EXISTS (?)", m.join(db.Table("products p").Select("1").Where(published)).
-		Where(m.all.sql, m.all.args...)).Scan(&found).Error
+	err := db.Raw("SELECT EXISTS (SELECT 1 FROM products p "+m.join+" WHERE "+published+" AND ("+m.all.sql+"))",
+		m.all.args...).Scan(&found).Error
 	return found, err
 }
 
@@ -139,16 +139,18 @@ func (s *Service) relevant(db *gorm.DB, l listing) ([]Item, string, error) {
 		var out []Item
 		var classes []int
 		for c := class; c <= 1 && len(out) <= l.limit; c++ {
-			tx := m.join(s.base(db, l))
+			q := s.selectListed(l, m.join)
 			if c == 0 {
-				tx = tx.Where(m.title.sql, m.title.args...)
+				q.and(m.title.sql, m.title.args...)
 			} else {
-				tx = tx.Where(m.all.sql, m.all.args...).Not(m.title.sql, m.title.args...)
+				q.and(m.all.sql, m.all.args...)
+				q.andNot(m.title.sql, m.title.args...)
 			}
 			if l.cursor != "" && c == class {
-				tx = tx.Where(after(orders[SortRelevance]), t.UTC(), id)
+				q.and(after(orders[SortRelevance]), t.UTC(), id)
 			}
-			rows, err := scan(tx.Order(orderBy(orders[SortRelevance])).Limit(l.limit + 1 - len(out)))
+			q.orderLimit(orderBy(orders[SortRelevance]), l.limit+1-len(out), false)
+			rows, err := s.items(db.Statement.Context, q)
 			if err != nil {
 				return nil, "", err
 			}

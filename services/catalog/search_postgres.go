@@ -13,7 +13,6 @@ type postgresSearch struct{}
 func (postgresSearch) matcher(words [][]string) matcher {
 	const match = "p.search_vector @@ to_tsquery('english', ?)"
 	return matcher{
-		join:  func(tx *gorm.DB) *gorm.DB { return tx },
 		all:   cond{match, []any{tsQuery(words, "")}},
 		title: cond{match, []any{tsQuery(words, ":A")}},
 	}

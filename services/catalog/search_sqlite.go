@@ -16,7 +16,7 @@ func (sqliteSearch) matcher(words [][]string) matcher {
 	const in = "ps.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)"
 	q := ftsQuery(words)
 	return matcher{
-		join:  func(tx *gorm.DB) *gorm.DB { return tx.Joins("JOIN product_search ps ON ps.product_id = p.id") },
+		join:  "JOIN product_search ps ON ps.product_id = p.id",
 		all:   cond{in, []any{q}},
 		title: cond{in, []any{"{title} : (" + q + ")"}},
 	}
