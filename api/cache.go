@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -29,7 +30,8 @@ func cacheable() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		w := &bufferingWriter{ResponseWriter: c.Writer}
+		w := bufferResponse(c.Writer)
+		defer w.release()
 		c.Writer = w
 		c.Next()
 		c.Writer = w.ResponseWriter
@@ -78,6 +80,27 @@ type bufferingWriter struct {
 	gin.ResponseWriter
 	body bytes.Buffer
 }
+
+// bufferResponse holds back what the handler writes to rw. Its buffer comes
+// from a pool: growing a new one for every page was a sixth of what a
+// catalogue search allocated.
+func bufferResponse(rw gin.ResponseWriter) *bufferingWriter {
+	w := responseBuffers.Get().(*bufferingWriter)
+	w.ResponseWriter = rw
+	w.body.Reset()
+	return w
+}
+
+// release returns w to the pool once its body is sent; a large body's
+// buffer (an export, a PDF) is let go rather than kept.
+func (w *bufferingWriter) release() {
+	w.ResponseWriter = nil
+	if w.body.Cap() <= 256<<10 {
+		responseBuffers.Put(w)
+	}
+}
+
+var responseBuffers = sync.Pool{New: func() any { return new(bufferingWriter) }}
 
 func (w *bufferingWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 

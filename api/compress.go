@@ -27,7 +27,8 @@ func compress() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		w := &bufferingWriter{ResponseWriter: c.Writer}
+		w := bufferResponse(c.Writer)
+		defer w.release()
 		c.Writer = w
 		c.Next()
 		c.Writer = w.ResponseWriter

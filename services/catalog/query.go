@@ -19,6 +19,7 @@ type selectQuery struct {
 	b      strings.Builder
 	args   []any
 	dollar bool // PostgreSQL's $n placeholders; SQLite's ?
+	limit  int
 }
 
 // selectListed starts a query of the published products that pass l's
@@ -55,6 +56,7 @@ func (q *selectQuery) andNot(sql string, args ...any) {
 // a parameter on PostgreSQL (see limitTo for why a list does); SQLite and a
 // search write it into the SQL.
 func (q *selectQuery) orderLimit(order string, n int, bound bool) {
+	q.limit = n
 	q.b.WriteString(" ORDER BY " + order + " LIMIT ")
 	if bound && q.dollar {
 		q.write("?", []any{n})
@@ -97,7 +99,7 @@ func (s *Service) items(ctx context.Context, q *selectQuery) ([]Item, error) {
 	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, sql, q.args...)
 	var out []Item
 	if err == nil {
-		out, err = scanItems(rows)
+		out, err = scanItems(rows, q.limit)
 	}
 	s.db.Logger.Trace(ctx, begin, func() (string, int64) { return sql, int64(len(out)) }, err)
 	return out, err

@@ -136,8 +136,8 @@ func (s *Service) relevant(db *gorm.DB, l listing) ([]Item, string, error) {
 	}
 	for {
 		m := s.search.matcher(words)
-		var out []Item
-		var classes []int
+		out := make([]Item, 0, l.limit+1)
+		classes := make([]int, 0, l.limit+1)
 		for c := class; c <= 1 && len(out) <= l.limit; c++ {
 			q := s.selectListed(l, m.join)
 			if c == 0 {
