@@ -14,7 +14,13 @@ import (
 // a profile names what a request costs; the server never uses it.
 type StatementLog struct {
 	mu      sync.Mutex
-	entries []string
+	entries []Statement
+}
+
+// Statement is one statement sent, with its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
 }
 
 // Entries are the statements sent so far, "BEGIN", "COMMIT" and "ROLLBACK"
@@ -22,7 +28,18 @@ type StatementLog struct {
 func (l *StatementLog) Entries() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]string(nil), l.entries...)
+	out := make([]string, len(l.entries))
+	for i, e := range l.entries {
+		out[i] = e.SQL
+	}
+	return out
+}
+
+// Statements are Entries with the arguments each was sent with.
+func (l *StatementLog) Statements() []Statement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Statement(nil), l.entries...)
 }
 
 // Commits counts the commits among Entries.
@@ -43,10 +60,10 @@ func (l *StatementLog) Reset() {
 	l.entries = nil
 }
 
-func (l *StatementLog) add(s string) {
+func (l *StatementLog) add(s string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entries = append(l.entries, s)
+	l.entries = append(l.entries, Statement{s, append([]any(nil), args...)})
 }
 
 // LogStatements returns a session of db whose statements are recorded in
@@ -70,17 +87,17 @@ func (p *loggedPool) PrepareContext(ctx context.Context, query string) (*sql.Stm
 }
 
 func (p *loggedPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	p.log.add(query)
+	p.log.add(query, args...)
 	return p.pool.ExecContext(ctx, query, args...)
 }
 
 func (p *loggedPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	p.log.add(query)
+	p.log.add(query, args...)
 	return p.pool.QueryContext(ctx, query, args...)
 }
 
 func (p *loggedPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	p.log.add(query)
+	p.log.add(query, args...)
 	return p.pool.QueryRowContext(ctx, query, args...)
 }
 

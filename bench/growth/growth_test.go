@@ -64,36 +64,19 @@ func sizes(tb testing.TB) []struct{ name, url string } {
 	return []struct{ name, url string }{{"small", small}, {"large", large}}
 }
 
-// statement is one statement as the service sent it.
-type statement struct {
-	sql  string
-	vars []any
-}
-
-// recorder keeps the statements sent while on.
+// recorder keeps the statements sent while on: those of the database's
+// pool, where they leave for PostgreSQL, whether gorm built them or not.
 type recorder struct {
-	mu   sync.Mutex
-	on   bool
-	sent []statement
+	mu  sync.Mutex
+	log *models.StatementLog
 }
 
-func (r *recorder) record(tx *gorm.DB) {
+func (r *recorder) take(fn func()) []models.Statement {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.on {
-		r.sent = append(r.sent, statement{tx.Statement.SQL.String(), append([]any(nil), tx.Statement.Vars...)})
-	}
-}
-
-func (r *recorder) take(fn func()) []statement {
-	r.mu.Lock()
-	r.on, r.sent = true, nil
-	r.mu.Unlock()
+	r.log.Reset()
 	fn()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.on = false
-	return r.sent
+	return r.log.Statements()
 }
 
 // server is the API's handler over the database at url, wired as the
@@ -109,15 +92,8 @@ func server(tb testing.TB, url string) (http.Handler, *gorm.DB, *recorder) {
 	if pending, err := models.Pending(context.Background(), db); err != nil || len(pending) > 0 {
 		tb.Fatalf("%s lacks migrations %v (%v): run karigar migrate and karigar seed --products N on it", url, pending, err)
 	}
-	rec := &recorder{}
-	for _, err := range []error{
-		db.Callback().Query().After("gorm:query").Register("growth:record", rec.record),
-		db.Callback().Row().After("gorm:row").Register("growth:record", rec.record),
-	} {
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	db, statements := models.LogStatements(db)
+	rec := &recorder{log: statements}
 	box, err := pii.New(pii.NewKey())
 	if err != nil {
 		tb.Fatal(err)
@@ -145,7 +121,7 @@ func get(tb testing.TB, h http.Handler, path string) {
 
 // explain runs EXPLAIN (ANALYZE, BUFFERS) on s, returning the plan as text
 // and the shared pages it read (hit or not), planning included.
-func explain(tb testing.TB, db *gorm.DB, s statement) (string, int) {
+func explain(tb testing.TB, db *gorm.DB, s models.Statement) (string, int) {
 	tb.Helper()
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -154,11 +130,11 @@ func explain(tb testing.TB, db *gorm.DB, s statement) (string, int) {
 	ctx := context.Background()
 	// Once first, so that the measured run finds the pages cached as a
 	// server under load does, and the planner's caches warm.
-	if _, err := sqlDB.ExecContext(ctx, "EXPLAIN (ANALYZE) "+s.sql, s.vars...); err != nil {
-		tb.Fatalf("%v\n%s", err, s.sql)
+	if _, err := sqlDB.ExecContext(ctx, "EXPLAIN (ANALYZE) "+s.SQL, s.Args...); err != nil {
+		tb.Fatalf("%v\n%s", err, s.SQL)
 	}
 	var raw []byte
-	if err := sqlDB.QueryRowContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+s.sql, s.vars...).Scan(&raw); err != nil {
+	if err := sqlDB.QueryRowContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+s.SQL, s.Args...).Scan(&raw); err != nil {
 		tb.Fatal(err)
 	}
 	var plans []struct {
@@ -170,7 +146,7 @@ func explain(tb testing.TB, db *gorm.DB, s statement) (string, int) {
 	if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
 		tb.Fatalf("%v: %s", err, raw)
 	}
-	rows, err := sqlDB.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+s.sql, s.vars...)
+	rows, err := sqlDB.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+s.SQL, s.Args...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -199,7 +175,7 @@ func TestGrowthPlans(t *testing.T) {
 		}
 	}
 	type measured struct {
-		sent  []statement
+		sent  []models.Statement
 		pages []int
 		plans []string
 	}
@@ -225,7 +201,7 @@ func TestGrowthPlans(t *testing.T) {
 				fmt.Fprintf(&b, "-- GET %s on %s (%d published products), %s\n", r.path, size.name, count, time.Now().UTC().Format(time.RFC3339))
 				for i, s := range sent {
 					fmt.Fprintf(&b, "\n-- statement %d of %d, %d shared pages\n%s\n-- arguments: %v\n\n%s", i+1, len(sent), m.pages[i],
-						blank.ReplaceAllString(s.sql, " "), s.vars, m.plans[i])
+						blank.ReplaceAllString(s.SQL, " "), s.Args, m.plans[i])
 				}
 				if err := os.WriteFile(filepath.Join(dir, r.name+"-"+size.name+".txt"), []byte(b.String()), 0o644); err != nil {
 					t.Fatal(err)
@@ -248,7 +224,7 @@ func TestGrowthPlans(t *testing.T) {
 			t.Logf("%s statement %d: %d pages small, %d large", n, i+1, small.pages[i], large.pages[i])
 			if float64(large.pages[i]) > 1.5*float64(small.pages[i])+20 {
 				t.Errorf("%s, statement %d reads %d pages at the large size, %d at the small: it grows with the catalogue\n%s\n%s",
-					n, i+1, large.pages[i], small.pages[i], blank.ReplaceAllString(large.sent[i].sql, " "), large.plans[i])
+					n, i+1, large.pages[i], small.pages[i], blank.ReplaceAllString(large.sent[i].SQL, " "), large.plans[i])
 			}
 		}
 	}
