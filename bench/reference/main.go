@@ -47,9 +47,9 @@ const columns = `SELECT p.id, p.group_id, p.title, p.category, p.images, p.curre
 // A list binds its LIMIT; a search writes it into the SQL (gorm's Limit),
 // as Karigar does: on PostgreSQL's cached generic plans the two differ.
 const (
-	listSQL   = columns + ` AND p.category = $1 ORDER BY p.published_at DESC, p.id DESC LIMIT $2`
-	titleSQL  = columns + ` AND p.search_vector @@ to_tsquery('english', $1) ORDER BY p.published_at DESC, p.id DESC LIMIT `
-	othersSQL = columns + ` AND p.search_vector @@ to_tsquery('english', $1) AND NOT p.search_vector @@ to_tsquery('english', $2)
+	listSQL   = columns + ` AND (p.category = $1) ORDER BY p.published_at DESC, p.id DESC LIMIT $2`
+	titleSQL  = columns + ` AND (p.search_vector @@ to_tsquery('english', $1)) ORDER BY p.published_at DESC, p.id DESC LIMIT `
+	othersSQL = columns + ` AND (p.search_vector @@ to_tsquery('english', $1)) AND NOT (p.search_vector @@ to_tsquery('english', $2))
 	ORDER BY p.published_at DESC, p.id DESC LIMIT `
 )
 
