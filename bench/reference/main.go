@@ -44,7 +44,7 @@ const columns = `SELECT p.id, p.group_id, p.title, p.category, p.images, p.curre
 	(SELECT i.thumb_key FROM product_images i WHERE i.product_id = p.id AND i.position = 0) AS thumb_key
 	FROM products p JOIN producer_groups g ON g.id = p.group_id WHERE p.status = 'published'`
 
-// A list binds its LIMIT; a search writes it into the SQL (gorm's Limit),
+// A list binds its LIMIT; a search writes it into the SQL,
 // as Karigar does: on PostgreSQL's cached generic plans the two differ.
 const (
 	listSQL   = columns + ` AND (p.category = $1) ORDER BY p.published_at DESC, p.id DESC LIMIT $2`
