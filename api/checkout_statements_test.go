@@ -8,12 +8,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/karigar/karigar/models"
 	"github.com/karigar/karigar/models/modelstest"
+	"github.com/karigar/karigar/services/idempotency"
 	"github.com/karigar/karigar/services/payments"
 )
 
@@ -107,6 +109,43 @@ func TestCheckoutClaim(t *testing.T) {
 		}
 		e.do("POST", "/api/v1/orders", orderBodyOf("cash_on_delivery", item(f.vase.ID, 2)), bearer(f.buyer.AccessToken),
 			header("Idempotency-Key", "short")).wantError(t, http.StatusConflict, "idempotency_key_reused")
+	})
+}
+
+// A claim committed without its answer (a replica that died between a
+// card order's two commits) holds its key for the lease, then is taken
+// over, and the stock is taken only once.
+func TestCheckoutStaleClaim(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newTwoGroups(e)
+		body := orderBodyOf("cash_on_delivery", item(f.vase.ID, 1))
+		e.do("POST", "/api/v1/orders", body, bearer(f.buyer.AccessToken), header("Idempotency-Key", "stale")).
+			wantStatus(t, http.StatusCreated)
+		unanswer := func(age time.Duration) {
+			t.Helper()
+			if err := e.db.Exec("UPDATE idempotency_keys SET status = 0, response_body = NULL, created_at = ? WHERE key = ?",
+				time.Now().UTC().Add(-age), "stale").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		unanswer(time.Second)
+		e.do("POST", "/api/v1/orders", body, bearer(f.buyer.AccessToken), header("Idempotency-Key", "stale")).
+			wantError(t, http.StatusConflict, "conflict")
+		if e.stock(f.vase.ID) != 4 || e.count("orders", "1 = 1") != 1 {
+			t.Fatalf("a claim within its lease let a booking through: stock %d, %d orders", e.stock(f.vase.ID), e.count("orders", "1 = 1"))
+		}
+
+		unanswer(idempotency.Lease + time.Minute)
+		taken := e.do("POST", "/api/v1/orders", body, bearer(f.buyer.AccessToken), header("Idempotency-Key", "stale"))
+		taken.wantStatus(t, http.StatusCreated)
+		if taken.Header.Get("Idempotent-Replayed") != "" || e.stock(f.vase.ID) != 3 || e.count("orders", "1 = 1") != 2 {
+			t.Fatalf("the stale claim was not taken over once: stock %d, %d orders", e.stock(f.vase.ID), e.count("orders", "1 = 1"))
+		}
+		again := e.do("POST", "/api/v1/orders", body, bearer(f.buyer.AccessToken), header("Idempotency-Key", "stale"))
+		if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(taken.Body) {
+			t.Errorf("the taken-over claim's answer is not replayed: %s", again.Body)
+		}
 	})
 }
 
