@@ -323,6 +323,49 @@ func TestCatalogueFiltersAndSorts(t *testing.T) {
 	})
 }
 
+// GET /categories reads counts that the products table keeps (migration
+// 0028): after each way a product enters or leaves the catalogue, or moves
+// between categories, they equal a count of the products themselves, and a
+// checkout's stock change leaves them alone.
+func TestCategoryCountsFollowProducts(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		f := newCatalogFixture(e)
+		check := func(step string) {
+			t.Helper()
+			var cats listBody[struct {
+				Slug         string `json:"slug"`
+				ProductCount int64  `json:"product_count"`
+			}]
+			e.do("GET", "/api/v1/categories", nil).decode(t, &cats)
+			for _, c := range cats.Data {
+				if want := e.count("products", "category = ? AND status = ?", c.Slug, "published"); c.ProductCount != want {
+					t.Fatalf("%s: %s counts %d, has %d published", step, c.Slug, c.ProductCount, want)
+				}
+			}
+		}
+		check("at first")
+		a := e.newProduct(f, f.product("Vase A", "pottery", 300000), true)
+		b := e.newProduct(f, f.product("Vase B", "pottery", 310000), true)
+		e.newProduct(f, f.product("Vase draft", "pottery", 320000), false)
+		check("after two publications and a draft")
+		e.do("PATCH", "/api/v1/products/"+a.ID, map[string]any{"category": "textiles"}, bearer(f.manager.AccessToken)).
+			wantStatus(t, http.StatusOK)
+		check("after a published product moved to textiles")
+		e.do("PATCH", "/api/v1/products/"+a.ID, map[string]any{"title": "Vase A, renamed"}, bearer(f.manager.AccessToken)).
+			wantStatus(t, http.StatusOK)
+		check("after an edit that leaves the category")
+		e.do("POST", "/api/v1/products/"+b.ID+"/archive", nil, bearer(f.manager.AccessToken)).wantStatus(t, http.StatusOK)
+		check("after an archive")
+		if err := e.db.Exec("UPDATE products SET stock = stock - 1 WHERE id = ?", a.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		check("after a stock change")
+		if e.count("products", "status = ?", "published") == 0 {
+			t.Fatal("nothing left published: the test checks nothing")
+		}
+	})
+}
+
 // Keyset pagination: paging through every order while new products are
 // published between pages yields every product that existed at the start
 // exactly once.

@@ -41,10 +41,11 @@ import (
 	"github.com/karigar/karigar/services/pii"
 )
 
-// requests are the pages the growth check holds flat: the category list,
-// lists by price in a province, and search as typed (Roman Urdu and Urdu) and
-// misspelt.
+// requests are the pages the growth check holds flat: the categories with
+// their counts, the category list, lists by price in a province, and search
+// as typed (Roman Urdu and Urdu) and misspelt.
 var requests = []struct{ name, path string }{
+	{"categories", "/api/v1/categories"},
 	{"category", "/api/v1/products?category=textiles&limit=20"},
 	{"sindh-price", "/api/v1/products?province=sindh&sort=price_asc"},
 	// A province whose cheapest products are dear: read through the price

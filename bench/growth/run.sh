@@ -34,9 +34,11 @@ for port in 18081 18082; do
 	until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
 done
 
-# name and path of each page: the category list, lists by price in a province,
-# search as typed in Roman Urdu and in Urdu (رلی), and misspelt.
-pages='category /api/v1/products?category=textiles&limit=20
+# name and path of each page: the categories with their counts, the category
+# list, lists by price in a province, search as typed in Roman Urdu and in Urdu
+# (رلی), and misspelt.
+pages='categories /api/v1/categories
+category /api/v1/products?category=textiles&limit=20
 sindh-price /api/v1/products?province=sindh&sort=price_asc
 balochistan-price /api/v1/products?province=balochistan&sort=price_asc
 search-ralli /api/v1/products?q=ralli
