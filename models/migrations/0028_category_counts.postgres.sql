@@ -10,18 +10,11 @@
 --   transition tables, and a checkout's stock UPDATE must not pay for one.
 ALTER TABLE categories ADD COLUMN published_count bigint NOT NULL DEFAULT 0 CHECK (published_count >= 0);
 
-CREATE FUNCTION category_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Counts what one statement inserted or deleted: both triggers name those rows changed.
+CREATE FUNCTION category_counts_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE categories c SET published_count = c.published_count + d.n
-    FROM (SELECT category, count(*) AS n FROM inserted WHERE status = 'published' GROUP BY category) d
-    WHERE c.slug = d.category;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION category_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE categories c SET published_count = c.published_count - d.n
-    FROM (SELECT category, count(*) AS n FROM deleted WHERE status = 'published' GROUP BY category) d
+    UPDATE categories c SET published_count = c.published_count + CASE TG_OP WHEN 'INSERT' THEN d.n ELSE -d.n END
+    FROM (SELECT category, count(*) AS n FROM changed WHERE status = 'published' GROUP BY category) d
     WHERE c.slug = d.category;
     RETURN NULL;
 END $$;
@@ -41,9 +34,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER products_category_counts_inserted AFTER INSERT ON products
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION category_counts_inserted();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION category_counts_statement();
 CREATE TRIGGER products_category_counts_deleted AFTER DELETE ON products
-    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION category_counts_deleted();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION category_counts_statement();
 CREATE TRIGGER products_category_counts_updated AFTER UPDATE OF status, category ON products
     FOR EACH ROW EXECUTE FUNCTION category_counts_updated();
 
